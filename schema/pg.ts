@@ -1,0 +1,34 @@
+import { bigint, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+
+/** One row per run: which target it drives and when it was requested. */
+export const runs = pgTable("upgrade_machine_runs", {
+  runId: text("run_id").primaryKey(),
+  target: text("target").notNull(),
+  name: text("name").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+/** The journal: append-only events keyed `(run_id, seq)`; the primary key is the fence. */
+export const events = pgTable(
+  "upgrade_machine_events",
+  {
+    runId: text("run_id").notNull(),
+    seq: integer("seq").notNull(),
+    type: text("type").notNull(),
+    step: text("step"),
+    payload: text("payload").notNull(),
+    at: text("at").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+/** One lease per target: who drives it, until when. */
+export const leases = pgTable("upgrade_machine_leases", {
+  target: text("target").primaryKey(),
+  owner: text("owner").notNull(),
+  runId: text("run_id"),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
+});

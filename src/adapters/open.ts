@@ -1,0 +1,20 @@
+import { UpgradeError } from "../errors.js";
+import type { DatabaseTarget } from "../url.js";
+import type { DatabaseAdapter } from "./types.js";
+
+/**
+ * The adapter of a database target. Each driver is imported only here and only when its
+ * dialect is used, so the core never loads better-sqlite3, postgres or mysql2 by itself.
+ */
+export async function openAdapter(target: DatabaseTarget): Promise<DatabaseAdapter> {
+  switch (target.dialect) {
+    case "sqlite": {
+      const { createSqliteAdapter } = await import("./sqlite/index.js");
+      return createSqliteAdapter({ path: target.path });
+    }
+    default:
+      throw new UpgradeError("E_CONFIG", `${target.dialect} databases are not supported by this version of upgrade-machine`, {
+        hint: "use a sqlite: database URL",
+      });
+  }
+}

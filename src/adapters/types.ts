@@ -1,0 +1,63 @@
+import type { OnProgress } from "../progress.js";
+import type { MigrationDriver } from "../migrations/types.js";
+
+/** What a dialect can do, so the core never asks `if (dialect === ...)`. */
+export interface Capabilities {
+  /** DDL runs inside a transaction and rolls back with it (SQLite, PostgreSQL: yes; MySQL: no). */
+  transactionalDdl: boolean;
+}
+
+/** A file written by a backup. */
+export interface BackupArtifact {
+  /** Absolute path of the backup file (0600, in a 0700 directory). */
+  path: string;
+  bytes: number;
+  /** sha256 of the file, hex. */
+  sha256: string;
+  /** How the file was written, e.g. `sqlite-backup-api`, `pg_dump-custom`, `mysqldump`. */
+  format: string;
+  /** ISO time at which the copy finished. */
+  createdAt: string;
+}
+
+/** The content of a database, reduced to hashes: equal fingerprints mean equal databases. */
+export interface Fingerprint {
+  /** sha256 over the normalised schema (tables, columns, types, indexes, constraints). */
+  schema: string;
+  /** Per table: row count and a content hash over the rows in primary-key order. */
+  tables: Record<string, { rows: number; hash: string }>;
+  /** sha256 over everything above. */
+  hash: string;
+}
+
+/** Options of a backup or a restore. */
+export interface CopyOptions {
+  onProgress?: OnProgress;
+  signal?: AbortSignal;
+}
+
+/**
+ * One database being upgraded. Each driver (better-sqlite3, postgres, mysql2) implements this
+ * interface in a folder of the same shape under `src/adapters/`.
+ */
+export interface DatabaseAdapter {
+  readonly dialect: "sqlite" | "postgres" | "mysql";
+  readonly capabilities: Capabilities;
+  /** The target, printable: the password of a URL is redacted. */
+  readonly display: string;
+  /** Connects and reports whether the database exists; throws E_CONNECT / E_AUTH / E_NOT_FOUND. */
+  check(): Promise<{ exists: boolean; serverVersion?: string; bytes?: number }>;
+  /** Writes a consistent copy to `<dir>/<name>` (plus the dialect's extension) and hashes it. */
+  backup(dir: string, name: string, options?: CopyOptions): Promise<BackupArtifact>;
+  /** Replaces the database's content with the backup, atomically where the dialect allows. */
+  restore(artifact: BackupArtifact, options?: CopyOptions): Promise<void>;
+  /** Fingerprint of the live database. */
+  fingerprint(): Promise<Fingerprint>;
+  /** Fingerprint of a backup file, without touching the live database. */
+  fingerprintBackup?(artifact: BackupArtifact): Promise<Fingerprint>;
+  /** Makes every committed write durable in the main file(s), e.g. a WAL checkpoint. */
+  quiesce(): Promise<void>;
+  /** The dialect's side of the drizzle-kit migration runner. */
+  migrationDriver(): MigrationDriver;
+  close(): Promise<void>;
+}

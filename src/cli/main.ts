@@ -1,0 +1,80 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { UpgradeError, isUpgradeError } from "../errors.js";
+import { EXIT, type CliIo } from "./io.js";
+import { COMMANDS, USAGE } from "./commands.js";
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  to: { type: "string" },
+  run: { type: "string" },
+  json: { type: "boolean", default: false },
+  verify: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/** Parsed command line. */
+export interface CliArgs {
+  command: string;
+  config: string;
+  to: string | undefined;
+  run: string | undefined;
+  json: boolean;
+  verify: boolean;
+}
+
+function parse(argv: string[], io: CliIo): CliArgs | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UpgradeError("E_USAGE", (err as Error).message, { hint: "see `upgrade-machine --help`" });
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return "help";
+  const [command, ...extra] = positionals;
+  if (!command || !(command in COMMANDS)) {
+    throw new UpgradeError("E_USAGE", `unknown command "${command}"`, { hint: `commands: ${Object.keys(COMMANDS).join(", ")}` });
+  }
+  if (extra.length) throw new UpgradeError("E_USAGE", `unexpected argument "${extra[0]}"`, { hint: "see `upgrade-machine --help`" });
+  const config = values.config ?? io.env.UPGRADE_MACHINE_CONFIG ?? ["upgrade.json", "upgrade.config.ts", "upgrade.config.js"].find((f) => existsSync(resolve(io.cwd, f)));
+  if (!config) {
+    throw new UpgradeError("E_USAGE", "no config file given", { hint: "pass `--config FILE` (or put upgrade.json in the current directory)" });
+  }
+  return { command, config, to: values.to, run: values.run, json: values.json, verify: values.verify };
+}
+
+/** The exit code for an error that ended the command before or outside a run. */
+export function exitCodeOf(err: unknown): number {
+  if (!isUpgradeError(err)) return EXIT.failed;
+  if (err.code === "E_BUSY" || err.code === "E_UNFINISHED") return EXIT.busy;
+  if (["E_USAGE", "E_CONFIG", "E_URL", "E_NOT_FOUND", "E_MIGRATION_FOLDER"].includes(err.code)) return EXIT.usage;
+  return EXIT.failed;
+}
+
+/**
+ * The CLI: `upgrade-machine <command> [options]`, argv passed in so it runs in process in tests.
+ * Resolves with the exit code; never calls process.exit.
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let json = argv.includes("--json");
+  try {
+    const args = parse(argv, io);
+    if (args === "help") {
+      io.stdout.write(USAGE);
+      return EXIT.ok;
+    }
+    json = args.json;
+    return await COMMANDS[args.command as keyof typeof COMMANDS](args, io);
+  } catch (err) {
+    const code = exitCodeOf(err);
+    if (json) {
+      const e = isUpgradeError(err) ? { code: err.code, message: err.summary, hint: err.hint } : { code: "E_INTERNAL", message: String((err as Error)?.message ?? err) };
+      io.stdout.write(`${JSON.stringify({ type: "error", ...e })}\n`);
+    } else {
+      io.stderr.write(isUpgradeError(err) ? `upgrade-machine: ${err.code}: ${err.message}\n` : `upgrade-machine: internal error: ${(err as Error)?.stack ?? err}\n`);
+    }
+    return code;
+  }
+}

@@ -1,0 +1,155 @@
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { UpgradeError } from "../errors.js";
+
+/** How much of a command's output is kept (the tail), for the journal and errors. */
+export const OUTPUT_LIMIT = 4_096;
+
+/** Values for `{fromVersion}` and `{toVersion}` (and any other `{name}`) in argv. */
+export type Placeholders = Record<string, string | null | undefined>;
+
+/** One command: an argv array, never a shell string. */
+export interface CommandRun {
+  argv: readonly string[];
+  cwd: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  placeholders?: Placeholders;
+  signal?: AbortSignal;
+}
+
+/** What a finished command left: its exit code and the tails of its output. */
+export interface CommandResult {
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Replaces `{name}` in every argument; E_CONFIG when a placeholder has no value. */
+export function expandArgv(argv: readonly string[], placeholders: Placeholders = {}): string[] {
+  return argv.map((arg) =>
+    arg.replace(/\{(\w+)\}/g, (whole, name: string) => {
+      if (!(name in placeholders)) return whole;
+      const value = placeholders[name];
+      if (value === null || value === undefined || value === "") {
+        throw new UpgradeError("E_CONFIG", `the command ${JSON.stringify(argv)} needs {${name}}, which is not known for this run`, {
+          hint: name === "toVersion" ? "pass the version to install with `--to VERSION`" : "configure `package.version` so preflight can read the installed version",
+        });
+      }
+      return value;
+    }),
+  );
+}
+
+function tail(text: string): string {
+  return text.length > OUTPUT_LIMIT ? `…${text.slice(-OUTPUT_LIMIT)}` : text;
+}
+
+/**
+ * Runs a command without a shell, with a timeout (SIGTERM, then SIGKILL 5 s later), keeping
+ * the tails of stdout and stderr. Resolves with the result whatever the exit code.
+ */
+export function runCommand(run: CommandRun): Promise<CommandResult> {
+  const argv = expandArgv(run.argv, run.placeholders);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: run.cwd,
+      env: { ...process.env, ...run.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      shell: false,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout = tail(stdout + d.toString())));
+    child.stderr.on("data", (d: Buffer) => (stderr = tail(stderr + d.toString())));
+    let timedOut = false;
+    const timer = run.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+        }, run.timeoutMs)
+      : undefined;
+    const onAbort = () => child.kill("SIGTERM");
+    run.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        new UpgradeError("E_COMMAND", `cannot run ${argv[0]}: ${err.code === "ENOENT" ? "no such program" : err.message}`, {
+          hint: err.code === "ENOENT" ? `check the path of ${JSON.stringify(argv[0])} (relative paths are relative to the config file)` : "check the command",
+          cause: err,
+        }),
+      );
+    });
+    child.on("close", (code, sig) => {
+      clearTimeout(timer);
+      run.signal?.removeEventListener("abort", onAbort);
+      const result = { argv, exitCode: code ?? 128, stdout, stderr, durationMs: Date.now() - started };
+      if (timedOut) {
+        reject(
+          new UpgradeError("E_TIMEOUT", `${argv.join(" ")} did not finish within ${run.timeoutMs} ms`, {
+            hint: "raise its timeoutSeconds or find out why it hangs",
+            details: { argv, stdout, stderr, signal: sig },
+          }),
+        );
+      } else resolve(result);
+    });
+  });
+}
+
+/** Runs a command and throws E_COMMAND (with the output tails) when it exits non-zero. */
+export async function runChecked(run: CommandRun): Promise<CommandResult> {
+  const result = await runCommand(run);
+  if (result.exitCode !== 0) {
+    const said = (result.stderr || result.stdout).trim().split("\n").slice(-3).join(" | ");
+    throw new UpgradeError("E_COMMAND", `${result.argv.join(" ")} exited with ${result.exitCode}${said ? `: ${said}` : ""}`, {
+      hint: "read the command's output in `upgrade-machine history`, fix the cause, then run again",
+      details: { argv: result.argv, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr },
+    });
+  }
+  return result;
+}
+
+/**
+ * Starts a command detached from this process (its own session, output appended to `logFile`),
+ * so it outlives the orchestrator. A command that exits within `settleMs` (a `ctl start` that
+ * daemonises) must exit 0; one still running then is the service itself, left running.
+ */
+export function startDetached(run: CommandRun & { logFile: string; settleMs: number }): Promise<{ argv: string[]; pid: number; exited: boolean }> {
+  const argv = expandArgv(run.argv, run.placeholders);
+  mkdirSync(dirname(run.logFile), { recursive: true, mode: 0o700 });
+  const fd = openSync(run.logFile, "a", 0o600);
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: run.cwd,
+      env: { ...process.env, ...run.env },
+      stdio: ["ignore", fd, fd],
+      detached: true,
+      shell: false,
+    });
+    closeSync(fd);
+    const timer = setTimeout(() => {
+      child.unref();
+      resolve({ argv, pid: child.pid ?? -1, exited: false });
+    }, run.settleMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new UpgradeError("E_COMMAND", `cannot start ${argv[0]}: ${err.message}`, { hint: "check the start command's path", cause: err }));
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ argv, pid: child.pid ?? -1, exited: true });
+      else
+        reject(
+          new UpgradeError("E_COMMAND", `${argv.join(" ")} exited with ${code}`, {
+            hint: `read its output in ${run.logFile}`,
+            details: { argv, exitCode: code },
+          }),
+        );
+    });
+  });
+}

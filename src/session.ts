@@ -1,0 +1,79 @@
+import { join } from "node:path";
+import type { InspectionEvent, Observer } from "xstate";
+import { openAdapter } from "./adapters/open.js";
+import { loadConfig } from "./config/load.js";
+import { resolveConfig } from "./config/resolve.js";
+import type { ResolvedConfig, UpgradeConfig } from "./config/types.js";
+import { validateConfig } from "./config/validate.js";
+import { openJournal } from "./journal/open.js";
+import type { JournalEvent, JournalStore } from "./journal/types.js";
+import { crashPointFromEnv } from "./runner/crash-point.js";
+import type { RunnerOptions } from "./runner/runner.js";
+import type { RunnerEvent } from "./runner/runner-events.js";
+import { defaultSteps } from "./steps/index.js";
+import { manualInstructions } from "./steps/manual.js";
+import type { StepImplementations } from "./steps/types.js";
+import { redactSecrets, targetId } from "./url.js";
+
+/** A config file path, a config object (paths relative to `cwd`), or an already resolved config. */
+export type ConfigInput = string | UpgradeConfig | ResolvedConfig;
+
+/** Options shared by every entry point that drives a run. */
+export interface DriveOptions {
+  /** Resolves relative config paths; default `process.cwd()`. */
+  cwd?: string;
+  /** Progress and step events. */
+  onEvent?: (event: RunnerEvent) => void;
+  /** An XState inspection observer; it sees a real actor of the upgrade machine. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Replaces the effect of any step with your own (same contract: idempotent, coded errors). */
+  steps?: Partial<StepImplementations>;
+  /** Called after each journal event is durable (default: the UPGRADE_MACHINE_CRASH_AFTER hook). */
+  afterAppend?: (event: JournalEvent) => void;
+  signal?: AbortSignal;
+  /** Lease time-to-live in ms (default 30 s). */
+  leaseTtlMs?: number;
+}
+
+/** Loads, validates and resolves any form of config. */
+export async function resolveInput(input: ConfigInput, cwd = process.cwd()): Promise<ResolvedConfig> {
+  if (typeof input === "string") return loadConfig(input, cwd);
+  if ("target" in input && "baseDir" in input) return input;
+  return resolveConfig(validateConfig(input), cwd, null);
+}
+
+/** Every secret of a config (database and journal passwords), for redaction. */
+export function secretsOf(config: ResolvedConfig): string[] {
+  return [config.target, config.journalTarget].flatMap((t) => ("password" in t && t.password ? [t.password] : []));
+}
+
+/** Opens the journal for a config, runs `fn`, closes it. */
+export async function withJournal<T>(config: ResolvedConfig, fn: (store: JournalStore) => Promise<T>): Promise<T> {
+  const store = await openJournal(config.journal, config.baseDir);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The runner's options for a config. */
+export function runnerOptions(config: ResolvedConfig, store: JournalStore, options: DriveOptions): RunnerOptions {
+  const secrets = secretsOf(config);
+  const afterAppend = options.afterAppend ?? crashPointFromEnv();
+  return {
+    store,
+    config,
+    target: targetId(config.target),
+    steps: { ...defaultSteps, ...options.steps },
+    openDatabase: () => openAdapter(config.target),
+    backupRoot: join(config.stateDir, "backups"),
+    instructions: (run) => manualInstructions(config, run),
+    redact: (text) => redactSecrets(text, secrets),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(afterAppend ? { afterAppend } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
+  };
+}

@@ -1,0 +1,64 @@
+import { UpgradeError } from "../errors.js";
+import { backupFile, privateDir, sha256OrNull, type FileCopy } from "../fs/files.js";
+import { json, outputOf, type BackupOutput, type SealOutput } from "./outputs.js";
+import type { StepContext, StepDefinition } from "./types.js";
+
+async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
+  const copies: FileCopy[] = [];
+  for (const [i, file] of (ctx.config.files ?? []).entries()) copies.push(await backupFile(file, ctx.backupDir, i));
+  return copies;
+}
+
+/**
+ * The hot backup, while the service still runs: the database through its adapter (0600 files in
+ * a 0700 folder, sha256 of each) and the configuration files. Re-running overwrites.
+ */
+export const backup: StepDefinition = {
+  async run(ctx) {
+    await privateDir(ctx.backupDir);
+    const db = await ctx.database();
+    const artifact = await db.backup(ctx.backupDir, "database-hot", { onProgress: ctx.progress, signal: ctx.signal });
+    const fingerprint = db.fingerprintBackup ? await db.fingerprintBackup(artifact) : null;
+    const output: BackupOutput = { database: { ...artifact, fingerprint }, files: await backupFiles(ctx) };
+    return json(output);
+  },
+};
+
+/**
+ * After the stop, makes the restore point exact (invariant 5): the stopped database is
+ * fingerprinted; if the hot backup equals it, the hot backup is the restore point, otherwise a
+ * new backup is taken now. Files that changed since the hot backup are copied again.
+ */
+export const seal: StepDefinition = {
+  async run(ctx) {
+    const hot = outputOf<BackupOutput>(ctx, "backup");
+    const db = await ctx.database();
+    await db.quiesce();
+    const live = await db.fingerprint();
+    const hotIntact = (await sha256OrNull(hot.database.path)) === hot.database.sha256;
+    let restorePoint = hot.database;
+    const reused = hotIntact && hot.database.fingerprint?.hash === live.hash;
+    if (!reused) {
+      ctx.log("the database changed after the hot backup: taking the restore point now");
+      const artifact = await db.backup(ctx.backupDir, "database", { onProgress: ctx.progress, signal: ctx.signal });
+      if (db.fingerprintBackup) {
+        const copied = await db.fingerprintBackup(artifact);
+        if (copied.hash !== live.hash) {
+          throw new UpgradeError("E_BACKUP", "the restore point does not match the stopped database", {
+            hint: "something still writes to the database after the stop: check the stop command",
+          });
+        }
+      }
+      restorePoint = { ...artifact, fingerprint: live };
+    }
+    const files: FileCopy[] = [];
+    for (const [i, copy] of hot.files.entries()) {
+      const now = await sha256OrNull(copy.path);
+      const backupIntact = copy.backup ? (await sha256OrNull(copy.backup)) === copy.sha256 : true;
+      files.push(now === copy.sha256 && backupIntact ? copy : await backupFile(copy.path, ctx.backupDir, i));
+    }
+    const { fingerprint: _ignored, ...point } = restorePoint;
+    const output: SealOutput = { restorePoint: point, fingerprint: live, reusedHotBackup: reused, files };
+    return json(output);
+  },
+};

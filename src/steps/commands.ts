@@ -1,0 +1,51 @@
+import type { CommandSpec } from "../config/types.js";
+import { runChecked, startDetached, type CommandResult } from "../process/command.js";
+import { join } from "node:path";
+import type { StepContext } from "./types.js";
+
+const DEFAULT_TIMEOUT_S = 600;
+
+/** `{fromVersion}` and `{toVersion}` of this run. */
+export function placeholders(ctx: StepContext): Record<string, string | null> {
+  return { fromVersion: ctx.run.fromVersion, toVersion: ctx.run.toVersion };
+}
+
+/** Runs a configured command to completion; E_COMMAND when it exits non-zero. */
+export function runSpec(ctx: StepContext, spec: CommandSpec, defaultTimeoutS = DEFAULT_TIMEOUT_S): Promise<CommandResult> {
+  ctx.log(`$ ${spec.command.join(" ")}`);
+  return runChecked({
+    argv: spec.command,
+    cwd: spec.cwd ?? ctx.config.baseDir,
+    env: { ...ctx.config.env, ...spec.env },
+    timeoutMs: (spec.timeoutSeconds ?? defaultTimeoutS) * 1000,
+    placeholders: placeholders(ctx),
+    signal: ctx.signal,
+  });
+}
+
+/** Starts a configured command detached; its output goes to `<stateDir>/logs/service.log`. */
+export function startSpec(ctx: StepContext, spec: CommandSpec & { settleSeconds?: number }) {
+  ctx.log(`$ ${spec.command.join(" ")} (detached)`);
+  return startDetached({
+    argv: spec.command,
+    cwd: spec.cwd ?? ctx.config.baseDir,
+    env: { ...ctx.config.env, ...spec.env },
+    placeholders: placeholders(ctx),
+    logFile: join(ctx.config.stateDir, "logs", "service.log"),
+    settleMs: (spec.settleSeconds ?? 1) * 1000,
+  });
+}
+
+/** The part of a command's result worth keeping in the journal. */
+export function commandOutput(result: CommandResult): { argv: string[]; exitCode: number; stdout: string; stderr: string; durationMs: number } {
+  return { argv: result.argv, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs };
+}
+
+/** Reads the installed version with `package.version`: the last non-empty line of its output. */
+export async function readVersion(ctx: StepContext): Promise<string | null> {
+  const spec = ctx.config.package?.version;
+  if (!spec) return null;
+  const result = await runSpec(ctx, spec, 60);
+  const lines = result.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? null;
+}

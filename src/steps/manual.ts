@@ -1,0 +1,42 @@
+import type { UpgradeContext } from "../../machines/index.js";
+import type { ResolvedConfig } from "../config/types.js";
+import type { FileCopy } from "../fs/files.js";
+import type { SealOutput } from "./outputs.js";
+
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const argv = (a: readonly string[], vars: Record<string, string | null>) =>
+  a.map((x) => quote(x.replace(/\{(\w+)\}/g, (w, n: string) => vars[n] ?? w))).join(" ");
+
+/**
+ * What a person must do when the rollback itself failed: each remaining part of the rollback as
+ * a command to run by hand, from the restore point and the config.
+ */
+export function manualInstructions(config: ResolvedConfig, run: UpgradeContext): string[] {
+  const seal = run.outputs.seal as unknown as SealOutput | undefined;
+  const vars = { fromVersion: run.fromVersion, toVersion: run.toVersion };
+  const lines: string[] = [];
+  const failed = run.rollbackFailure;
+  if (failed) lines.push(`The rollback failed at ${failed.step}: ${failed.error.code} ${failed.error.message}`);
+  if (!seal) {
+    lines.push("The service was not changed: start it again if it is down.");
+    if (config.service?.start) lines.push(`start: ${argv(config.service.start.command, vars)}`);
+    return lines;
+  }
+  const rp = seal.restorePoint;
+  lines.push(`The restore point is ${rp.path} (sha256 ${rp.sha256}); it is kept until you delete it.`);
+  if (config.target.dialect === "sqlite") {
+    const db = config.target.path;
+    lines.push(`restore the database: rm -f ${quote(db)}-wal ${quote(db)}-shm && cp ${quote(rp.path)} ${quote(db)}`);
+  } else if (config.target.dialect === "postgres") {
+    lines.push(`restore the database: pg_restore --clean --if-exists --single-transaction -d ${quote(config.target.database)} ${quote(rp.path)}`);
+  } else {
+    lines.push(`restore the database: mysql ${quote(config.target.database)} < ${quote(rp.path)}`);
+  }
+  for (const f of seal.files as FileCopy[]) {
+    lines.push(f.exists && f.backup ? `restore a file: cp ${quote(f.backup)} ${quote(f.path)}` : `remove a file that did not exist: rm -f ${quote(f.path)}`);
+  }
+  if (config.package?.downgrade && config.package.upgrade) lines.push(`reinstall the previous version: ${argv(config.package.downgrade.command, vars)}`);
+  const pre = run.outputs.preflight as { serviceWasRunning?: boolean | null } | undefined;
+  if (config.service?.start && pre?.serviceWasRunning !== false) lines.push(`start the service: ${argv(config.service.start.command, vars)}`);
+  return lines;
+}

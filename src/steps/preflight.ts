@@ -1,0 +1,78 @@
+import { stat, statfs } from "node:fs/promises";
+import { UpgradeError } from "../errors.js";
+import { privateDir } from "../fs/files.js";
+import { runMigrations } from "../migrations/runner.js";
+import { probe } from "../process/http.js";
+import { readVersion } from "./commands.js";
+import { json, type PreflightOutput } from "./outputs.js";
+import type { StepDefinition } from "./types.js";
+
+function usesPlaceholder(argv: readonly string[] | undefined, name: string): boolean {
+  return !!argv?.some((a) => a.includes(`{${name}}`));
+}
+
+/**
+ * Reads the installed version, checks that the database exists and its migrations are sound,
+ * that every file to back up exists, that the state directory has room for two copies of the
+ * database, and whether the service is running. Changes nothing.
+ */
+export const preflight: StepDefinition = {
+  async run(ctx) {
+    const c = ctx.config;
+    if (c.package?.upgrade && !c.package.downgrade) {
+      throw new UpgradeError("E_CONFIG", "package.upgrade is configured without package.downgrade", {
+        hint: "add package.downgrade (e.g. the install command with {fromVersion}) so a rollback can reinstall the previous version",
+      });
+    }
+    if (usesPlaceholder(c.package?.upgrade?.command, "toVersion") && !ctx.run.toVersion) {
+      throw new UpgradeError("E_CONFIG", "package.upgrade uses {toVersion} but no version was given", { hint: "pass `--to VERSION`" });
+    }
+    if (usesPlaceholder(c.package?.downgrade?.command, "fromVersion") && !c.package?.version) {
+      throw new UpgradeError("E_CONFIG", "package.downgrade uses {fromVersion} but package.version is not configured", {
+        hint: "add package.version, a command that prints the installed version",
+      });
+    }
+    const fromVersion = await readVersion(ctx);
+    const db = await ctx.database();
+    const info = await db.check();
+    if (!info.exists) {
+      throw new UpgradeError("E_NOT_FOUND", `the database ${db.display} does not exist`, {
+        hint: "check `database` in the config (relative paths are relative to the config file)",
+      });
+    }
+    let pendingMigrations: string[] | null = null;
+    if (c.migrations && "drizzle" in c.migrations) {
+      const plan = await runMigrations(db.migrationDriver(), c.migrations.drizzle, { dryRun: true });
+      pendingMigrations = plan.pending;
+    }
+    let filesBytes = 0;
+    for (const [i, file] of (c.files ?? []).entries()) {
+      const size = await stat(file).then((st) => st.size, () => null);
+      if (size === null) {
+        throw new UpgradeError("E_CONFIG", `files[${i}]: ${file} does not exist`, { hint: "fix the path (relative to the config file) or remove it from `files`" });
+      }
+      filesBytes += size;
+    }
+    await privateDir(c.stateDir);
+    const fs = await statfs(c.stateDir);
+    const free = fs.bavail * fs.bsize;
+    const needed = ((info.bytes ?? 0) + filesBytes) * 2;
+    if (free < needed) {
+      throw new UpgradeError("E_DISK_FULL", `the state directory has ${free} bytes free; the backups need about ${needed}`, {
+        hint: `free space under ${c.stateDir} or point stateDir at a larger disk`,
+        details: { free, needed },
+      });
+    }
+    const health = c.service?.health;
+    const answer = health ? await probe(health.url) : null;
+    const output: PreflightOutput = {
+      fromVersion,
+      toVersion: ctx.run.toVersion,
+      serviceWasRunning: health ? answer !== null && answer.status < 500 : null,
+      databaseBytes: info.bytes ?? null,
+      pendingMigrations,
+    };
+    if (output.serviceWasRunning === false) ctx.log("the service is not running; the stop is skipped and a rollback leaves it down");
+    return json(output);
+  },
+};

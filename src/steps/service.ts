@@ -1,0 +1,78 @@
+import { probe, sendRequest, waitDown, waitHealthy } from "../process/http.js";
+import { commandOutput, runSpec, startSpec } from "./commands.js";
+import { json, serviceWasRunning } from "./outputs.js";
+import type { StepContext, StepDefinition } from "./types.js";
+
+async function startAndCheck(ctx: StepContext) {
+  const start = ctx.config.service!.start!;
+  const started = await startSpec(ctx, start);
+  const health = ctx.config.service?.health;
+  const healthy = health ? await checkHealth(ctx) : null;
+  return json({ start: started, health: healthy });
+}
+
+async function checkHealth(ctx: StepContext) {
+  const h = ctx.config.service!.health!;
+  const res = await waitHealthy(h.url, {
+    timeoutMs: (h.timeoutSeconds ?? 30) * 1000,
+    ...(h.expectStatus ? { expectStatus: h.expectStatus } : {}),
+    signal: ctx.signal,
+  });
+  return { status: res.status, waitedMs: res.waitedMs };
+}
+
+/** Stops the service by command or HTTP request, then waits until its health URL stops answering. */
+export const stop: StepDefinition = {
+  skip: (ctx) => {
+    if (!ctx.config.service?.stop) return "no service.stop";
+    return serviceWasRunning(ctx) ? undefined : "the service was not running";
+  },
+  async run(ctx) {
+    const how = ctx.config.service!.stop!;
+    const health = ctx.config.service?.health;
+    // Re-run after a crash: a service that no longer answers was stopped by the first attempt.
+    if (ctx.attempt > 1 && health && (await probe(health.url)) === null) return json({ stop: "already down", waitedMs: 0 });
+    let out: unknown;
+    let waitSeconds = 30;
+    if ("http" in how) {
+      const res = await sendRequest({ ...how.http, timeoutMs: (how.http.timeoutSeconds ?? 30) * 1000 });
+      out = { status: res.status };
+      waitSeconds = how.waitSeconds ?? 30;
+    } else {
+      out = commandOutput(await runSpec(ctx, how, 120));
+    }
+    const waitedMs = health ? await waitDown(health.url, waitSeconds * 1000) : null;
+    return json({ stop: out, waitedMs });
+  },
+};
+
+/** Starts the new version, detached from the orchestrator. */
+export const start: StepDefinition = {
+  skip: (ctx) => (ctx.config.service?.start ? undefined : "no service.start"),
+  async run(ctx) {
+    return json(await startSpec(ctx, ctx.config.service!.start!));
+  },
+};
+
+/** Waits until the service's health URL answers healthy. */
+export const health: StepDefinition = {
+  skip: (ctx) => (ctx.config.service?.health ? undefined : "no service.health"),
+  async run(ctx) {
+    return json(await checkHealth(ctx));
+  },
+};
+
+/** After a failed stop or seal: starts the service again (it ran before and nothing changed). */
+export const restartService: StepDefinition = {
+  skip: (ctx) => {
+    if (!ctx.config.service?.start) return "no service.start";
+    return serviceWasRunning(ctx) ? undefined : "the service was not running before the run; it stays down";
+  },
+  run: startAndCheck,
+};
+
+/** In the rollback: starts the previous version, if the service ran before the run. */
+export const startPrevious: StepDefinition = {
+  skip: restartService.skip!,
+  run: startAndCheck,
+};

@@ -1,0 +1,41 @@
+import type { Json, StepName, UpgradeContext } from "../../machines/index.js";
+import type { DatabaseAdapter } from "../adapters/types.js";
+import type { ResolvedConfig } from "../config/types.js";
+import type { Progress } from "../progress.js";
+
+/** What a step's effect is given: the run, the config, the outputs of earlier steps. */
+export interface StepContext {
+  readonly runId: string;
+  readonly step: StepName;
+  /** 1 on the first try; more when the step is re-run after a crash. */
+  readonly attempt: number;
+  /** When the step was first started in this run (from the journal, so it survives restarts). */
+  readonly firstStartedAt: Date;
+  readonly config: ResolvedConfig;
+  /** The machine's context: versions, earlier outputs, the failure being rolled back. */
+  readonly run: UpgradeContext;
+  /** The run's backup folder (0700). */
+  readonly backupDir: string;
+  /** The database being upgraded, opened on first use and closed when the runner stops. */
+  database(): Promise<DatabaseAdapter>;
+  /** Reports progress (bytes, migrations, seconds) to subscribers. */
+  progress(progress: Progress): void;
+  /** A secret-free line for the operator. */
+  log(message: string): void;
+  /** Aborted when the runner is asked to stop. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The effect behind one step. `run` must be idempotent: after a crash at any point inside it,
+ * running it again converges. It returns a JSON output (kept in the journal, seen by later
+ * steps) or throws, preferably an UpgradeError with a code.
+ */
+export interface StepDefinition {
+  /** Why this step does nothing for this run (journaled as skipped), or undefined to run it. */
+  skip?(ctx: StepContext): string | undefined;
+  run(ctx: StepContext): Promise<Json>;
+}
+
+/** An effect for every step of the machine. */
+export type StepImplementations = Record<StepName, StepDefinition>;

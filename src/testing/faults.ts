@@ -1,0 +1,31 @@
+import fc from "fast-check";
+import { STEP_NAMES, type StepName } from "../../machines/index.js";
+
+/**
+ * What happens on one attempt of a step:
+ * - `ok`: the effect runs and succeeds;
+ * - `throw`: the effect fails with a coded error (the machine moves to abort or rollback);
+ * - `crashBefore`: the process dies after `step.started` is durable, before the effect;
+ * - `crashAfter`: the effect ran, the process dies before its result is journaled;
+ * - `crashAfterResult`: the result is durable, the process dies before the next step.
+ */
+export type Fault = "ok" | "throw" | "crashBefore" | "crashAfter" | "crashAfterResult";
+
+/** Per step, the fault of each successive attempt; attempts past the list succeed. */
+export type FaultSchedule = Partial<Record<StepName, Fault[]>>;
+
+/** A fault for one attempt, crashes weighted so most schedules still reach deep steps. */
+export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<Fault>("ok") },
+  { weight: 1, arbitrary: fc.constant<Fault>("throw") },
+  { weight: 1, arbitrary: fc.constant<Fault>("crashBefore") },
+  { weight: 1, arbitrary: fc.constant<Fault>("crashAfter") },
+  { weight: 1, arbitrary: fc.constant<Fault>("crashAfterResult") },
+);
+
+/** Fault schedules over every step, forward and rollback, up to `maxAttempts` faults a step. */
+export function faultScheduleArbitrary(options: { steps?: readonly StepName[]; maxAttempts?: number } = {}): fc.Arbitrary<FaultSchedule> {
+  const steps = options.steps ?? STEP_NAMES;
+  const entries = steps.map((s) => [s, fc.array(faultArbitrary, { maxLength: options.maxAttempts ?? 2 })] as const);
+  return fc.record(Object.fromEntries(entries) as Record<StepName, fc.Arbitrary<Fault[]>>, { requiredKeys: [] });
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { STEP_NAMES, type StepName } from "../../machines/index.js";
+import { resolveConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/types.js";
+import { UpgradeError } from "../errors.js";
+import { openJournal } from "../journal/open.js";
+import type { JournalEvent } from "../journal/types.js";
+import { foldJournal } from "../runner/fold.js";
+import { runResult, type RunResult } from "../runner/result.js";
+import { resumeRun, SimulatedCrash, startRun } from "../runner/runner.js";
+import type { StepDefinition, StepImplementations } from "../steps/types.js";
+import type { FaultSchedule } from "./faults.js";
+
+/** What a simulated run did: its result, every effect execution, the journal, the crashes. */
+export interface SimulatedRun {
+  result: RunResult;
+  /** Each time a step's effect actually ran (after `step.started`, before a crash or result). */
+  effects: StepName[];
+  events: JournalEvent[];
+  crashes: number;
+  /** The snapshot folded from the journal afterwards equals the live one. */
+  replayMatches: boolean;
+}
+
+/**
+ * Runs the real runner on a real SQLite journal with step doubles that follow a fault schedule;
+ * every simulated crash is followed by a resume, as an operator would. Pass your own `steps` to
+ * wrap your implementations: the schedule is applied around them.
+ */
+export async function simulateRun(options: { schedule: FaultSchedule; config?: ResolvedConfig; steps?: Partial<StepImplementations>; dir?: string; maxResumes?: number }): Promise<SimulatedRun> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "um-sim-"));
+  const config = options.config ?? resolveConfig({ name: "simulated", database: "sqlite:./target.sqlite" }, dir, null);
+  const store = await openJournal(`sqlite:${join(dir, "journal.sqlite")}`, dir);
+  const effects: StepName[] = [];
+  const attempts = new Map<StepName, number>();
+  const crashAfterResult = new Set<string>();
+  const faultOf = (step: StepName, attempt: number) => options.schedule[step]?.[attempt] ?? "ok";
+  const doubles = Object.fromEntries(
+    STEP_NAMES.map((step) => {
+      const inner: StepDefinition | undefined = options.steps?.[step];
+      const def: StepDefinition = {
+        async run(ctx) {
+          const attempt = attempts.get(step) ?? 0;
+          attempts.set(step, attempt + 1);
+          const fault = faultOf(step, attempt);
+          if (fault === "crashBefore") throw new SimulatedCrash(`crash before ${step}`);
+          effects.push(step);
+          const output = inner ? await inner.run(ctx) : { step, attempt };
+          if (fault === "crashAfter") throw new SimulatedCrash(`crash after ${step}`);
+          if (fault === "throw") throw new UpgradeError("E_STEP", `scheduled failure of ${step}`);
+          if (fault === "crashAfterResult") crashAfterResult.add(`${step}:${attempt}`);
+          return output;
+        },
+      };
+      return [step, def];
+    }),
+  ) as StepImplementations;
+  const runner = {
+    store,
+    config,
+    target: "simulated-target",
+    steps: doubles,
+    openDatabase: () => Promise.reject(new Error("the harness's doubles use no database")),
+    backupRoot: join(dir, "backups"),
+    afterAppend: (e: JournalEvent) => {
+      if ((e.type === "step.succeeded" || e.type === "step.failed") && e.step) {
+        const key = `${e.step}:${(attempts.get(e.step) ?? 1) - 1}`;
+        if (crashAfterResult.delete(key)) throw new SimulatedCrash(`crash after the result of ${e.step}`);
+      }
+    },
+    leaseTtlMs: 60_000,
+  };
+  let crashes = 0;
+  try {
+    let result: RunResult | undefined;
+    try {
+      result = await startRun(runner, { toVersion: "2.0.0" });
+    } catch (err) {
+      if (!(err instanceof SimulatedCrash)) throw err;
+      crashes++;
+    }
+    while (!result) {
+      if (crashes > (options.maxResumes ?? 100)) throw new Error("too many simulated crashes");
+      try {
+        result = await resumeRun(runner);
+      } catch (err) {
+        if (!(err instanceof SimulatedCrash)) throw err;
+        crashes++;
+      }
+    }
+    const [run] = await store.runs("simulated-target");
+    const events = await store.read(run!.runId);
+    const replayMatches = JSON.stringify(runResult(run!.runId, events, foldJournal(events))) === JSON.stringify(result);
+    return { result, effects, events, crashes, replayMatches };
+  } finally {
+    await store.close();
+  }
+}
