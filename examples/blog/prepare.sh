@@ -18,8 +18,9 @@
 # (marker file .blog-example) its service is stopped and its content deleted first; any other
 # non-empty directory is refused (exit 2).
 #
-# BLOG_HOME/BLOG_DB/BLOG_PORT/BLOG_HOST from the environment are ignored so the installation
-# matches upgrade.json (./data/blog.sqlite, port 4000).
+# BLOG_PORT from the environment picks another port (tests run several examples at once): it is
+# written into the copied upgrade.json (health URL, and `env` for ctl.sh). BLOG_HOME/BLOG_DB/
+# BLOG_HOST are ignored so the installation matches upgrade.json (./data/blog.sqlite).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -58,8 +59,10 @@ if [[ -n "$(ls -A -- "$WORKDIR")" ]]; then
   find "$WORKDIR" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
 fi
 
-unset BLOG_DB BLOG_PORT BLOG_HOST
-export BLOG_HOME="$WORKDIR"
+port="${BLOG_PORT:-4000}"
+[[ "$port" =~ ^[0-9]+$ ]] || die 2 "BLOG_PORT must be a port number, not $port"
+unset BLOG_DB BLOG_HOST
+export BLOG_HOME="$WORKDIR" BLOG_PORT="$port"
 
 log "copying the example into $WORKDIR"
 cp -R -- "$SCRIPT_DIR/releases" "$WORKDIR/releases"
@@ -67,6 +70,14 @@ for f in ctl.sh notify.sh seed.mjs drizzle-trap.mjs upgrade.json blog.config.jso
   cp -- "$SCRIPT_DIR/$f" "$WORKDIR/$f"
 done
 chmod +x "$WORKDIR/ctl.sh" "$WORKDIR/notify.sh"
+if [[ "$port" != 4000 ]]; then
+  node -e '
+    const fs = require("fs"); const [file, port] = process.argv.slice(1);
+    const c = JSON.parse(fs.readFileSync(file, "utf8"));
+    c.service.health.url = c.service.health.url.replace(":4000/", ":" + port + "/");
+    c.env = { ...c.env, BLOG_PORT: port };
+    fs.writeFileSync(file, JSON.stringify(c, null, 2) + "\n");' "$WORKDIR/upgrade.json" "$port"
+fi
 ln -s -- "$NODE_MODULES" "$WORKDIR/node_modules"
 mkdir -p "$WORKDIR/data" "$WORKDIR/logs" "$WORKDIR/run"
 printf 'made by %s/prepare.sh at %s\n' "$SCRIPT_DIR" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$WORKDIR/$MARKER"
