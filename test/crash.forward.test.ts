@@ -1,0 +1,21 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect } from "vitest";
+import { crashAtEveryBoundary, FORWARD_EVENTS } from "./helpers/crash-suite.js";
+
+describe("crash at every boundary of a real upgrade of the example, then resume", () => {
+  crashAtEveryBoundary({
+    port: 4311,
+    toVersion: "2.0.0",
+    events: FORWARD_EVENTS,
+    expectedExit: 0,
+    async check(ex, before) {
+      expect(await ex.health()).toEqual({ status: "ok", version: "2.0.0", migrations: 2 });
+      // the drizzle-kit rebuild of posts kept every comment (10 authors x 10 posts x 3 comments)
+      expect(await ex.stats()).toEqual({ authors: 10, posts: 100, comments: 300 });
+      expect((await ex.ctl("check")).code).toBe(0);
+      expect(readFileSync(join(ex.dir, "blog.config.json"), "utf8")).toBe(before.config);
+      expect(await ex.fingerprint()).not.toBe(before.fingerprint);
+    },
+  });
+});
