@@ -13,6 +13,7 @@ import { runResult, type RunResult } from "./runner/result.js";
 import { resumeRun, startRun } from "./runner/runner.js";
 import { resolveInput, runnerOptions, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
 import { readVersion } from "./steps/commands.js";
+import { requestChecks } from "./steps/preflight.js";
 import type { StepContext } from "./steps/types.js";
 import { targetId } from "./url.js";
 
@@ -30,6 +31,7 @@ export interface UpgradeOptions extends DriveOptions {
  */
 export async function upgrade(config: ConfigInput, options: UpgradeOptions = {}): Promise<RunResult> {
   const resolved = await resolveInput(config, options.cwd);
+  requestChecks(resolved, options.toVersion ?? null);
   return withJournal(resolved, (store) => startRun(runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }));
 }
 

@@ -5,10 +5,32 @@ import { runMigrations } from "../migrations/runner.js";
 import { probe } from "../process/http.js";
 import { readVersion } from "./commands.js";
 import { json, type PreflightOutput } from "./outputs.js";
+import type { ResolvedConfig } from "../config/types.js";
 import type { StepDefinition } from "./types.js";
 
 function usesPlaceholder(argv: readonly string[] | undefined, name: string): boolean {
   return !!argv?.some((a) => a.includes(`{${name}}`));
+}
+
+/**
+ * The checks a run request must pass before anything is journaled: E_CONFIG when the package
+ * commands cannot work for this request. Called by `upgrade()` before a run starts, and again by
+ * preflight (a resumed run may have been started by an older config).
+ */
+export function requestChecks(c: ResolvedConfig, toVersion: string | null): void {
+    if (c.package?.upgrade && !c.package.downgrade) {
+      throw new UpgradeError("E_CONFIG", "package.upgrade is configured without package.downgrade", {
+        hint: "add package.downgrade (e.g. the install command with {fromVersion}) so a rollback can reinstall the previous version",
+      });
+    }
+    if (usesPlaceholder(c.package?.upgrade?.command, "toVersion") && !toVersion) {
+      throw new UpgradeError("E_CONFIG", "package.upgrade uses {toVersion} but no version was given", { hint: "pass `--to VERSION`" });
+    }
+    if (usesPlaceholder(c.package?.downgrade?.command, "fromVersion") && !c.package?.version) {
+      throw new UpgradeError("E_CONFIG", "package.downgrade uses {fromVersion} but package.version is not configured", {
+        hint: "add package.version, a command that prints the installed version",
+      });
+    }
 }
 
 /**
@@ -19,19 +41,7 @@ function usesPlaceholder(argv: readonly string[] | undefined, name: string): boo
 export const preflight: StepDefinition = {
   async run(ctx) {
     const c = ctx.config;
-    if (c.package?.upgrade && !c.package.downgrade) {
-      throw new UpgradeError("E_CONFIG", "package.upgrade is configured without package.downgrade", {
-        hint: "add package.downgrade (e.g. the install command with {fromVersion}) so a rollback can reinstall the previous version",
-      });
-    }
-    if (usesPlaceholder(c.package?.upgrade?.command, "toVersion") && !ctx.run.toVersion) {
-      throw new UpgradeError("E_CONFIG", "package.upgrade uses {toVersion} but no version was given", { hint: "pass `--to VERSION`" });
-    }
-    if (usesPlaceholder(c.package?.downgrade?.command, "fromVersion") && !c.package?.version) {
-      throw new UpgradeError("E_CONFIG", "package.downgrade uses {fromVersion} but package.version is not configured", {
-        hint: "add package.version, a command that prints the installed version",
-      });
-    }
+    requestChecks(c, ctx.run.toVersion);
     const fromVersion = await readVersion(ctx);
     const db = await ctx.database();
     const info = await db.check();
