@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the test suite, idempotently: installs the Debian packages the
+# tests use (only those missing) and starts the local PostgreSQL and MariaDB if they are down.
+set -euo pipefail
+
+need=()
+for pkg in postgresql-client mariadb-client jupyterhub alembic chromium graphviz; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-env: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  echo "test-env: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+fi
+if ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  echo "test-env: starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+fi
+for _ in $(seq 1 30); do
+  if pg_isready -h 127.0.0.1 -p 5432 -q && mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+    exit 0
+  fi
+  sleep 1
+done
+echo "test-env: PostgreSQL or MariaDB did not come up" >&2
+exit 1
