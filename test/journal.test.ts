@@ -1,0 +1,114 @@
+import { mkdtempSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { RunJournal } from "../src/journal/journal.js";
+import { openJournal } from "../src/journal/open.js";
+import { verifyChain } from "../src/journal/hash.js";
+import { acquireLease } from "../src/runner/lease.js";
+import { grace } from "../src/steps/announce.js";
+import { resolveConfig } from "../src/config/resolve.js";
+import { simulateRun } from "../src/testing/index.js";
+
+const fresh = async () => {
+  const dir = mkdtempSync(join(tmpdir(), "um-journal-"));
+  return { dir, store: await openJournal(`sqlite:${join(dir, "journal.sqlite")}`, dir) };
+};
+const run = (runId: string) => ({ runId, target: "t", name: "n", createdAt: new Date().toISOString() });
+
+describe("the SQLite journal", () => {
+  it("appends durably, reads back in order, and chains hashes", async () => {
+    const { dir, store } = await fresh();
+    const j = await RunJournal.create(store, run("r1"), { toVersion: "2" });
+    await j.append({ type: "step.started", step: "preflight", payload: { attempt: 1 } });
+    await j.append({ type: "step.succeeded", step: "preflight", payload: { output: { fromVersion: "1" } } });
+    await store.close();
+    const again = await openJournal(`sqlite:${join(dir, "journal.sqlite")}`, dir);
+    const events = await again.read("r1");
+    expect(events.map((e) => [e.seq, e.type, e.step])).toEqual([
+      [0, "run.requested", null],
+      [1, "step.started", "preflight"],
+      [2, "step.succeeded", "preflight"],
+    ]);
+    expect(() => verifyChain(events)).not.toThrow();
+    expect(events[2]!.payload).toEqual({ output: { fromVersion: "1" } });
+    await again.close();
+  });
+
+  it("fences a second writer: the same seq appended twice fails with E_FENCED", async () => {
+    const { store } = await fresh();
+    await RunJournal.create(store, run("r2"), {});
+    const a = await RunJournal.open(store, "r2");
+    const b = await RunJournal.open(store, "r2");
+    await a.append({ type: "step.started", step: "preflight" });
+    await expect(b.append({ type: "step.started", step: "preflight" })).rejects.toMatchObject({ code: "E_FENCED" });
+    expect((await store.read("r2")).length).toBe(2);
+    await store.close();
+  });
+
+  it("detects an edited event, a reordered seq and a removed event (E_JOURNAL_TAMPERED)", async () => {
+    const { store } = await fresh();
+    const j = await RunJournal.create(store, run("r3"), {});
+    await j.append({ type: "step.started", step: "preflight" });
+    await j.append({ type: "step.failed", step: "preflight", payload: { error: { code: "E_X", message: "m" } } });
+    const events = await store.read("r3");
+    expect(() => verifyChain([events[0]!, { ...events[1]!, payload: { attempt: 2 } }, events[2]!])).toThrow(/does not match its hash/);
+    expect(() => verifyChain([events[0]!, events[2]!])).toThrow(/E_JOURNAL_TAMPERED|seq/);
+    await store.close();
+  });
+
+  it("lists runs newest first, per target", async () => {
+    const { store } = await fresh();
+    await RunJournal.create(store, { ...run("a"), createdAt: "2026-01-01T00:00:00Z" }, {});
+    await RunJournal.create(store, { ...run("b"), createdAt: "2026-02-01T00:00:00Z" }, {});
+    await RunJournal.create(store, { ...run("c"), target: "other" }, {});
+    expect((await store.runs("t")).map((r) => r.runId)).toEqual(["b", "a"]);
+    await store.close();
+  });
+});
+
+describe("the lease of a target", () => {
+  it("refuses a second live driver (E_BUSY) and is free again once released", async () => {
+    const { store } = await fresh();
+    const first = await acquireLease(store, "target", "r1");
+    await expect(acquireLease(store, "target", "r2")).rejects.toMatchObject({ code: "E_BUSY" });
+    await first.release();
+    const second = await acquireLease(store, "target", "r2");
+    await second.release();
+    await store.close();
+  });
+
+  it("takes over an expired lease of another host, but not a live one", async () => {
+    const { store } = await fresh();
+    const holder = { target: "t", owner: "elsewhere", runId: "r", host: "another-host", pid: 1, expiresAt: Date.now() + 60_000 };
+    await store.acquireLease(holder, () => true);
+    await expect(acquireLease(store, "t", null)).rejects.toMatchObject({ code: "E_BUSY" });
+    await store.acquireLease({ ...holder, expiresAt: Date.now() - 1 }, () => true);
+    const mine = await acquireLease(store, "t", null);
+    await mine.release();
+    await store.close();
+  });
+
+  it("takes over at once the lease of a dead process of this host", async () => {
+    const { store } = await fresh();
+    await store.acquireLease({ target: "t", owner: "dead", runId: "r", host: hostname(), pid: 2 ** 22 + 12345, expiresAt: Date.now() + 60_000 }, () => true);
+    const mine = await acquireLease(store, "t", null);
+    await mine.release();
+    await store.close();
+  });
+});
+
+describe("the grace period", () => {
+  it("counts from the step's first start in the journal, so a restart waits only for what is left", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "um-grace-"));
+    const config = resolveConfig({ name: "g", database: "sqlite:./x.sqlite", announce: { graceSeconds: 1 } }, dir, null);
+    const sim = await simulateRun({ schedule: { grace: ["crashBefore"] }, config, steps: { grace }, dir });
+    expect(sim.result.state).toBe("completed");
+    const started = sim.events.filter((e) => e.type === "step.started" && e.step === "grace");
+    expect(started.length).toBe(2);
+    const done = sim.events.find((e) => e.type === "step.succeeded" && e.step === "grace")!;
+    const deadline = (done.payload.output as { deadline: string }).deadline;
+    expect(Date.parse(deadline)).toBe(Date.parse(started[0]!.at) + 1000);
+    expect(Date.parse(done.at)).toBeGreaterThanOrEqual(Date.parse(deadline));
+  });
+});
