@@ -1,3 +1,4 @@
+import { cp } from "node:fs/promises";
 import { defineConfig } from "tsup";
 
 export default defineConfig({
@@ -15,5 +16,9 @@ export default defineConfig({
   target: "node20",
   splitting: true,
   shims: true,
-  external: ["better-sqlite3", "postgres", "mysql2", "jiti", "fast-check"],
+  external: ["better-sqlite3", "postgres", "mysql2", "jiti", "fast-check", "@statelyai/inspect"],
+  // The live view's page (HTML, JS, CSS) is served from files: ship them beside the chunks.
+  async onSuccess() {
+    await cp("src/view/assets", "dist/view-assets", { recursive: true });
+  },
 });

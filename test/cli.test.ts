@@ -75,7 +75,7 @@ describe("the CLI, in process, on the real example", () => {
     expect(ok.lines.every((b) => b.intact === true)).toBe(true);
     const victim = ok.lines.find((b) => b.path.endsWith(".sqlite")).path as string;
     const bytes = readFileSync(victim);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     writeFileSync(victim, bytes);
     const bad = await cli(["backups", "--config", ex.config, "--verify", "--json"]);
     expect(bad.code).toBe(3);

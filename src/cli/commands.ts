@@ -1,8 +1,15 @@
 import { listBackups, listRuns, plan, resume, status, upgrade, history } from "../api.js";
-import { stepOutcomes, type RunResult } from "../runner/result.js";
+import { UpgradeError, isUpgradeError } from "../errors.js";
+import { foldJournal } from "../runner/fold.js";
+import { runResult, type RunResult } from "../runner/result.js";
+import type { DriveOptions } from "../session.js";
+import { graphCommand } from "./graph-command.js";
+import { eventsTable, formatDuration, formatTable, formatTime } from "./history-table.js";
+import { withInspector } from "./inspect.js";
 import { EXIT, type CliIo } from "./io.js";
 import type { CliArgs } from "./main.js";
 import { printResult, renderer, type OutputMode } from "./render.js";
+import { viewCommand } from "./view-command.js";
 
 /** The help text. */
 export const USAGE = `upgrade-machine: safe, resumable upgrades of a database-backed service
@@ -10,16 +17,28 @@ export const USAGE = `upgrade-machine: safe, resumable upgrades of a database-ba
 usage: upgrade-machine <command> [--config FILE] [options]
 
 commands:
-  run      [--to VERSION]  back up, announce, stop, upgrade, migrate, verify, start; roll back on failure
-  resume   [--run ID]      continue an interrupted run from its journal
+  run      [--to VERSION] [--inspect [--port N]]
+                           back up, announce, stop, upgrade, migrate, verify, start; roll back on failure
+  resume   [--run ID] [--inspect [--port N]]
+                           continue an interrupted run from its journal
   status   [--run ID]      state of the latest run (none, running, completed, rolledBack, aborted, failed)
-  history  [--run ID]      the runs of this target, or one run's events (hash chain verified)
+  history  [--run ID]      a table of the runs of this target, or of one run's events (time, step,
+                           duration, result, error); the hash chain is verified (E_JOURNAL_TAMPERED)
   plan     [--to VERSION]  the steps that would run and the pending migrations; changes nothing
   backups  [--verify]      the backups in the state directory; --verify re-hashes them
+  view     [--port N] [--host ADDR]
+                           serve a live page of the machine and the journal (loopback, token in the
+                           URL, nothing loaded from the internet); stop with Ctrl-C
+  graph    [--format mermaid|dot|json]
+                           print the machine's states and transitions (needs no config)
 
 options:
   -c, --config FILE   the config (.json, .ts, .js); default ./upgrade.json or $UPGRADE_MACHINE_CONFIG
   --json              NDJSON output
+  --inspect           serve @statelyai/inspect's WebSocket relay (default port 8080) and print the
+                      page that shows the run in Stately's inspector (that page needs the internet)
+  --port N            port of the live view (default: a free one) or of the inspector (default 8080)
+  --host ADDR         address of the live view (default 127.0.0.1)
   -h, --help
 
 exit codes: 0 completed, 1 rolled back or aborted, 2 usage or config error, 3 failed (a person is
@@ -44,16 +63,16 @@ function exitOf(result: RunResult): number {
   }
 }
 
-async function runCommand(args: CliArgs, io: CliIo): Promise<number> {
+async function runCommand(args: CliArgs, io: CliIo, inspect?: DriveOptions["inspect"]): Promise<number> {
   const m = mode(args, io);
-  const result = await upgrade(args.config, { cwd: io.cwd, toVersion: args.to ?? null, onEvent: renderer(io, m) });
+  const result = await upgrade(args.config, { cwd: io.cwd, toVersion: args.to ?? null, onEvent: renderer(io, m), ...(inspect ? { inspect } : {}) });
   printResult(io, m, result);
   return exitOf(result);
 }
 
-async function resumeCommand(args: CliArgs, io: CliIo): Promise<number> {
+async function resumeCommand(args: CliArgs, io: CliIo, inspect?: DriveOptions["inspect"]): Promise<number> {
   const m = mode(args, io);
-  const result = await resume(args.config, { cwd: io.cwd, onEvent: renderer(io, m), ...(args.run ? { runId: args.run } : {}) });
+  const result = await resume(args.config, { cwd: io.cwd, onEvent: renderer(io, m), ...(args.run ? { runId: args.run } : {}), ...(inspect ? { inspect } : {}) });
   printResult(io, m, result);
   return exitOf(result);
 }
@@ -75,25 +94,41 @@ async function historyCommand(args: CliArgs, io: CliIo): Promise<number> {
   if (!args.run && !args.json) {
     const runs = await listRuns(args.config, { cwd: io.cwd });
     if (!runs.length) io.stdout.write("no run yet\n");
+    let tampered: UpgradeError | undefined;
+    const rows: string[][] = [];
     for (const run of runs) {
-      const s = await status(args.config, { cwd: io.cwd, runId: run.runId });
-      io.stdout.write(`${run.runId}  ${run.createdAt}  ${s.state.padEnd(10)}  ${s.fromVersion ?? "?"} -> ${s.toVersion ?? "?"}\n`);
+      try {
+        const { events } = await history(args.config, { cwd: io.cwd, runId: run.runId });
+        const r = runResult(run.runId, events, foldJournal(events));
+        const failure = r.rollbackFailure ?? r.failure;
+        const duration = events.length ? Date.parse(events[events.length - 1]!.at) - Date.parse(events[0]!.at) : null;
+        rows.push([run.runId, formatTime(run.createdAt), r.state, r.step ?? "", `${r.fromVersion ?? "?"} -> ${r.toVersion ?? "?"}`, formatDuration(duration), failure ? `${failure.step}: ${failure.error.code}: ${failure.error.message}` : ""]);
+      } catch (err) {
+        if (!isUpgradeError(err, "E_JOURNAL_TAMPERED") && !isUpgradeError(err, "E_JOURNAL_MISMATCH")) throw err;
+        tampered ??= err;
+        rows.push([run.runId, formatTime(run.createdAt), "UNTRUSTED", "", "", "", `${err.code}: ${err.summary}`]);
+      }
+    }
+    if (rows.length) io.stdout.write(formatTable(["RUN", "STARTED (UTC)", "STATE", "AT STEP", "VERSIONS", "DURATION", "ERROR"], rows));
+    if (tampered) {
+      io.stderr.write(`upgrade-machine: ${tampered.code}: ${tampered.message}\n`);
+      return EXIT.failed;
     }
     return EXIT.ok;
   }
+  // Opening a run verifies its hash chain: a changed event ends here with E_JOURNAL_TAMPERED.
   const h = await history(args.config, { cwd: io.cwd, ...(args.run ? { runId: args.run } : {}) });
   if (args.json) {
     for (const e of h.events) io.stdout.write(`${JSON.stringify(e)}\n`);
     return EXIT.ok;
   }
-  for (const e of h.events) {
-    const err = e.type === "step.failed" ? ` ${(e.payload.error as { code?: string })?.code} ${(e.payload.error as { message?: string })?.message}` : "";
-    const skip = typeof e.payload.skipped === "string" ? ` (skipped: ${e.payload.skipped})` : "";
-    io.stdout.write(`${String(e.seq).padStart(4)}  ${e.at}  ${e.type.padEnd(15)} ${e.step ?? ""}${skip}${err}\n`);
+  if (!h.runId) {
+    io.stdout.write("no run yet\n");
+    return EXIT.ok;
   }
-  for (const o of stepOutcomes(h.events)) {
-    if (o.durationMs !== null && o.outcome !== "skipped") io.stdout.write(`      ${o.step}: ${o.outcome} in ${(o.durationMs / 1000).toFixed(2)} s\n`);
-  }
+  const r = runResult(h.runId, h.events, foldJournal(h.events));
+  io.stdout.write(`run ${h.runId}: ${r.state}${r.step && r.state !== "completed" ? ` at ${r.step}` : ""} (${r.fromVersion ?? "?"} -> ${r.toVersion ?? "?"}), ${h.events.length} events, hash chain verified\n`);
+  io.stdout.write(eventsTable(h.events));
   return EXIT.ok;
 }
 
@@ -123,10 +158,12 @@ async function backupsCommand(args: CliArgs, io: CliIo): Promise<number> {
 
 /** Every CLI command. */
 export const COMMANDS = {
-  run: runCommand,
-  resume: resumeCommand,
+  run: (args: CliArgs, io: CliIo) => withInspector(args.inspect, args.port, io, (inspect) => runCommand(args, io, inspect)),
+  resume: (args: CliArgs, io: CliIo) => withInspector(args.inspect, args.port, io, (inspect) => resumeCommand(args, io, inspect)),
   status: statusCommand,
   history: historyCommand,
   plan: planCommand,
   backups: backupsCommand,
+  graph: graphCommand,
+  view: (args: CliArgs, io: CliIo) => viewCommand(args, io),
 } as const;

@@ -11,6 +11,10 @@ const OPTIONS = {
   run: { type: "string" },
   json: { type: "boolean", default: false },
   verify: { type: "boolean", default: false },
+  inspect: { type: "boolean", default: false },
+  format: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -22,6 +26,21 @@ export interface CliArgs {
   run: string | undefined;
   json: boolean;
   verify: boolean;
+  /** `run`/`resume --inspect`: serve the XState inspector's WebSocket relay. */
+  inspect: boolean;
+  /** `graph --format mermaid|dot|json`. */
+  format: string | undefined;
+  /** `view --port N` (default: a free port) and `--inspect --port N` (default 8080). */
+  port: number | undefined;
+  /** `view --host ADDR` (default 127.0.0.1). */
+  host: string | undefined;
+}
+
+function portOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UpgradeError("E_USAGE", `--port must be a number from 0 to 65535, not "${value}"`, { hint: "see `upgrade-machine --help`" });
+  return port;
 }
 
 function parse(argv: string[], io: CliIo): CliArgs | "help" {
@@ -39,10 +58,22 @@ function parse(argv: string[], io: CliIo): CliArgs | "help" {
   }
   if (extra.length) throw new UpgradeError("E_USAGE", `unexpected argument "${extra[0]}"`, { hint: "see `upgrade-machine --help`" });
   const config = values.config ?? io.env.UPGRADE_MACHINE_CONFIG ?? ["upgrade.json", "upgrade.config.ts", "upgrade.config.js"].find((f) => existsSync(resolve(io.cwd, f)));
-  if (!config) {
+  // `graph` prints the machine itself: it reads no config.
+  if (!config && command !== "graph") {
     throw new UpgradeError("E_USAGE", "no config file given", { hint: "pass `--config FILE` (or put upgrade.json in the current directory)" });
   }
-  return { command, config, to: values.to, run: values.run, json: values.json, verify: values.verify };
+  return {
+    command,
+    config: config ?? "",
+    to: values.to,
+    run: values.run,
+    json: values.json,
+    verify: values.verify,
+    inspect: values.inspect,
+    format: values.format,
+    port: portOf(values.port),
+    host: values.host,
+  };
 }
 
 /** The exit code for an error that ended the command before or outside a run. */

@@ -1,0 +1,43 @@
+import { openView } from "../view/open.js";
+import { EXIT, type CliIo } from "./io.js";
+import type { CliArgs } from "./main.js";
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** Resolves on the first SIGINT or SIGTERM; the listeners are removed afterwards. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      resolve(signal);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}
+
+/**
+ * `upgrade-machine view [--port N] [--host ADDR]`: serves the live view of the config's runs
+ * until interrupted, and prints its URL (token included) on stdout.
+ * `stop` is for tests: the server closes when it resolves (default: SIGINT or SIGTERM).
+ */
+export async function viewCommand(args: CliArgs, io: CliIo, stop: () => Promise<unknown> = untilSignal): Promise<number> {
+  const host = args.host ?? "127.0.0.1";
+  const view = await openView(args.config, { cwd: io.cwd, host, ...(args.port !== undefined ? { port: args.port } : {}) });
+  try {
+    if (args.json) {
+      io.stdout.write(`${JSON.stringify({ type: "view", url: view.url, port: view.port })}\n`);
+    } else {
+      io.stdout.write(`live view: ${view.url}\n`);
+      if (!LOOPBACK.test(host)) {
+        io.stderr.write(`warning: listening on ${host}, not only this machine; anyone with the URL (token included) can read the journal\n`);
+      }
+      io.stderr.write("stop with Ctrl-C\n");
+    }
+    await stop();
+    return EXIT.ok;
+  } finally {
+    await view.close();
+  }
+}

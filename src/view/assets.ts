@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** A file the live view serves. */
+export interface ViewAsset {
+  type: string;
+  body: string;
+}
+
+/** The files of the page, shipped in the package: src/view/assets, copied by tsup to dist/view-assets. */
+export const ASSET_FILES = { "index.html": "text/html; charset=utf-8", "view.js": "text/javascript; charset=utf-8", "view.css": "text/css; charset=utf-8" } as const;
+
+/** The folder holding the page's files, from src/ (tests) or from dist/ (the built package). */
+export function assetsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, "assets"), join(here, "view-assets"), join(here, "..", "view-assets")];
+  const found = candidates.find((dir) => existsSync(join(dir, "index.html")));
+  if (!found) throw new Error(`upgrade-machine: the live view's files are missing (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The page's files by URL path, read once. The page gets the service's name and the token
+ * (for its asset and API URLs) written in; nothing else is templated.
+ */
+export function viewAssets(name: string, token: string): Map<string, ViewAsset> {
+  const dir = assetsDir();
+  const read = (file: keyof typeof ASSET_FILES) => readFileSync(join(dir, file), "utf8");
+  const html = read("index.html").replaceAll("__NAME__", escapeHtml(name)).replaceAll("__TOKEN__", encodeURIComponent(token));
+  return new Map<string, ViewAsset>([
+    ["/", { type: ASSET_FILES["index.html"], body: html }],
+    ["/assets/view.js", { type: ASSET_FILES["view.js"], body: read("view.js") }],
+    ["/assets/view.css", { type: ASSET_FILES["view.css"], body: read("view.css") }],
+  ]);
+}
