@@ -70,8 +70,9 @@ describe("the inspect observer sees a real actor of the upgrade machine", () => 
       expect(events).toContainEqual(expect.objectContaining({ type: "step.succeeded", step }));
     }
     const values = snapshotValues(seen);
-    // The actor is created once run.requested is durable, so it starts in preflight.
-    expect(values.filter((v, i) => v !== values[i - 1])).toEqual([...FORWARD_STEPS, "completed"]);
+    // A fresh run is shown from idle: the actor takes run.requested like every later event.
+    expect(values.filter((v, i) => v !== values[i - 1])).toEqual(["idle", ...FORWARD_STEPS, "completed"]);
+    expect(events[0]).toMatchObject({ type: "run.requested" });
   });
 
   it("after a resume: the actor starts from the restored state (migrate, attempt 2), not from idle", async () => {

@@ -80,7 +80,7 @@ export async function startRun(options: RunnerOptions, request: { toVersion: str
       { target: options.target, toVersion: request.toVersion, name: options.config.name },
     );
     options.afterAppend?.(journal.events[0]!);
-    return await drive(options, journal, lease);
+    return await drive(options, journal, lease, true);
   } finally {
     await lease.release().catch(() => undefined);
   }
@@ -104,15 +104,17 @@ export async function resumeRun(options: RunnerOptions, request: { runId?: strin
   }
 }
 
-async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLease): Promise<RunResult> {
+async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLease, fresh = false): Promise<RunResult> {
   const { steps, onEvent } = options;
   const runId = journal.runId;
   const redact = options.redact ?? ((s: string) => s);
   let snapshot = foldJournal(journal.events);
   let mirror: Actor<typeof upgradeMachine> | undefined;
   if (options.inspect) {
-    mirror = createActor(upgradeMachine, { snapshot, inspect: options.inspect });
+    // A fresh run is shown from idle, taking run.requested; a resumed one from its restored state.
+    mirror = fresh ? createActor(upgradeMachine, { inspect: options.inspect }) : createActor(upgradeMachine, { snapshot, inspect: options.inspect });
     mirror.start();
+    if (fresh) mirror.send(toMachineEvent(journal.events[0]!)!);
   }
   let database: DatabaseAdapter | undefined;
   const append = async (event: Parameters<RunJournal["append"]>[0]) => {
