@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { UpgradeError } from "../errors.js";
 import type { JournalStore, Lease } from "../journal/types.js";
+import { pidAlive } from "../process/pid.js";
 
 /** How long a lease lives without a heartbeat; a dead driver's lease expires after this. */
 export const LEASE_TTL_MS = 30_000;
@@ -12,15 +13,6 @@ export interface HeldLease {
   /** Throws E_BUSY when the lease was lost (another driver took the target over). */
   assertHeld(): void;
   release(): Promise<void>;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { UpgradeError } from "../../errors.js";
+import { pidAlive } from "../../process/pid.js";
 
 /** sha256 (hex) and size of a file, streamed in constant memory. */
 export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
@@ -34,15 +35,6 @@ export function tempPathBeside(finalPath: string, purpose: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${purpose}-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Removes the temporary files that `tempPathBeside(finalPath, purpose)` left behind in processes
  * that died (a crash during a backup or a restore), so they do not pile up; never one of a live process.
@@ -52,7 +44,7 @@ export async function removeStaleTemps(finalPath: string, purpose: string): Prom
   const names = await readdir(dirname(finalPath)).catch(() => [] as string[]);
   for (const name of names) {
     const match = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]{8}\.tmp(-journal)?$/.exec(name.slice(prefix.length)) : null;
-    if (match && !alive(Number(match[1]))) await rm(join(dirname(finalPath), name), { force: true });
+    if (match && !pidAlive(Number(match[1]))) await rm(join(dirname(finalPath), name), { force: true });
   }
 }
 
