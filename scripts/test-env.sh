@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need=()
-for pkg in postgresql-client mariadb-client jupyterhub alembic chromium graphviz; do
+for pkg in postgresql-client mariadb-client jupyterhub alembic python3-psycopg2 chromium graphviz; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -22,3 +22,4 @@ export { verifyChain } from "./journal/hash.js";
 export type { JournalStore, JournalEvent, RunRecord, Lease, EventType } from "./journal/types.js";
 export { parseDatabaseUrl, redactUrl, type DatabaseTarget } from "./url.js";
 export { upgradeMachine, STEP_NAMES, FORWARD_STEPS, ROLLBACK_STEPS, ABORT_STEPS, type StepName } from "../machines/index.js";
+export { jupyterhub } from "./presets/index.js";

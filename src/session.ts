@@ -7,6 +7,7 @@ import type { ResolvedConfig, UpgradeConfig } from "./config/types.js";
 import { validateConfig } from "./config/validate.js";
 import { openJournal } from "./journal/open.js";
 import type { JournalEvent, JournalStore } from "./journal/types.js";
+import { expandPreset, presetSteps } from "./presets/registry.js";
 import { crashPointFromEnv } from "./runner/crash-point.js";
 import type { RunnerOptions } from "./runner/runner.js";
 import type { RunnerEvent } from "./runner/runner-events.js";
@@ -39,7 +40,7 @@ export interface DriveOptions {
 export async function resolveInput(input: ConfigInput, cwd = process.cwd()): Promise<ResolvedConfig> {
   if (typeof input === "string") return loadConfig(input, cwd);
   if ("target" in input && "baseDir" in input) return input;
-  return resolveConfig(validateConfig(input), cwd, null);
+  return resolveConfig(validateConfig(expandPreset(input, cwd)), cwd, null);
 }
 
 /** Every secret of a config (database and journal passwords), for redaction. */
@@ -65,7 +66,7 @@ export function runnerOptions(config: ResolvedConfig, store: JournalStore, optio
     store,
     config,
     target: targetId(config.target),
-    steps: { ...defaultSteps, ...options.steps },
+    steps: { ...defaultSteps, ...presetSteps(config), ...options.steps },
     openDatabase: () => openAdapter(config.target),
     backupRoot: join(config.stateDir, "backups"),
     instructions: (run) => manualInstructions(config, run),

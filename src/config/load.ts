@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { UpgradeError, isUpgradeError } from "../errors.js";
+import { expandPreset } from "../presets/registry.js";
 import { redactSecrets } from "../url.js";
 import { resolveConfig } from "./resolve.js";
 import type { ResolvedConfig } from "./types.js";
@@ -152,7 +153,7 @@ export async function loadConfig(file: string, cwd: string = process.cwd()): Pro
   }
 
   try {
-    return resolveConfig(validateConfig(raw), dirname(path), path);
+    return resolveConfig(validateConfig(expandPreset(raw, dirname(path))), dirname(path), path);
   } catch (err) {
     if (!isUpgradeError(err, "E_CONFIG")) throw err;
     throw new UpgradeError("E_CONFIG", `${path}: ${err.summary}`, {

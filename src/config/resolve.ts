@@ -104,5 +104,7 @@ export function resolveConfig(config: UpgradeConfig, baseDir: string, configPath
     ...(pkg !== undefined ? { package: pkg } : {}),
     verify: (config.verify ?? []).map(cmd),
     env: { ...config.env },
+    ...(config.preset !== undefined ? { preset: config.preset } : {}),
+    ...(config.presetOptions !== undefined ? { presetOptions: structuredClone(config.presetOptions) } : {}),
   };
 }

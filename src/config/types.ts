@@ -105,6 +105,13 @@ export interface UpgradeConfig {
   verify?: CommandSpec[];
   /** Extra environment variables for every command. */
   env?: Record<string, string>;
+  /**
+   * A preset (`"jupyterhub"`): in a config file, with the preset's own block (`"jupyterhub": {...}`),
+   * which the preset expands into the keys above before validation.
+   */
+  preset?: string;
+  /** Set by the preset's expansion: what its steps need (names and URLs, never secrets). */
+  presetOptions?: Record<string, unknown>;
 }
 
 /** A command after resolution: `argv[0]` and `cwd` absolute where they were relative. */
@@ -152,4 +159,8 @@ export interface ResolvedConfig {
   verify: ResolvedCommandSpec[];
   /** Extra environment for every command (default: empty). */
   env: Record<string, string>;
+  /** The preset the config was expanded from; its step effects replace the general ones. */
+  preset?: string;
+  /** The preset's options, as its expansion set them. */
+  presetOptions?: Record<string, unknown>;
 }

@@ -6,7 +6,7 @@ type Obj = Record<string, unknown>;
 
 const ARGV_HINT = 'commands are argv arrays, e.g. ["./ctl.sh", "stop"]';
 const DEFAULT_HINT = "fix the fields listed above; every field is documented on UpgradeConfig (src/config/types.ts)";
-const TOP_KEYS = ["name", "database", "migrations", "files", "stateDir", "journal", "announce", "service", "package", "verify", "env"];
+const TOP_KEYS = ["name", "database", "migrations", "files", "stateDir", "journal", "announce", "service", "package", "verify", "env", "preset"];
 const COMMAND_KEYS = ["command", "cwd", "timeoutSeconds", "env"];
 const HTTP_KEYS = ["method", "url", "headers", "body", "timeoutSeconds"];
 
@@ -207,6 +207,11 @@ function sections(c: Obj, p: Problems): void {
     else c.verify.forEach((v: unknown, i) => command(v, `verify[${i}]`, p));
   }
   stringRecord(c.env, "env", p);
+  if (c.preset !== undefined) string(c.preset, "preset", p);
+  if (c.presetOptions !== undefined) {
+    if (c.preset === undefined) p.add("presetOptions is set by a preset's expansion: add \"preset\" with that preset's block instead");
+    else if (!isObj(c.presetOptions)) p.add("presetOptions must be an object");
+  }
 }
 
 /**
@@ -216,7 +221,8 @@ function sections(c: Obj, p: Problems): void {
  */
 export function validateConfig(raw: unknown): UpgradeConfig {
   const p = new Problems();
-  const c = object(raw, "", p, TOP_KEYS);
+  // presetOptions is written by a preset's expansion, not by hand: accepted, never suggested
+  const c = object(raw, "", p, isObj(raw) && "presetOptions" in raw ? [...TOP_KEYS, "presetOptions"] : TOP_KEYS);
   if (c) {
     if (string(c.name, "name", p, 'add "name": "my-service"') && !/^[A-Za-z0-9._-]+$/.test(c.name)) {
       p.add(`name ${JSON.stringify(c.name)} may only contain letters, digits, ".", "_" and "-"`);

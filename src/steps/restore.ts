@@ -4,13 +4,26 @@ import { readVersion } from "./commands.js";
 import { json, outputOf, type SealOutput } from "./outputs.js";
 import type { StepDefinition } from "./types.js";
 
-/** Puts the restore point back (sha256 checked first; atomic where the dialect allows). */
+/**
+ * Puts the restore point back (sha256 checked first; atomic where the dialect allows), then proves
+ * it at once, before the previous version starts and writes to it again: the database's
+ * fingerprint equals the one taken at the stop (E_RESTORE otherwise).
+ */
 export const restoreDatabase: StepDefinition = {
   async run(ctx) {
-    const { restorePoint } = outputOf<SealOutput>(ctx, "seal");
+    const seal = outputOf<SealOutput>(ctx, "seal");
     const db = await ctx.database();
-    await db.restore(restorePoint, { onProgress: ctx.progress, signal: ctx.signal });
-    return json({ restored: restorePoint.path, sha256: restorePoint.sha256 });
+    await db.restore(seal.restorePoint, { onProgress: ctx.progress, signal: ctx.signal });
+    const now = await db.fingerprint();
+    if (now.hash !== seal.fingerprint.hash) {
+      const tables = new Set([...Object.keys(now.tables), ...Object.keys(seal.fingerprint.tables)]);
+      const differing = [...tables].filter((t) => now.tables[t]?.hash !== seal.fingerprint.tables[t]?.hash);
+      throw new UpgradeError("E_RESTORE", `the restored database differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}`, {
+        hint: `restore ${seal.restorePoint.path} by hand before starting the service`,
+        details: { differing },
+      });
+    }
+    return json({ restored: seal.restorePoint.path, sha256: seal.restorePoint.sha256, fingerprint: now.hash });
   },
 };
 
@@ -25,21 +38,27 @@ export const restoreFiles: StepDefinition = {
 };
 
 /**
- * Proves the rollback: the database's fingerprint equals the restore point's, every file's
- * sha256 equals its backup's, and the installed version is the previous one.
+ * Proves the rollback: the journal holds restoreDatabase's proof that the database equalled the
+ * restore point (taken before the service started and wrote to it), a database left without a
+ * service still equals it now, every file's sha256 equals its backup's, and the installed version
+ * is the previous one.
  */
 export const verifyRestore: StepDefinition = {
   async run(ctx) {
     const seal = outputOf<SealOutput>(ctx, "seal");
-    const db = await ctx.database();
-    const now = await db.fingerprint();
-    if (now.hash !== seal.fingerprint.hash) {
-      const tables = new Set([...Object.keys(now.tables), ...Object.keys(seal.fingerprint.tables)]);
-      const differing = [...tables].filter((t) => now.tables[t]?.hash !== seal.fingerprint.tables[t]?.hash);
-      throw new UpgradeError("E_VERIFY", `the restored database differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}`, {
-        hint: `restore ${seal.restorePoint.path} by hand`,
-        details: { differing },
+    const proof = ctx.run.outputs.restoreDatabase as { fingerprint?: unknown } | undefined;
+    if (proof?.fingerprint !== seal.fingerprint.hash) {
+      throw new UpgradeError("E_VERIFY", "the journal holds no proof that the restored database equalled the restore point", {
+        hint: `stop the service and restore ${seal.restorePoint.path} by hand`,
       });
+    }
+    if (ctx.run.skipped.startPrevious !== undefined) {
+      const now = await (await ctx.database()).fingerprint();
+      if (now.hash !== seal.fingerprint.hash) {
+        throw new UpgradeError("E_VERIFY", "the database changed after it was restored, with no service running", {
+          hint: `find what writes to it, then restore ${seal.restorePoint.path} by hand`,
+        });
+      }
     }
     for (const f of seal.files) {
       if ((await sha256OrNull(f.path)) !== f.sha256) {
@@ -50,6 +69,6 @@ export const verifyRestore: StepDefinition = {
     if (ctx.run.fromVersion && version !== null && version !== ctx.run.fromVersion) {
       throw new UpgradeError("E_VERIFY", `the installed version is ${version}, not ${ctx.run.fromVersion}`, { hint: "reinstall the previous version by hand" });
     }
-    return json({ fingerprint: now.hash, files: seal.files.length, version });
+    return json({ fingerprint: seal.fingerprint.hash, files: seal.files.length, version });
   },
 };

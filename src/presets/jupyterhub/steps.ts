@@ -1,0 +1,172 @@
+import { access } from "node:fs/promises";
+import type { Json } from "../../../machines/index.js";
+import { UpgradeError, isUpgradeError } from "../../errors.js";
+import { readVersion } from "../../steps/commands.js";
+import { migrate as baseMigrate } from "../../steps/migrate.js";
+import { json, type PreflightOutput } from "../../steps/outputs.js";
+import { preflight as basePreflight } from "../../steps/preflight.js";
+import { restartService as baseRestartService, start as baseStart, stop as baseStop } from "../../steps/service.js";
+import type { StepContext, StepDefinition, StepImplementations } from "../../steps/types.js";
+import { readAlembicRevision } from "./alembic.js";
+import { settingsOf, type JupyterHubSettings } from "./expand.js";
+import { apiToken, checkShutdownScope, hubState, waitHubVersion } from "./hub-api.js";
+import { expectedHead, notAtHead, shutDownHub, startHub } from "./hub-control.js";
+import { jupyterHubRollbackSteps } from "./rollback.js";
+
+/** What the JupyterHub preflight adds to the general one. */
+export interface JupyterHubPreflightOutput extends PreflightOutput {
+  /** The Hub as `GET /hub/api/` saw it: its version when it answered, else the status (null: nothing answered). */
+  hub: { url: string; version: string | null; status: number | null };
+  /** `alembic_version.version_num` before the run (null: no such table). */
+  alembicRevision: string | null;
+  /** The token may shut the Hub down (checked when the Hub is up and stopped through the API). */
+  tokenCanShutdown: boolean | null;
+}
+
+async function refuseMissingSqlite(ctx: StepContext, s: JupyterHubSettings): Promise<void> {
+  const t = ctx.config.target;
+  if (t.dialect !== "sqlite" || (await access(t.path).then(() => true, () => false))) return;
+  const where = s.relativeSqlite ? `, relative to jupyterhub.workingDir ${s.workingDir}` : "";
+  throw new UpgradeError("E_NOT_FOUND", `JupyterHub's database ${t.path} does not exist (jupyterhub.dbUrl ${s.dbUrl}${where})`, {
+    hint: s.relativeSqlite
+      ? "a relative sqlite:/// URL is resolved from the directory the Hub runs in: set jupyterhub.workingDir to it (from any other directory `jupyterhub upgrade-db` creates, stamps and 'upgrades' an empty database)"
+      : "check jupyterhub.dbUrl against c.JupyterHub.db_url in jupyterhub_config.py",
+    details: { path: t.path },
+  });
+}
+
+/**
+ * The general preflight, plus: the relative-SQLite trap (a missing file is refused before
+ * anything else), the Hub's version from `GET /hub/api/`, the alembic revision, and the token's
+ * `shutdown` scope when the Hub is up. A Hub that does not answer is reported as down, so the
+ * stop is skipped and a rollback leaves it down. Changes nothing.
+ */
+const preflight: StepDefinition = {
+  async run(ctx) {
+    const s = settingsOf(ctx.config);
+    await refuseMissingSqlite(ctx, s);
+    const base = (await basePreflight.run(ctx)) as unknown as PreflightOutput;
+    const state = await hubState(s.hubUrl);
+    const alembicRevision = await readAlembicRevision(ctx.config.target);
+    let tokenCanShutdown: boolean | null = null;
+    if (state.up && !s.stopByCommand) {
+      await checkShutdownScope(s.hubUrl, apiToken(s.apiTokenEnv));
+      tokenCanShutdown = true;
+    }
+    let fromVersion = base.fromVersion;
+    if (state.up) {
+      ctx.log(`the Hub runs JupyterHub ${state.version}; its database is at alembic revision ${alembicRevision ?? "(none)"}`);
+      if (fromVersion !== null && state.version !== fromVersion) {
+        ctx.log(`JupyterHub ${fromVersion} is installed but the Hub still runs ${state.version}: a rollback reinstalls ${state.version}`);
+        fromVersion = state.version;
+      }
+    } else {
+      ctx.log(
+        `the Hub at ${s.hubUrl} is not running (${state.status === null ? "no answer" : `status ${state.status}`}); ` +
+          `if it refuses to start with "Found database schema version ... != ...", JupyterHub was already upgraded: ` +
+          `the stop is skipped, the database is backed up and migrated, and a rollback leaves the Hub down`,
+      );
+    }
+    if (alembicRevision === null) ctx.log("the database has no alembic_version table (JupyterHub before 0.8?): upgrade-db will guess its revision");
+    const output: JupyterHubPreflightOutput = {
+      ...base,
+      fromVersion,
+      serviceWasRunning: state.up,
+      hub: { url: s.hubUrl, version: state.up ? state.version : null, status: state.up ? 200 : state.status },
+      alembicRevision,
+      tokenCanShutdown,
+    };
+    return json(output);
+  },
+};
+
+/** `POST /hub/api/shutdown` (or the stop command), then waits for the Hub to go away. */
+const stop: StepDefinition = {
+  skip: (ctx) => baseStop.skip?.(ctx),
+  async run(ctx) {
+    const s = settingsOf(ctx.config);
+    const state = await hubState(s.hubUrl);
+    // Re-run after a crash, or a Hub that died since preflight: nothing left to stop.
+    if (!state.up) return json({ stop: "already down", waitedMs: 0 });
+    return json(await shutDownHub(ctx, s));
+  },
+};
+
+/**
+ * `<command> upgrade-db -f <config>` in the Hub's working directory (the general migrate step),
+ * then proves it: `alembic_version` must be the head the installed JupyterHub expects, so an
+ * upgrade-db that migrated another database (wrong directory, other db_url) fails here.
+ */
+const migrate: StepDefinition = {
+  async run(ctx) {
+    const s = settingsOf(ctx.config);
+    const before = await readAlembicRevision(ctx.config.target);
+    // Reading the head (a Python start, ~0.5 s) overlaps upgrade-db: it is downtime.
+    const [head, out] = await Promise.all([expectedHead(ctx), baseMigrate.run(ctx).catch(explainUpgradeDbFailure) as Promise<{ [key: string]: Json }>]);
+    const after = await readAlembicRevision(ctx.config.target);
+    if (head !== null && after !== head) throw notAtHead(s, after, head);
+    if (after === null) throw notAtHead(s, after, "a revision");
+    ctx.log(before === after ? `alembic revision ${after}: already current` : `alembic revision ${before ?? "(none)"} -> ${after}`);
+    return json({ ...out, revisionBefore: before, revisionAfter: after, expectedHead: head });
+  },
+};
+
+/**
+ * upgrade-db ends its output with alembic's CalledProcessError; the cause is the last Python
+ * exception before it (e.g. the migration's own error). Says that one.
+ */
+function explainUpgradeDbFailure(err: unknown): never {
+  if (!isUpgradeError(err, "E_COMMAND") || typeof err.details?.stderr !== "string") throw err;
+  const causes = err.details.stderr.split("\n").filter((l) => /^[\w.]+(Error|Exception|Exit)\b.*:/.test(l.trim()) && !/CalledProcessError/.test(l));
+  const cause = causes.at(-1)?.trim();
+  if (cause === undefined) throw err;
+  throw new UpgradeError("E_MIGRATION_FAILED", `jupyterhub upgrade-db failed: ${cause.slice(0, 500)}`, {
+    hint: "the rollback restores the database from the restore point; the whole output is in `upgrade-machine history`",
+    cause: err,
+    details: err.details,
+  });
+}
+
+/** Starts the Hub (the general start), unless it already answers. */
+const start: StepDefinition = {
+  skip: (ctx) => baseStart.skip?.(ctx),
+  async run(ctx) {
+    const s = settingsOf(ctx.config);
+    const state = await hubState(s.hubUrl);
+    if (state.up) {
+      ctx.log(`the Hub already answers (version ${state.version}): not starting another`);
+      return json({ start: "already running", version: state.version });
+    }
+    return baseStart.run(ctx);
+  },
+};
+
+/** Polls `GET /hub/api/` until it answers with the installed version (a 404 from the proxy first is normal). */
+const health: StepDefinition = {
+  async run(ctx) {
+    const s = settingsOf(ctx.config);
+    const expected = (await readVersion(ctx)) ?? ctx.run.toVersion;
+    const healthy = await waitHubVersion(s.hubUrl, expected, s.healthTimeoutSeconds * 1000, ctx.signal);
+    return json({ ...healthy, alembicRevision: await readAlembicRevision(ctx.config.target) });
+  },
+};
+
+/** After a failed stop or seal: the Hub runs again, at the version preflight saw. */
+const restartService: StepDefinition = {
+  skip: (ctx) => baseRestartService.skip?.(ctx),
+  async run(ctx) {
+    const pre = ctx.run.outputs.preflight as unknown as JupyterHubPreflightOutput | undefined;
+    return json(await startHub(ctx, pre?.hub.version ?? null));
+  },
+};
+
+/** The JupyterHub preset's step effects; the other steps are the general ones. */
+export const jupyterHubSteps: Partial<StepImplementations> = {
+  preflight,
+  stop,
+  migrate,
+  start,
+  health,
+  restartService,
+  ...jupyterHubRollbackSteps,
+};
