@@ -22,10 +22,21 @@ if ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
 fi
 for _ in $(seq 1 30); do
-  if pg_isready -h 127.0.0.1 -p 5432 -q && mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
-    exit 0
-  fi
+  pg_isready -h 127.0.0.1 -p 5432 -q && mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && break
   sleep 1
 done
-echo "test-env: PostgreSQL or MariaDB did not come up" >&2
-exit 1
+if ! pg_isready -h 127.0.0.1 -p 5432 -q || ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  echo "test-env: PostgreSQL or MariaDB did not come up" >&2
+  exit 1
+fi
+
+# The wrong-password tests need PostgreSQL to check passwords for one group of roles, while the
+# rest of this machine's trust authentication stays as it is.
+hba="$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW hba_file')"
+psql -h 127.0.0.1 -U postgres -qc "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'um_password_auth') THEN CREATE ROLE um_password_auth NOLOGIN; END IF; END\$\$"
+rule="host all +um_password_auth 127.0.0.1/32 scram-sha-256"
+if ! grep -qxF "$rule" "$hba"; then
+  echo "test-env: PostgreSQL checks passwords for members of um_password_auth ($hba)"
+  { echo "$rule"; cat "$hba"; } > "$hba.new" && cat "$hba.new" > "$hba" && rm -f "$hba.new"
+  psql -h 127.0.0.1 -U postgres -qAtc "SELECT pg_reload_conf()" >/dev/null
+fi

@@ -12,9 +12,17 @@ export async function openAdapter(target: DatabaseTarget): Promise<DatabaseAdapt
       const { createSqliteAdapter } = await import("./sqlite/index.js");
       return createSqliteAdapter({ path: target.path });
     }
+    case "postgres": {
+      const { createPostgresAdapter } = await import("./postgres/index.js");
+      return createPostgresAdapter({ ...target, dialect: "postgres" });
+    }
+    case "mysql": {
+      const { createMysqlAdapter } = await import("./mysql/index.js");
+      return createMysqlAdapter({ ...target, dialect: "mysql" });
+    }
     default:
-      throw new UpgradeError("E_CONFIG", `${target.dialect} databases are not supported by this version of upgrade-machine`, {
-        hint: "use a sqlite: database URL",
+      throw new UpgradeError("E_CONFIG", `${(target as { dialect: string }).dialect} databases are not supported by this version of upgrade-machine`, {
+        hint: "use a sqlite:, postgres:// or mysql:// database URL",
       });
   }
 }

@@ -1,0 +1,142 @@
+import { rm } from "node:fs/promises";
+import { UpgradeError, isUpgradeError } from "../../errors.js";
+import type { MigrationDriver } from "../../migrations/types.js";
+import { describeTarget } from "../../url.js";
+import type { BackupArtifact, DatabaseAdapter } from "../types.js";
+import { MYSQL_DUMP_FORMAT, backupMysql, type DumpHeader } from "./backup.js";
+import { mysqlError, openMysql, type MysqlPool, type MysqlTarget } from "./connection.js";
+import { fingerprintMysql } from "./fingerprint.js";
+import { createMysqlMigrationDriver } from "./migration-driver.js";
+import { restoreMysql } from "./restore.js";
+import { findMysqlTool, parseServerVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";
+
+/** Options of `createMysqlAdapter`. */
+export interface MysqlAdapterOptions {
+  /** Directories searched for mariadb-dump / mysqldump and mariadb / mysql, PATH syntax; default PATH. */
+  binPath?: string;
+}
+
+/** The MySQL / MariaDB adapter, with what it adds to `DatabaseAdapter`. */
+export interface MysqlAdapter extends DatabaseAdapter {
+  readonly dialect: "mysql";
+  /** Deletes a backup file once no run needs it. */
+  dropBackup(artifact: BackupArtifact): Promise<void>;
+}
+
+/**
+ * A `DatabaseAdapter` for a MySQL or MariaDB database, on mysql2 (loaded on first use), with
+ * backups by the real mariadb-dump / mysqldump and restores by the mariadb / mysql client
+ * (checked against the server's version). Capabilities: no transactional DDL, so a migration
+ * that fails half-way is reported statement by statement and the backup restored. Two small
+ * pools are opened lazily: one on the target, one without a database (to drop and create it).
+ */
+export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOptions = {}): MysqlAdapter {
+  let pool: Promise<MysqlPool> | undefined;
+  let adminPool: Promise<MysqlPool> | undefined;
+  let server: MysqlServerVersion | undefined;
+  const tools = new Map<MysqlToolRole, Promise<MysqlTool>>();
+
+  const verified = async (database: string | null, what: string): Promise<MysqlPool> => {
+    const p = await openMysql(target, database);
+    try {
+      const [rows] = await p.query("SELECT VERSION() AS v");
+      server = parseServerVersion(String((rows as { v: string }[])[0]?.v ?? ""));
+      return p;
+    } catch (err) {
+      await p.end().catch(() => undefined);
+      throw mysqlError(err, target, what);
+    }
+  };
+  const lazy = (get: () => Promise<MysqlPool> | undefined, set: (p: Promise<MysqlPool> | undefined) => void, database: string | null, what: string) => (): Promise<MysqlPool> => {
+    let p = get();
+    if (!p) {
+      p = verified(database, what);
+      p.catch(() => set(undefined));
+      set(p);
+    }
+    return p;
+  };
+  const connect = lazy(() => pool, (p) => (pool = p), target.database, "connecting");
+  const admin = lazy(() => adminPool, (p) => (adminPool = p), null, "connecting to the server");
+  const end = async (p: Promise<MysqlPool> | undefined): Promise<void> => {
+    await (await p?.catch(() => undefined))?.end().catch(() => undefined);
+  };
+  const serverVersion = async (): Promise<MysqlServerVersion> => {
+    if (!server) await admin();
+    return server ?? parseServerVersion("");
+  };
+  const tool = (role: MysqlToolRole): Promise<MysqlTool> => {
+    let found = tools.get(role);
+    if (!found) {
+      found = serverVersion().then((v) => findMysqlTool(role, v, options.binPath));
+      found.catch(() => tools.delete(role));
+      tools.set(role, found);
+    }
+    return found;
+  };
+
+  return {
+    dialect: "mysql",
+    capabilities: { transactionalDdl: false },
+    display: describeTarget(target),
+
+    async check() {
+      let p: MysqlPool;
+      try {
+        p = await connect();
+      } catch (err) {
+        if (isUpgradeError(err, "E_NOT_FOUND")) return { exists: false };
+        throw err;
+      }
+      const [rows] = await p.query("SELECT VERSION() AS v, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()) AS bytes");
+      const row = (rows as { v: string; bytes: string }[])[0];
+      await Promise.all([tool("dump"), tool("client")]);
+      return { exists: true, serverVersion: row?.v ?? "", bytes: Number(row?.bytes ?? 0) };
+    },
+
+    async backup(dir, name, copyOptions) {
+      const p = await connect();
+      const [rows] = await p.query("SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()");
+      const row = (rows as { cs: string; co: string }[])[0];
+      const header: DumpHeader = { database: target.database, charset: row?.cs ?? "utf8mb4", collation: row?.co ?? "utf8mb4_general_ci" };
+      return backupMysql(target, await tool("dump"), await serverVersion(), header, dir, name, copyOptions);
+    },
+
+    async restore(artifact, copyOptions) {
+      if (artifact.format !== MYSQL_DUMP_FORMAT) {
+        throw new UpgradeError("E_RESTORE", `${artifact.path} is a ${artifact.format} backup, not a MySQL one`, { hint: "restore it with the adapter that wrote it" });
+      }
+      const p = pool;
+      pool = undefined;
+      await end(p); // our own sessions would hold metadata locks on the tables being dropped
+      await restoreMysql(await admin(), target, await tool("client"), artifact, copyOptions);
+    },
+
+    async fingerprint() {
+      try {
+        return await fingerprintMysql(await connect(), target.database);
+      } catch (err) {
+        throw mysqlError(err, target, "fingerprinting", "E_VERIFY");
+      }
+    },
+
+    async quiesce() {
+      // Nothing to do: a committed InnoDB transaction is durable in the redo log.
+    },
+
+    migrationDriver(): MigrationDriver {
+      return createMysqlMigrationDriver({ target, connection: connect });
+    },
+
+    async dropBackup(artifact) {
+      await rm(artifact.path, { force: true });
+    },
+
+    async close() {
+      const [a, b] = [pool, adminPool];
+      pool = undefined;
+      adminPool = undefined;
+      await Promise.all([end(a), end(b)]);
+    },
+  };
+}

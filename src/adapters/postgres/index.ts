@@ -1,0 +1,13 @@
+/**
+ * The PostgreSQL adapter (postgres.js + pg_dump / pg_restore). Importing it does not load
+ * postgres.js; opening a database does.
+ */
+export { createPostgresAdapter, type PostgresAdapter, type PostgresAdapterOptions } from "./adapter.js";
+export { backupPostgres, PG_DUMP_FORMAT, type PgDumpOptions } from "./backup.js";
+export { loadPostgres, openPg, pgError, pgToolEnv, type PgSql, type PostgresTarget } from "./connection.js";
+export { derivedName, type DatabaseProps } from "./databases.js";
+export { fingerprintPostgres } from "./fingerprint.js";
+export { createPostgresMigrationDriver, type PgMigrationDriverOptions } from "./migration-driver.js";
+export { restorePostgres } from "./restore.js";
+export { PG_TEMPLATE_FORMAT, backupByTemplate, restoreFromTemplate, type TemplateManifest } from "./template.js";
+export { findPgTool, serverMajor, type PgTool, type PgToolName } from "./tools.js";
