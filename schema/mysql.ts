@@ -1,4 +1,4 @@
-import { bigint, int, mysqlTable, primaryKey, text, varchar } from "drizzle-orm/mysql-core";
+import { bigint, int, longtext, mysqlTable, primaryKey, varchar } from "drizzle-orm/mysql-core";
 
 /** One row per run: which target it drives and when it was requested. */
 export const runs = mysqlTable("upgrade_machine_runs", {
@@ -16,7 +16,7 @@ export const events = mysqlTable(
     seq: int("seq").notNull(),
     type: varchar("type", { length: 64 }).notNull(),
     step: varchar("step", { length: 64 }),
-    payload: text("payload").notNull(),
+    payload: longtext("payload").notNull(),
     at: varchar("at", { length: 32 }).notNull(),
     hash: varchar("hash", { length: 64 }).notNull(),
   },

@@ -54,8 +54,6 @@ export interface ContractTarget {
   migrations: string;
   /** The `format` the target's backups have. */
   format: string;
-  /** Known gaps of an adapter, each proved by an `it.fails` so the suite notices when it is fixed. */
-  knownGaps: ("sequence-in-fingerprint")[];
   create(): Promise<ContractDb>;
 }
 
@@ -66,8 +64,6 @@ function sqliteTarget(): ContractTarget {
     available: true,
     migrations: shopMigrations("sqlite"),
     format: "sqlite-backup-api",
-    // fingerprintSqlite skips sqlite_* tables, sqlite_sequence (AUTOINCREMENT counters) included.
-    knownGaps: ["sequence-in-fingerprint"],
     async create() {
       const dir = mkdtempSync(join(tmpdir(), "um-contract-"));
       const path = join(dir, "db.sqlite");
@@ -151,7 +147,6 @@ function postgresTarget(available: boolean, options: PostgresAdapterOptions = {}
     available,
     migrations: shopMigrations("pg"),
     format: template ? "pg-template-database" : "pg_dump-custom",
-    knownGaps: [],
     async create() {
       const db = await createScratchDatabase("postgres");
       const adapter = createPostgresAdapter(parseDatabaseUrl(db.url, "/") as never, options);
@@ -167,7 +162,6 @@ function mysqlTarget(available: boolean): ContractTarget {
     available,
     migrations: shopMigrations("mysql"),
     format: "mysqldump-sql",
-    knownGaps: [],
     async create() {
       const db = await createScratchDatabase("mysql");
       const adapter = createMysqlAdapter(parseDatabaseUrl(db.url, "/") as never);

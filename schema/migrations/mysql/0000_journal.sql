@@ -3,7 +3,7 @@ CREATE TABLE `upgrade_machine_events` (
 	`seq` int NOT NULL,
 	`type` varchar(64) NOT NULL,
 	`step` varchar(64),
-	`payload` text NOT NULL,
+	`payload` longtext NOT NULL,
 	`at` varchar(32) NOT NULL,
 	`hash` varchar(64) NOT NULL,
 	CONSTRAINT `upgrade_machine_events_run_id_seq_pk` PRIMARY KEY(`run_id`,`seq`)

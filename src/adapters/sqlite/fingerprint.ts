@@ -85,7 +85,8 @@ function tableHash(db: SqliteDb, table: TableListRow): { rows: number; hash: str
  * Fingerprints an open SQLite database in one read transaction (a consistent snapshot):
  * `schema` = sha256 over `user_version`, `application_id` and the `sqlite_master` rows (type,
  * name, tbl_name, whitespace-normalised sql) except SQLite's internal `sqlite_%` objects; per
- * table (drizzle's `__drizzle_migrations` included, virtual tables left to their shadow tables)
+ * table (drizzle's `__drizzle_migrations` and the AUTOINCREMENT counters of `sqlite_sequence`
+ * included, virtual tables left to their shadow tables)
  * the row count and a sha256 over the rows in primary-key order (rowid order without a primary
  * key), values serialised with their type (null, integer, real, text, blob) and integers exact
  * (`safeIntegers`). Rows are streamed: memory stays constant whatever the size.
@@ -97,7 +98,8 @@ export function fingerprintSqlite(db: SqliteDb): Fingerprint {
     const schema = schemaHash(db);
     const list = (db.pragma("main.table_list") as TableListRow[])
       .filter((t) => t.schema === "main" && (t.type === "table" || t.type === "shadow"))
-      .filter((t) => !t.name.toLowerCase().startsWith("sqlite_"))
+      // sqlite_sequence holds the AUTOINCREMENT counters: part of the content a restore must bring back
+      .filter((t) => t.name === "sqlite_sequence" || !t.name.toLowerCase().startsWith("sqlite_"))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const tables: Fingerprint["tables"] = {};
     for (const table of list) {
