@@ -83,7 +83,7 @@ export interface Plan {
 export async function plan(config: ConfigInput, options: { cwd?: string; toVersion?: string | null } = {}): Promise<Plan> {
   const resolved = await resolveInput(config, options.cwd);
   const base = runnerOptions(resolved, undefined as never, {});
-  const db = await openAdapter(resolved.target);
+  const db = await openAdapter(resolved.target, resolved.backup);
   try {
     const ctx = {
       runId: "plan",

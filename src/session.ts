@@ -67,7 +67,7 @@ export function runnerOptions(config: ResolvedConfig, store: JournalStore, optio
     config,
     target: targetId(config.target),
     steps: { ...defaultSteps, ...presetSteps(config), ...options.steps },
-    openDatabase: () => openAdapter(config.target),
+    openDatabase: () => openAdapter(config.target, config.backup),
     backupRoot: join(config.stateDir, "backups"),
     instructions: (run) => manualInstructions(config, run),
     redact: (text) => redactSecrets(text, secrets),

@@ -49,7 +49,7 @@ interface Setup {
   cleanup(): Promise<void>;
 }
 
-async function prepare(dialect: ServerDialect, journalOnServer: boolean, broken: boolean): Promise<Setup> {
+async function prepare(dialect: ServerDialect, journalOnServer: boolean, broken: boolean, backup?: { strategy: "template" }): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), `um-crash-${dialect}-`));
   const folderDialect = dialect === "postgres" ? "pg" : "mysql";
   const migrations = join(dir, "migrations");
@@ -87,7 +87,7 @@ async function prepare(dialect: ServerDialect, journalOnServer: boolean, broken:
     journal = jdb.url;
   }
   const config = join(dir, "upgrade.json");
-  writeFileSync(config, JSON.stringify({ name: `shop-${dialect}`, database: target.url, migrations: { drizzle: "./migrations" }, ...(journal ? { journal } : {}) }));
+  writeFileSync(config, JSON.stringify({ name: `shop-${dialect}`, database: target.url, migrations: { drizzle: "./migrations" }, ...(journal ? { journal } : {}), ...(backup ? { backup } : {}) }));
   return {
     dir,
     config,
@@ -111,12 +111,13 @@ async function keys(config: string): Promise<string[]> {
   return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((e) => (e.step ? `${e.type}:${e.step}` : e.type));
 }
 
-const variants: { name: string; dialect: ServerDialect; journalOnServer: boolean; broken: boolean }[] = [
+const variants: { name: string; dialect: ServerDialect; journalOnServer: boolean; broken: boolean; backup?: { strategy: "template" } }[] = [
   { name: "target on PostgreSQL", dialect: "postgres", journalOnServer: false, broken: false },
   { name: "target on PostgreSQL, failing migration", dialect: "postgres", journalOnServer: false, broken: true },
   { name: "target on MariaDB", dialect: "mysql", journalOnServer: false, broken: false },
   { name: "target on MariaDB, failing migration", dialect: "mysql", journalOnServer: false, broken: true },
   { name: "target and journal on PostgreSQL", dialect: "postgres", journalOnServer: true, broken: false },
+  { name: "target on PostgreSQL with template restore points, failing migration", dialect: "postgres", journalOnServer: false, broken: true, backup: { strategy: "template" } },
 ];
 
 for (const v of variants) {
@@ -130,7 +131,7 @@ for (const v of variants) {
     });
     for (const boundary of events) {
       it.skipIf(!available)(`crash after ${boundary}`, async () => {
-        setup = await prepare(v.dialect, v.journalOnServer, v.broken);
+        setup = await prepare(v.dialect, v.journalOnServer, v.broken, v.backup);
         const before = await setup.fingerprint();
         const crashed = await runCli(["run", "--config", setup.config], { UPGRADE_MACHINE_CRASH_AFTER: boundary });
         expect(crashed.signal, crashed.stderr).toBe("SIGKILL");

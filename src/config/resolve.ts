@@ -94,6 +94,10 @@ export function resolveConfig(config: UpgradeConfig, baseDir: string, configPath
     name: config.name,
     database: config.database,
     target,
+    backup: {
+      ...config.backup,
+      ...(config.backup?.toolsPath !== undefined ? { toolsPath: config.backup.toolsPath.split(":").map((d) => resolve(base, d)).join(":") } : {}),
+    },
     ...(migrations !== undefined ? { migrations } : {}),
     files: (config.files ?? []).map((f) => resolve(base, f)),
     stateDir,

@@ -82,11 +82,28 @@ export interface PackageConfig {
 }
 
 /** The configuration of one upgradable service (what `defineUpgrade` takes, what a config file holds). */
+/** Backup options of the database adapters. */
+export interface BackupOptions {
+  /**
+   * PostgreSQL: `dump` (default) takes `pg_dump --format=custom` files restored with pg_restore;
+   * `template` takes `CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY` copies on the same server
+   * after the stop (several times faster; needs the server's disk space; falls back to a dump
+   * while other sessions are connected).
+   */
+  strategy?: "dump" | "template";
+  /** Where pg_dump/pg_restore or mariadb-dump/mariadb are looked for (PATH syntax); default PATH. */
+  toolsPath?: string;
+  /** pg_dump's `--compress` level, 0-9. */
+  compress?: number;
+}
+
 export interface UpgradeConfig {
   /** Name of the service, `[A-Za-z0-9._-]+`; names backups and runs. Required. */
   name: string;
   /** URL of the database to upgrade: `sqlite:./data.sqlite`, `postgres://...`, `mysql://...`. Required. */
   database: string;
+  /** How backups are taken (PostgreSQL and MySQL options; SQLite always uses its online backup API). */
+  backup?: BackupOptions;
   /** How the database schema is migrated: a drizzle-kit folder or the service's own command. */
   migrations?: DrizzleMigrations | CommandMigrations;
   /** Files backed up and restored byte-identically with the database (e.g. the service's config). */
@@ -135,6 +152,8 @@ export interface ResolvedConfig {
   database: string;
   /** The parsed database URL; a SQLite path is absolute. */
   target: DatabaseTarget;
+  /** Backup options; `toolsPath` entries absolute. */
+  backup: BackupOptions;
   /** Migrations, with an absolute drizzle folder or a resolved command. */
   migrations?: ResolvedMigrations;
   /** Absolute paths of the files backed up with the database (default: none). */

@@ -6,7 +6,7 @@ type Obj = Record<string, unknown>;
 
 const ARGV_HINT = 'commands are argv arrays, e.g. ["./ctl.sh", "stop"]';
 const DEFAULT_HINT = "fix the fields listed above; every field is documented on UpgradeConfig (src/config/types.ts)";
-const TOP_KEYS = ["name", "database", "migrations", "files", "stateDir", "journal", "announce", "service", "package", "verify", "env", "preset"];
+const TOP_KEYS = ["name", "database", "backup", "migrations", "files", "stateDir", "journal", "announce", "service", "package", "verify", "env", "preset"];
 const COMMAND_KEYS = ["command", "cwd", "timeoutSeconds", "env"];
 const HTTP_KEYS = ["method", "url", "headers", "body", "timeoutSeconds"];
 
@@ -205,6 +205,12 @@ function sections(c: Obj, p: Problems): void {
   if (c.verify !== undefined) {
     if (!Array.isArray(c.verify)) p.add('verify must be an array of commands, e.g. [{"command": ["./ctl.sh", "check"]}]', ARGV_HINT);
     else c.verify.forEach((v: unknown, i) => command(v, `verify[${i}]`, p));
+  }
+  if (c.backup !== undefined) {
+    const b = object(c.backup, "backup", p, ["strategy", "toolsPath", "compress"]);
+    if (b?.strategy !== undefined && b.strategy !== "dump" && b.strategy !== "template") p.add('backup.strategy must be "dump" or "template"');
+    if (b?.toolsPath !== undefined) string(b.toolsPath, "backup.toolsPath", p);
+    number(b?.compress, "backup.compress", p, { integer: true, min: 0, max: 9 });
   }
   stringRecord(c.env, "env", p);
   if (c.preset !== undefined) string(c.preset, "preset", p);

@@ -1,13 +1,10 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { chmod, copyFile, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import { fsyncPath, hashFile, tempPathBeside } from "./durable.js";
 import { basename, dirname, join } from "node:path";
 
 /** sha256 of a file, hex, streamed. */
 export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+  return (await hashFile(path)).sha256;
 }
 
 /** Creates a folder (and its parents) with mode 0700, and tightens it if it existed. */
@@ -16,22 +13,12 @@ export async function privateDir(path: string): Promise<void> {
   await chmod(path, 0o700);
 }
 
-/** fsyncs a file or a folder so a rename in it is durable. */
-export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Copies `from` to `to` atomically: a temp file beside `to`, fsynced, given `mode`, renamed
  * over `to`; the folder is fsynced. A crash leaves either the old `to` or the new one.
  */
 export async function atomicCopy(from: string, to: string, mode: number): Promise<void> {
-  const tmp = join(dirname(to), `.${basename(to)}.${process.pid}.tmp`);
+  const tmp = tempPathBeside(to, "copy");
   await copyFile(from, tmp);
   await chmod(tmp, mode);
   await fsyncPath(tmp);

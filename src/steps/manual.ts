@@ -27,10 +27,14 @@ export function manualInstructions(config: ResolvedConfig, run: UpgradeContext):
   if (config.target.dialect === "sqlite") {
     const db = config.target.path;
     lines.push(`restore the database: rm -f ${quote(db)}-wal ${quote(db)}-shm && cp ${quote(rp.path)} ${quote(db)}`);
+  } else if (config.target.dialect === "postgres" && rp.format === "pg-template-database") {
+    lines.push(`restore the database: the restore point is the database copy named in ${quote(rp.path)} ("snapshot"); with the service stopped: ALTER DATABASE ${quote(config.target.database)} RENAME TO <old>; ALTER DATABASE <snapshot> RENAME TO ${quote(config.target.database)}`);
   } else if (config.target.dialect === "postgres") {
-    lines.push(`restore the database: pg_restore --clean --if-exists --single-transaction -d ${quote(config.target.database)} ${quote(rp.path)}`);
+    const db = quote(config.target.database);
+    lines.push(`restore the database: dropdb --force ${db} && createdb ${db} && pg_restore --single-transaction -d ${db} ${quote(rp.path)}`);
   } else {
-    lines.push(`restore the database: mysql ${quote(config.target.database)} < ${quote(rp.path)}`);
+    const db = config.target.database;
+    lines.push(`restore the database: mariadb -e ${quote(`DROP DATABASE \`${db}\`; CREATE DATABASE \`${db}\``)} && mariadb ${quote(db)} < ${quote(rp.path)}`);
   }
   for (const f of seal.files as FileCopy[]) {
     lines.push(f.exists && f.backup ? `restore a file: cp ${quote(f.backup)} ${quote(f.path)}` : `remove a file that did not exist: rm -f ${quote(f.path)}`);

@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { OnProgress } from "../../progress.js";
 import { redactSecrets } from "../../url.js";
-import { ensurePrivateDir, fsyncPath, removeIfExists, sha256File, tempPathBeside } from "../sqlite/files.js";
+import { ensurePrivateDir, fsyncPath, removeIfExists, hashFile, tempPathBeside } from "../../fs/durable.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import { TailBuffer } from "./tool.js";
 
@@ -134,7 +134,7 @@ export async function dumpToFile(run: ToolRun, dir: string, fileName: string, fo
  * @throws UpgradeError E_RESTORE when it is missing, unreadable or different; nothing is changed.
  */
 export async function verifyArtifact(artifact: BackupArtifact): Promise<void> {
-  const actual = await sha256File(artifact.path).catch((err: unknown) => {
+  const actual = await hashFile(artifact.path).catch((err: unknown) => {
     throw new UpgradeError("E_RESTORE", `backup ${artifact.path} cannot be read: ${(err as Error).message}`, {
       hint: "check that the backup file exists and is readable (the database was not changed)",
       details: { path: artifact.path },

@@ -3,7 +3,7 @@ import { open, readFile, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { UpgradeError } from "../../errors.js";
 import { checkBackupName, verifyArtifact } from "../external/dump-file.js";
-import { ensurePrivateDir, fsyncPath, removeIfExists, tempPathBeside } from "../sqlite/files.js";
+import { ensurePrivateDir, fsyncPath, removeIfExists, tempPathBeside } from "../../fs/durable.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import { pgError, quoteIdent, type PgSql, type PostgresTarget } from "./connection.js";
 import { createDatabaseLike, databaseExists, derivedName, dropDatabase, readDatabaseProps, swapDatabase } from "./databases.js";

@@ -4,7 +4,7 @@ import type { MigrationDriver } from "../../migrations/types.js";
 import type { BackupArtifact, CopyOptions, DatabaseAdapter, Fingerprint } from "../types.js";
 import { backupSqlite } from "./backup.js";
 import { openSqlite, sleep, type SqliteDb } from "./connection.js";
-import { exists, removeIfExists } from "./files.js";
+import { exists, removeIfExists } from "../../fs/durable.js";
 import { fingerprintSqlite } from "./fingerprint.js";
 import { createSqliteMigrationDriver } from "./migration-driver.js";
 import { restoreSqlite } from "./restore.js";

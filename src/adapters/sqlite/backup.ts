@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import type { SqliteDb } from "./connection.js";
-import { ensurePrivateDir, fsyncPath, removeIfExists, removeStaleTemps, sha256File, tempPathBeside } from "./files.js";
+import { ensurePrivateDir, fsyncPath, removeIfExists, removeStaleTemps, hashFile, tempPathBeside } from "../../fs/durable.js";
 
 /** The `format` of artifacts written by `backupSqlite`. */
 export const SQLITE_BACKUP_FORMAT = "sqlite-backup-api";
@@ -72,7 +72,7 @@ export async function backupSqlite(db: SqliteDb, dir: string, name: string, opti
     await removeIfExists(`${tmpPath}-journal`);
     await chmod(tmpPath, 0o600);
     await fsyncPath(tmpPath);
-    const { sha256, bytes } = await sha256File(tmpPath);
+    const { sha256, bytes } = await hashFile(tmpPath);
     const createdAt = new Date().toISOString();
     await rename(tmpPath, finalPath);
     await fsyncPath(backupDir);

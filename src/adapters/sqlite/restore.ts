@@ -4,7 +4,7 @@ import type { Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
-import { fsyncPath, removeIfExists, removeStaleTemps, sha256File, tempPathBeside } from "./files.js";
+import { fsyncPath, removeIfExists, removeStaleTemps, hashFile, tempPathBeside } from "../../fs/durable.js";
 
 const CHUNK = 1 << 20;
 
@@ -58,7 +58,7 @@ async function copyHashed(from: string, to: string, total: number, options: Copy
  */
 export async function restoreSqlite(target: string, artifact: BackupArtifact, options: CopyOptions = {}): Promise<void> {
   const targetPath = resolve(target);
-  const verified = await sha256File(artifact.path).catch((err: unknown) => {
+  const verified = await hashFile(artifact.path).catch((err: unknown) => {
     throw new UpgradeError("E_RESTORE", `backup ${artifact.path} cannot be read: ${(err as Error).message}`, {
       hint: "check that the backup file exists and is readable (the database was not changed)",
       details: { path: artifact.path },

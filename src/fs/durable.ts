@@ -1,12 +1,13 @@
+/** Durable file operations shared by the adapters and the steps: hashing, fsync, temp names, private folders. */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { UpgradeError } from "../../errors.js";
-import { pidAlive } from "../../process/pid.js";
+import { UpgradeError } from "../errors.js";
+import { pidAlive } from "../process/pid.js";
 
 /** sha256 (hex) and size of a file, streamed in constant memory. */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash("sha256");
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
