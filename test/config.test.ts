@@ -123,10 +123,21 @@ describe("validateConfig", () => {
     expect(validateConfig(http)).toEqual(http);
   });
 
+  it("validates backup options and passes them on resolved", async () => {
+    const bad = await configError(() => validateConfig({ ...EXAMPLE, backup: { strategy: "snapshot", compress: 12, tool: "x" } }));
+    expect(bad.details?.problems).toEqual([
+      'unknown key "backup.tool"; allowed keys in backup: strategy, toolsPath, compress',
+      'backup.strategy must be "dump" or "template"',
+      expect.stringContaining("backup.compress"),
+    ]);
+    const ok = resolveConfig(validateConfig({ ...EXAMPLE, backup: { strategy: "template", toolsPath: "./bin:/usr/lib/postgresql/15/bin" } }), "/srv/app", null);
+    expect(ok.backup).toEqual({ strategy: "template", toolsPath: "/srv/app/bin:/usr/lib/postgresql/15/bin" });
+  });
+
   it("rejects an unknown key, naming it and listing the allowed keys", async () => {
     const err = await configError(() => validateConfig({ ...EXAMPLE, servce: {} }));
     expect(err.message).toContain('unknown key "servce"');
-    expect(err.message).toContain("allowed keys: name, database, migrations");
+    expect(err.message).toContain("allowed keys: name, database, backup, migrations");
     expect(err.hint).toContain('rename "servce" to "service"');
     const nested = await configError(() => validateConfig({ name: "x", database: "sqlite:x.db", service: { stp: {} } }));
     expect(nested.message).toContain('unknown key "service.stp"');
@@ -163,7 +174,7 @@ describe("validateConfig", () => {
       }),
     );
     expect(problems(err)).toEqual([
-      'unknown key "extra"; allowed keys: name, database, migrations, files, stateDir, journal, announce, service, package, verify, env, preset',
+      'unknown key "extra"; allowed keys: name, database, backup, migrations, files, stateDir, journal, announce, service, package, verify, env, preset',
       'name "bad name!" may only contain letters, digits, ".", "_" and "-"',
       expect.stringMatching(/^database: invalid database URL "postgres:\/\/app:\*\*\*@db\/": empty database name/),
       'migrations must have either "drizzle" or "command", not both',

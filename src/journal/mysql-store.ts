@@ -8,6 +8,7 @@ import { runMigrations } from "../migrations/runner.js";
 import { journalMigrationsDir } from "../package-root.js";
 import { describeTarget } from "../url.js";
 import type { JournalEvent, JournalStore, Lease, RunRecord } from "./types.js";
+import { fencedError, fromRow, toRow } from "./rows.js";
 
 /** mysql2's error code, looking through drizzle's DrizzleQueryError. */
 function codeOf(err: unknown): string | undefined {
@@ -65,7 +66,7 @@ class MysqlJournalStore implements JournalStore {
     try {
       await this.db.transaction(async (tx) => {
         await tx.insert(schema.runs).values(run);
-        await tx.insert(schema.events).values({ ...first, payload: JSON.stringify(first.payload) });
+        await tx.insert(schema.events).values(toRow(first));
       });
     } catch (err) {
       throw this.fail(err, `creating run ${run.runId}`);
@@ -89,18 +90,15 @@ class MysqlJournalStore implements JournalStore {
       .catch((err: unknown) => {
         throw this.fail(err, `reading run ${runId}`);
       });
-    return rows.map((r) => ({ ...r, type: r.type as JournalEvent["type"], step: r.step as JournalEvent["step"], payload: JSON.parse(r.payload) }));
+    return rows.map(fromRow);
   }
 
   async insert(event: JournalEvent): Promise<void> {
     try {
-      await this.db.insert(schema.events).values({ ...event, payload: JSON.stringify(event.payload) });
+      await this.db.insert(schema.events).values(toRow(event));
     } catch (err) {
       if (codeOf(err) === "ER_DUP_ENTRY") {
-        throw new UpgradeError("E_FENCED", `another process already wrote event ${event.seq} of run ${event.runId}`, {
-          hint: "a second driver took over this run; let it finish, then check `upgrade-machine status`",
-          cause: err,
-        });
+        throw fencedError(event, err);
       }
       throw this.fail(err, `appending event ${event.seq} of run ${event.runId}`);
     }

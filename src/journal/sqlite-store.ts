@@ -10,6 +10,7 @@ import { journalMigrationsDir } from "../package-root.js";
 import { runMigrations } from "../migrations/runner.js";
 import { createSqliteAdapter } from "../adapters/sqlite/index.js";
 import type { JournalEvent, JournalStore, Lease, RunRecord } from "./types.js";
+import { fencedError, fromRow, toRow } from "./rows.js";
 
 /**
  * The default journal: a SQLite file in the state directory, written with `synchronous=FULL`
@@ -46,7 +47,7 @@ class SqliteJournalStore implements JournalStore {
     this.db.transaction(
       (tx) => {
         tx.insert(schema.runs).values(run).run();
-        tx.insert(schema.events).values({ ...first, payload: JSON.stringify(first.payload) }).run();
+        tx.insert(schema.events).values(toRow(first)).run();
       },
       { behavior: "immediate" },
     );
@@ -65,21 +66,18 @@ class SqliteJournalStore implements JournalStore {
       .where(eq(schema.events.runId, runId))
       .orderBy(asc(schema.events.seq))
       .all();
-    return rows.map((r) => ({ ...r, type: r.type as JournalEvent["type"], step: r.step as JournalEvent["step"], payload: JSON.parse(r.payload) }));
+    return rows.map(fromRow);
   }
 
   async insert(event: JournalEvent): Promise<void> {
     try {
       this.db
         .insert(schema.events)
-        .values({ ...event, payload: JSON.stringify(event.payload) })
+        .values(toRow(event))
         .run();
     } catch (err) {
       if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw new UpgradeError("E_FENCED", `another process already wrote event ${event.seq} of run ${event.runId}`, {
-          hint: "a second driver took over this run; let it finish, then check `upgrade-machine status`",
-          cause: err,
-        });
+        throw fencedError(event, err);
       }
       throw journalError(err);
     }
