@@ -1,4 +1,3 @@
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { FORWARD_STEPS, type StepName } from "../machines/index.js";
 import { openAdapter } from "./adapters/open.js";
@@ -11,7 +10,7 @@ import { runMigrations } from "./migrations/runner.js";
 import { foldJournal } from "./runner/fold.js";
 import { runResult, type RunResult } from "./runner/result.js";
 import { resumeRun, startRun } from "./runner/runner.js";
-import { resolveInput, runnerOptions, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
+import { resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
 import { readVersion } from "./steps/commands.js";
 import { requestChecks } from "./steps/preflight.js";
 import type { StepContext } from "./steps/types.js";
@@ -82,7 +81,7 @@ export interface Plan {
 /** The steps that would run and the pending migrations; changes nothing. */
 export async function plan(config: ConfigInput, options: { cwd?: string; toVersion?: string | null } = {}): Promise<Plan> {
   const resolved = await resolveInput(config, options.cwd);
-  const base = runnerOptions(resolved, undefined as never, {});
+  const effects = stepsFor(resolved);
   const db = await openAdapter(resolved.target, resolved.backup);
   try {
     const ctx = {
@@ -106,7 +105,7 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       pendingMigrations = info.exists ? (await runMigrations(db.migrationDriver(), m.drizzle, { dryRun: true })).pending : null;
     }
     const steps = FORWARD_STEPS.map((step) => {
-      const reason = base.steps[step].skip?.({ ...ctx, step });
+      const reason = effects[step].skip?.({ ...ctx, step });
       return reason === undefined ? { step, action: "run" as const } : { step, action: "skip" as const, reason };
     });
     return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps };
@@ -152,10 +151,4 @@ export async function listBackups(config: ConfigInput, options: { cwd?: string; 
 
 async function info(runId: string, path: string, bytes: number, sha256: string | null, verify?: boolean): Promise<BackupInfo> {
   return { runId, path, bytes, sha256, intact: verify ? (await sha256OrNull(path)) === sha256 : null };
-}
-
-/** Lists the backup folders of the state directory (for operators cleaning up). */
-export async function backupFolders(config: ConfigInput, options: { cwd?: string } = {}): Promise<string[]> {
-  const resolved = await resolveInput(config, options.cwd);
-  return readdir(join(resolved.stateDir, "backups")).catch(() => []);
 }

@@ -58,6 +58,11 @@ export async function withJournal<T>(config: ResolvedConfig, fn: (store: Journal
   }
 }
 
+/** The effect of every step for a config: built-in, then the preset's, then the caller's. */
+export function stepsFor(config: ResolvedConfig, overrides: Partial<StepImplementations> = {}): StepImplementations {
+  return { ...defaultSteps, ...presetSteps(config), ...overrides };
+}
+
 /** The runner's options for a config. */
 export function runnerOptions(config: ResolvedConfig, store: JournalStore, options: DriveOptions): RunnerOptions {
   const secrets = secretsOf(config);
@@ -66,7 +71,7 @@ export function runnerOptions(config: ResolvedConfig, store: JournalStore, optio
     store,
     config,
     target: targetId(config.target),
-    steps: { ...defaultSteps, ...presetSteps(config), ...options.steps },
+    steps: stepsFor(config, options.steps),
     openDatabase: () => openAdapter(config.target, config.backup),
     backupRoot: join(config.stateDir, "backups"),
     instructions: (run) => manualInstructions(config, run),

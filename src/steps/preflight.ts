@@ -18,19 +18,19 @@ function usesPlaceholder(argv: readonly string[] | undefined, name: string): boo
  * preflight (a resumed run may have been started by an older config).
  */
 export function requestChecks(c: ResolvedConfig, toVersion: string | null): void {
-    if (c.package?.upgrade && !c.package.downgrade) {
-      throw new UpgradeError("E_CONFIG", "package.upgrade is configured without package.downgrade", {
-        hint: "add package.downgrade (e.g. the install command with {fromVersion}) so a rollback can reinstall the previous version",
-      });
-    }
-    if (usesPlaceholder(c.package?.upgrade?.command, "toVersion") && !toVersion) {
-      throw new UpgradeError("E_CONFIG", "package.upgrade uses {toVersion} but no version was given", { hint: "pass `--to VERSION`" });
-    }
-    if (usesPlaceholder(c.package?.downgrade?.command, "fromVersion") && !c.package?.version) {
-      throw new UpgradeError("E_CONFIG", "package.downgrade uses {fromVersion} but package.version is not configured", {
-        hint: "add package.version, a command that prints the installed version",
-      });
-    }
+  if (c.package?.upgrade && !c.package.downgrade) {
+    throw new UpgradeError("E_CONFIG", "package.upgrade is configured without package.downgrade", {
+      hint: "add package.downgrade (e.g. the install command with {fromVersion}) so a rollback can reinstall the previous version",
+    });
+  }
+  if (usesPlaceholder(c.package?.upgrade?.command, "toVersion") && !toVersion) {
+    throw new UpgradeError("E_CONFIG", "package.upgrade uses {toVersion} but no version was given", { hint: "pass `--to VERSION`" });
+  }
+  if (usesPlaceholder(c.package?.downgrade?.command, "fromVersion") && !c.package?.version) {
+    throw new UpgradeError("E_CONFIG", "package.downgrade uses {fromVersion} but package.version is not configured", {
+      hint: "add package.version, a command that prints the installed version",
+    });
+  }
 }
 
 /**
