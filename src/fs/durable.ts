@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { UpgradeError } from "../errors.js";
+import { UpgradeError, isUpgradeError } from "../errors.js";
 import { pidAlive } from "../process/pid.js";
 
 /** sha256 (hex) and size of a file, streamed in constant memory. */
@@ -78,4 +78,25 @@ export async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * The error of a backup that could not be written, whatever wrote it: coded errors pass through,
+ * a full disk (`ENOSPC`, `SQLITE_FULL`) is E_DISK_FULL, anything else E_BACKUP.
+ */
+export function backupWriteError(err: unknown, backupDir: string, finalPath: string, details: Record<string, unknown>): UpgradeError {
+  if (isUpgradeError(err)) return err;
+  const code = (err as { code?: string }).code;
+  if (code === "ENOSPC" || code === "SQLITE_FULL") {
+    return new UpgradeError("E_DISK_FULL", `no space left writing the backup to ${backupDir}`, {
+      hint: "free space in the backup directory or choose another one; the database was not changed",
+      details: { dir: backupDir },
+      cause: err,
+    });
+  }
+  return new UpgradeError("E_BACKUP", `backup to ${finalPath} failed: ${(err as Error).message}`, {
+    hint: "check the backup directory (permissions, space); the database was not changed",
+    details: { dir: backupDir, ...details },
+    cause: err,
+  });
 }

@@ -5,10 +5,10 @@ import { chmod, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { UpgradeError, isUpgradeError } from "../../errors.js";
+import { UpgradeError } from "../../errors.js";
 import type { OnProgress } from "../../progress.js";
 import { redactSecrets } from "../../url.js";
-import { ensurePrivateDir, fsyncPath, removeIfExists, hashFile, tempPathBeside } from "../../fs/durable.js";
+import { backupWriteError, ensurePrivateDir, fsyncPath, removeIfExists, hashFile, tempPathBeside } from "../../fs/durable.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import { TailBuffer } from "./tool.js";
 
@@ -112,19 +112,7 @@ export async function dumpToFile(run: ToolRun, dir: string, fileName: string, fo
   } catch (err) {
     child.kill("SIGKILL");
     await removeIfExists(tmpPath).catch(() => undefined);
-    if (isUpgradeError(err)) throw err;
-    if ((err as { code?: string }).code === "ENOSPC") {
-      throw new UpgradeError("E_DISK_FULL", `no space left writing the backup to ${backupDir}`, {
-        hint: "free space in the backup directory or choose another one; the database was not changed",
-        details: { dir: backupDir },
-        cause: err,
-      });
-    }
-    throw new UpgradeError("E_BACKUP", `backup to ${finalPath} failed: ${(err as Error).message}`, {
-      hint: "check the backup directory (permissions, space); the database was not changed",
-      details: { dir: backupDir, file: fileName },
-      cause: err,
-    });
+    throw backupWriteError(err, backupDir, finalPath, { file: fileName });
   }
 }
 

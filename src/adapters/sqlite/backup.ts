@@ -1,9 +1,9 @@
 import { chmod, open, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { UpgradeError, isUpgradeError } from "../../errors.js";
+import { UpgradeError } from "../../errors.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import type { SqliteDb } from "./connection.js";
-import { ensurePrivateDir, fsyncPath, removeIfExists, removeStaleTemps, hashFile, tempPathBeside } from "../../fs/durable.js";
+import { backupWriteError, ensurePrivateDir, fsyncPath, removeIfExists, removeStaleTemps, hashFile, tempPathBeside } from "../../fs/durable.js";
 
 /** The `format` of artifacts written by `backupSqlite`. */
 export const SQLITE_BACKUP_FORMAT = "sqlite-backup-api";
@@ -79,19 +79,6 @@ export async function backupSqlite(db: SqliteDb, dir: string, name: string, opti
     return { path: finalPath, bytes, sha256, format: SQLITE_BACKUP_FORMAT, createdAt };
   } catch (err) {
     await removeIfExists(tmpPath, `${tmpPath}-journal`).catch(() => undefined);
-    if (isUpgradeError(err)) throw err;
-    const code = (err as { code?: string }).code;
-    if (code === "ENOSPC" || code === "SQLITE_FULL") {
-      throw new UpgradeError("E_DISK_FULL", `no space left writing the backup to ${backupDir}`, {
-        hint: "free space in the backup directory or choose another one; the database was not changed",
-        details: { dir: backupDir },
-        cause: err,
-      });
-    }
-    throw new UpgradeError("E_BACKUP", `backup to ${finalPath} failed: ${(err as Error).message}`, {
-      hint: "check the backup directory (permissions, space); the database was not changed",
-      details: { dir: backupDir, name },
-      cause: err,
-    });
+    throw backupWriteError(err, backupDir, finalPath, { name });
   }
 }
