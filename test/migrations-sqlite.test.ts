@@ -16,7 +16,7 @@ import { planMigrations, runMigrations } from "../src/migrations/runner.js";
 import type { Progress } from "../src/progress.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/migrations/blog", import.meta.url));
-const CHILD = fileURLToPath(new URL("./fixtures/migrations/migrate-child.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("./contract/migrate-child.ts", import.meta.url));
 const DRIZZLE_KIT = fileURLToPath(new URL("../node_modules/drizzle-kit/bin.cjs", import.meta.url));
 const TAGS = ["0000_v1", "0001_v2", "0002_v3"];
 
@@ -287,7 +287,7 @@ describe("runMigrations on SQLite", () => {
     appendFileSync(join(slow, "0000_v1.sql"), `--> statement-breakpoint\n${filler}`);
     const startAt = Date.now() + 2500;
     const release = await lockSqliteMigrations(path, 0);
-    const args = ["--import", import.meta.resolve("jiti/register"), CHILD, path, slow, String(startAt)];
+    const args = ["--import", import.meta.resolve("jiti/register"), CHILD, `sqlite:${path}`, slow, String(startAt)];
     // execFile rejects when a process exits non-zero: both must succeed.
     const run = async () => JSON.parse((await promisify(execFile)(process.execPath, args)).stdout.trim().split("\n").at(-1)!) as Record<string, string[]>;
     const both = Promise.all([run(), run()]);
