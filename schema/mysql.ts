@@ -6,6 +6,11 @@ export const runs = mysqlTable("upgrade_machine_runs", {
   target: varchar("target", { length: 512 }).notNull(),
   name: varchar("name", { length: 255 }).notNull(),
   createdAt: varchar("created_at", { length: 32 }).notNull(),
+  /** The target's own identity (real path, server identity and database), from its lock. */
+  identity: varchar("identity", { length: 512 }),
+  /** The head of the run: its last event's seq and hash, updated with each append. */
+  lastSeq: int("last_seq"),
+  lastHash: varchar("last_hash", { length: 64 }),
 });
 
 /** The journal: append-only events keyed `(run_id, seq)`; the primary key is the fence. */
@@ -30,5 +35,7 @@ export const leases = mysqlTable("upgrade_machine_leases", {
   runId: varchar("run_id", { length: 64 }),
   host: varchar("host", { length: 255 }).notNull(),
   pid: int("pid").notNull(),
+  /** The holder process's identity: boot id, pid namespace, pid and start time. */
+  process: varchar("process", { length: 255 }),
   expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
 });

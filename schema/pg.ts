@@ -6,6 +6,11 @@ export const runs = pgTable("upgrade_machine_runs", {
   target: text("target").notNull(),
   name: text("name").notNull(),
   createdAt: text("created_at").notNull(),
+  /** The target's own identity (real path, server identity and database), from its lock. */
+  identity: text("identity"),
+  /** The head of the run: its last event's seq and hash, updated with each append. */
+  lastSeq: integer("last_seq"),
+  lastHash: text("last_hash"),
 });
 
 /** The journal: append-only events keyed `(run_id, seq)`; the primary key is the fence. */
@@ -30,5 +35,7 @@ export const leases = pgTable("upgrade_machine_leases", {
   runId: text("run_id"),
   host: text("host").notNull(),
   pid: integer("pid").notNull(),
+  /** The holder process's identity: boot id, pid namespace, pid and start time. */
+  process: text("process"),
   expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
 });

@@ -6,6 +6,11 @@ export const runs = sqliteTable("upgrade_machine_runs", {
   target: text("target").notNull(),
   name: text("name").notNull(),
   createdAt: text("created_at").notNull(),
+  /** The target's own identity (real path, server identity and database), from its lock. */
+  identity: text("identity"),
+  /** The head of the run: its last event's seq and hash, updated with each append. */
+  lastSeq: integer("last_seq"),
+  lastHash: text("last_hash"),
 });
 
 /**
@@ -33,5 +38,7 @@ export const leases = sqliteTable("upgrade_machine_leases", {
   runId: text("run_id"),
   host: text("host").notNull(),
   pid: integer("pid").notNull(),
+  /** The holder process's identity: boot id, pid namespace, pid and start time. */
+  process: text("process"),
   expiresAt: integer("expires_at").notNull(),
 });

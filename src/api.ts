@@ -5,16 +5,18 @@ import type { BackupArtifact } from "./adapters/types.js";
 import { UpgradeError } from "./errors.js";
 import { sha256OrNull } from "./fs/files.js";
 import { RunJournal } from "./journal/journal.js";
-import type { JournalEvent, RunRecord } from "./journal/types.js";
+import type { JournalEvent, JournalStore, RunRecord } from "./journal/types.js";
 import { runMigrations } from "./migrations/runner.js";
 import { foldJournal } from "./runner/fold.js";
 import { runResult, type RunResult } from "./runner/result.js";
-import { resumeRun, startRun } from "./runner/runner.js";
-import { resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
+import { abandonRun, type AbandonResult } from "./runner/abandon.js";
+import { resumeRun, runOfTarget, startRun } from "./runner/runner.js";
+import { manualInstructions } from "./steps/manual.js";
+import { redactorOf, resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
 import { readVersion } from "./steps/commands.js";
 import { requestChecks } from "./steps/preflight.js";
 import type { StepContext } from "./steps/types.js";
-import { targetId } from "./url.js";
+import { targetKey } from "./target-key.js";
 
 /** Options of `upgrade()`. */
 export interface UpgradeOptions extends DriveOptions {
@@ -31,7 +33,7 @@ export interface UpgradeOptions extends DriveOptions {
 export async function upgrade(config: ConfigInput, options: UpgradeOptions = {}): Promise<RunResult> {
   const resolved = await resolveInput(config, options.cwd);
   requestChecks(resolved, options.toVersion ?? null);
-  return withJournal(resolved, (store) => startRun(runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }));
+  return withJournal(resolved, (store) => startRun(runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }), { create: true });
 }
 
 /** Continues an interrupted run (the latest of the target, or `runId`) from its journal. */
@@ -44,7 +46,7 @@ export async function resume(config: ConfigInput, options: DriveOptions & { runI
 export async function status(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<RunResult | { state: "none"; runId: null; step: null; fromVersion: null; toVersion: null }> {
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
-    const runId = options.runId ?? (await store.runs(targetId(resolved.target)))[0]?.runId;
+    const runId = await chosenRun(store, targetKey(resolved.target), options.runId);
     if (!runId) return { state: "none" as const, runId: null, step: null, fromVersion: null, toVersion: null };
     const journal = await RunJournal.open(store, runId);
     if (!journal.events.length) throw new UpgradeError("E_NOT_FOUND", `run ${runId} does not exist`, { hint: "list runs with `upgrade-machine history`" });
@@ -52,17 +54,45 @@ export async function status(config: ConfigInput, options: { cwd?: string; runId
   });
 }
 
+/**
+ * Ends an unfinished run that cannot or must not be resumed: journals `run.abandoned` with the
+ * reason and reports where the target was left (service, database, restore point) with the
+ * commands to finish by hand. Refused while a live orchestrator drives the target (E_BUSY), for a
+ * run of another target (E_NOT_FOUND) and for a run that already ended (E_USAGE).
+ */
+export async function abandon(config: ConfigInput, options: { cwd?: string; runId: string; reason: string }): Promise<AbandonResult> {
+  const resolved = await resolveInput(config, options.cwd);
+  return withJournal(resolved, (store) =>
+    abandonRun(
+      {
+        store,
+        target: targetKey(resolved.target),
+        lockTarget: async () => (await openAdapter(resolved.target, resolved.backup)).lockTarget(),
+        instructions: (run) => manualInstructions(resolved, run),
+      },
+      options.runId,
+      options.reason,
+    ),
+  );
+}
+
+/** `runId` when it is a run of this target (E_NOT_FOUND otherwise), or the target's latest run. */
+async function chosenRun(store: JournalStore, target: string, runId: string | undefined): Promise<string | undefined> {
+  if (runId) return (await runOfTarget(store, runId, target)).runId;
+  return (await store.runs(target))[0]?.runId;
+}
+
 /** The runs of the config's target, newest first. */
 export async function listRuns(config: ConfigInput, options: { cwd?: string } = {}): Promise<RunRecord[]> {
   const resolved = await resolveInput(config, options.cwd);
-  return withJournal(resolved, (store) => store.runs(targetId(resolved.target)));
+  return withJournal(resolved, (store) => store.runs(targetKey(resolved.target)));
 }
 
 /** The events of one run (default: the latest), hash chain verified (E_JOURNAL_TAMPERED). */
 export async function history(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<{ runId: string | null; events: JournalEvent[] }> {
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
-    const runId = options.runId ?? (await store.runs(targetId(resolved.target)))[0]?.runId;
+    const runId = await chosenRun(store, targetKey(resolved.target), options.runId);
     if (!runId) return { runId: null, events: [] };
     const journal = await RunJournal.open(store, runId);
     return { runId, events: [...journal.events] };
@@ -95,6 +125,7 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       database: async () => db,
       progress: () => undefined,
       log: () => undefined,
+      redact: redactorOf(resolved),
       signal: new AbortController().signal,
     } satisfies StepContext;
     const installedVersion = await readVersion(ctx);
@@ -129,7 +160,7 @@ export async function listBackups(config: ConfigInput, options: { cwd?: string; 
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
     const out: BackupInfo[] = [];
-    for (const run of await store.runs(targetId(resolved.target))) {
+    for (const run of await store.runs(targetKey(resolved.target))) {
       const events = await store.read(run.runId);
       const artifacts: BackupArtifact[] = [];
       const files: { backup: string | null; sha256: string | null; bytes: number }[] = [];

@@ -1,4 +1,4 @@
-export { upgrade, resume, status, history, listRuns, plan, listBackups, type UpgradeOptions, type Plan, type BackupInfo } from "./api.js";
+export { upgrade, resume, status, history, listRuns, plan, listBackups, abandon, type UpgradeOptions, type Plan, type BackupInfo } from "./api.js";
 export type { ConfigInput, DriveOptions } from "./session.js";
 export { defineUpgrade } from "./config/define.js";
 export { loadConfig } from "./config/load.js";
@@ -7,19 +7,20 @@ export type { UpgradeConfig, ResolvedConfig, CommandSpec, HttpSpec } from "./con
 export { UpgradeError, isUpgradeError, type ErrorCode } from "./errors.js";
 export type { Progress, OnProgress } from "./progress.js";
 export type { RunResult, RunState, StepOutcome } from "./runner/result.js";
+export type { AbandonResult } from "./runner/abandon.js";
 export type { RunnerEvent } from "./runner/runner-events.js";
 export { foldJournal, currentStep, type UpgradeSnapshot } from "./runner/fold.js";
 export { startRun, resumeRun, SimulatedCrash, type RunnerOptions } from "./runner/runner.js";
 export { CRASH_ENV } from "./runner/crash-point.js";
 export { defaultSteps, type StepContext, type StepDefinition, type StepImplementations } from "./steps/index.js";
-export type { DatabaseAdapter, BackupArtifact, Fingerprint, Capabilities } from "./adapters/types.js";
+export type { DatabaseAdapter, BackupArtifact, Fingerprint, Capabilities, TargetLock } from "./adapters/types.js";
 export { openAdapter } from "./adapters/open.js";
 export { runMigrations, planMigrations } from "./migrations/runner.js";
 export { readDrizzleFolder } from "./migrations/drizzle-folder.js";
 export type { MigrationDriver, MigrationFile, AppliedMigration } from "./migrations/types.js";
 export { openJournal } from "./journal/open.js";
 export { verifyChain } from "./journal/hash.js";
-export type { JournalStore, JournalEvent, RunRecord, Lease, EventType } from "./journal/types.js";
+export type { JournalStore, JournalEvent, RunRecord, Lease, LeaseRequest, EventType } from "./journal/types.js";
 export { parseDatabaseUrl, redactUrl, type DatabaseTarget } from "./url.js";
 export { upgradeMachine, STEP_NAMES, FORWARD_STEPS, ROLLBACK_STEPS, ABORT_STEPS, type StepName } from "../machines/index.js";
 export { jupyterhub } from "./presets/index.js";

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { InspectionEvent, Observer } from "xstate";
 import { openAdapter } from "./adapters/open.js";
@@ -5,6 +6,7 @@ import { loadConfig } from "./config/load.js";
 import { resolveConfig } from "./config/resolve.js";
 import type { ResolvedConfig, UpgradeConfig } from "./config/types.js";
 import { validateConfig } from "./config/validate.js";
+import { emptyJournal } from "./journal/empty-store.js";
 import { openJournal } from "./journal/open.js";
 import type { JournalEvent, JournalStore } from "./journal/types.js";
 import { expandPreset, presetSteps } from "./presets/registry.js";
@@ -14,7 +16,8 @@ import type { RunnerEvent } from "./runner/runner-events.js";
 import { defaultSteps } from "./steps/index.js";
 import { manualInstructions } from "./steps/manual.js";
 import type { StepImplementations } from "./steps/types.js";
-import { redactSecrets, targetId } from "./url.js";
+import { targetKey } from "./target-key.js";
+import { redactSecrets } from "./url.js";
 
 /** A config file path, a config object (paths relative to `cwd`), or an already resolved config. */
 export type ConfigInput = string | UpgradeConfig | ResolvedConfig;
@@ -48,9 +51,23 @@ export function secretsOf(config: ResolvedConfig): string[] {
   return [config.target, config.journalTarget].flatMap((t) => ("password" in t && t.password ? [t.password] : []));
 }
 
-/** Opens the journal for a config, runs `fn`, closes it. */
-export async function withJournal<T>(config: ResolvedConfig, fn: (store: JournalStore) => Promise<T>): Promise<T> {
-  const store = await openJournal(config.journal, config.baseDir);
+/**
+ * The redaction of free text for a config: its passwords, except inside paths and names the
+ * config itself holds (a password that is also a word of a path must never change the path).
+ */
+export function redactorOf(config: ResolvedConfig): (text: string) => string {
+  const secrets = secretsOf(config);
+  const protect = [config.name, config.baseDir, config.stateDir, ...config.files, ...(config.target.dialect === "sqlite" ? [config.target.path] : [])];
+  return (text) => redactSecrets(text, secrets, protect);
+}
+
+/**
+ * Opens the journal for a config, runs `fn`, closes it. Only a command that starts a run
+ * (`create`) makes a missing SQLite journal; the others see an empty one and change nothing.
+ */
+export async function withJournal<T>(config: ResolvedConfig, fn: (store: JournalStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  const missing = config.journalTarget.dialect === "sqlite" && !existsSync(config.journalTarget.path);
+  const store = missing && !options.create ? emptyJournal(config.journal) : await openJournal(config.journal, config.baseDir);
   try {
     return await fn(store);
   } finally {
@@ -65,17 +82,17 @@ export function stepsFor(config: ResolvedConfig, overrides: Partial<StepImplemen
 
 /** The runner's options for a config. */
 export function runnerOptions(config: ResolvedConfig, store: JournalStore, options: DriveOptions): RunnerOptions {
-  const secrets = secretsOf(config);
   const afterAppend = options.afterAppend ?? crashPointFromEnv();
   return {
     store,
     config,
-    target: targetId(config.target),
+    target: targetKey(config.target),
+    lockTarget: async () => (await openAdapter(config.target, config.backup)).lockTarget(),
     steps: stepsFor(config, options.steps),
     openDatabase: () => openAdapter(config.target, config.backup),
     backupRoot: join(config.stateDir, "backups"),
     instructions: (run) => manualInstructions(config, run),
-    redact: (text) => redactSecrets(text, secrets),
+    redact: redactorOf(config),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),
     ...(afterAppend ? { afterAppend } : {}),

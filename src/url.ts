@@ -203,21 +203,48 @@ export function redactUrl(url: string): string {
   return out.replace(SECRET_PARAMS, "$1***");
 }
 
+/** Absolute paths in free text: `/a/b`, not preceded by a word character or a scheme's `:`. */
+const PATH_TOKEN = /(?<![\w:/])\/[^\s'"`,;()<>]*/g;
+
+/** The [start, end) ranges of `text` that redaction leaves alone: absolute paths and `protect`ed strings. */
+function protectedRanges(text: string, protect: readonly string[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const m of text.matchAll(PATH_TOKEN)) ranges.push([m.index, m.index + m[0].length]);
+  for (const p of protect) {
+    if (!p) continue;
+    for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + 1)) ranges.push([i, i + p.length]);
+  }
+  return ranges;
+}
+
 /**
- * Redacts secrets in free text (error messages, command output): each non-empty string of
- * `secrets` (also in its percent-encoded form), the password of every `scheme://user:pass@` URL,
- * and secret query parameters (`?password=`, `&token=`...). Each is replaced with `***`.
+ * Redacts secrets in free text that comes from outside (command output, server messages, error
+ * text): the password of every `scheme://user:pass@` URL, secret query parameters (`?password=`,
+ * `&token=`...), and each exact occurrence of each of `secrets` (also percent-encoded), replaced
+ * with `***`. An occurrence inside an absolute path or one of `protect` is left alone, so a
+ * password that is also a word of a path never changes the path (such a password is visible in
+ * the path anyway). Structured data (outputs, paths, fingerprints) must never go through this.
  */
-export function redactSecrets(text: string, secrets: string[]): string {
-  let out = text;
+export function redactSecrets(text: string, secrets: readonly string[], protect: readonly string[] = []): string {
+  let out = text.replace(CREDENTIALS, (_all, prefix: string, tail: string) => hidePassword(prefix, tail)).replace(SECRET_PARAMS, "$1***");
   const forms = new Set<string>();
   for (const s of secrets) {
     if (!s) continue;
     forms.add(s);
     forms.add(encodeURIComponent(s));
   }
-  for (const s of [...forms].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
-  return out.replace(CREDENTIALS, (_all, prefix: string, tail: string) => hidePassword(prefix, tail)).replace(SECRET_PARAMS, "$1***");
+  if (forms.size === 0) return out;
+  const ranges = protectedRanges(out, protect);
+  const hits: [number, number][] = [];
+  for (const s of [...forms].sort((a, b) => b.length - a.length)) {
+    for (let i = out.indexOf(s); i >= 0; i = out.indexOf(s, i + 1)) {
+      const end = i + s.length;
+      if (ranges.some(([a, b]) => i < b && end > a) || hits.some(([a, b]) => i < b && end > a)) continue;
+      hits.push([i, end]);
+    }
+  }
+  for (const [a, b] of hits.sort((x, y) => y[0] - x[0])) out = `${out.slice(0, a)}***${out.slice(b)}`;
+  return out;
 }
 
 function serverAddress(t: Extract<DatabaseTarget, { dialect: "postgres" | "mysql" }>): string {

@@ -6,6 +6,7 @@ import { RunJournal } from "../src/journal/journal.js";
 import { openJournal } from "../src/journal/open.js";
 import { verifyChain } from "../src/journal/hash.js";
 import { acquireLease } from "../src/runner/lease.js";
+import { processIdentity } from "../src/process/identity.js";
 import { grace } from "../src/steps/announce.js";
 import { resolveConfig } from "../src/config/resolve.js";
 import { simulateRun } from "../src/testing/index.js";
@@ -80,20 +81,66 @@ describe("the lease of a target", () => {
 
   it("takes over an expired lease of another host, but not a live one", async () => {
     const { store } = await fresh();
-    const holder = { target: "t", owner: "elsewhere", runId: "r", host: "another-host", pid: 1, expiresAt: Date.now() + 60_000 };
-    await store.acquireLease(holder, () => true);
+    const holder = { target: "t", owner: "elsewhere", runId: "r", host: "another-host", pid: 1, process: "other-boot/1/1/1" };
+    await store.acquireLease(holder, 60_000, () => true);
     await expect(acquireLease(store, "t", null)).rejects.toMatchObject({ code: "E_BUSY" });
-    await store.acquireLease({ ...holder, expiresAt: Date.now() - 1 }, () => true);
+    await store.acquireLease(holder, -1, () => true);
     const mine = await acquireLease(store, "t", null);
     await mine.release();
     await store.close();
   });
 
-  it("takes over at once the lease of a dead process of this host", async () => {
+  it("takes over at once the lease of a process of this boot and pid namespace that is proven dead", async () => {
     const { store } = await fresh();
-    await store.acquireLease({ target: "t", owner: "dead", runId: "r", host: hostname(), pid: 2 ** 22 + 12345, expiresAt: Date.now() + 60_000 }, () => true);
+    const dead = processIdentity()!.replace(/\/\d+\/(\d+)$/, `/${2 ** 22 + 12345}/$1`);
+    await store.acquireLease({ target: "t", owner: "dead", runId: "r", host: hostname(), pid: 2 ** 22 + 12345, process: dead }, 60_000, () => true);
     const mine = await acquireLease(store, "t", null);
     await mine.release();
+    await store.close();
+  });
+
+  it("never takes over a live lease on a proof it cannot make: another boot (a cloned VM), another pid namespace (a container), no identity, or a pid reused by a newer process", async () => {
+    const { store } = await fresh();
+    const [boot, ns, , start] = processIdentity()!.split("/");
+    // pid 1 exists everywhere: with another start time, it is a reused pid (proven dead); with another boot or namespace, nothing is proven
+    const shapes = [`other-boot/${ns}/424242/${start}`, `${boot}/4026599999/424242/${start}`, null];
+    for (const identity of shapes) {
+      await store.acquireLease({ target: "t", owner: "x", runId: "r", host: hostname(), pid: 424242, process: identity }, 60_000, () => true);
+      await expect(acquireLease(store, "t", null)).rejects.toMatchObject({ code: "E_BUSY" });
+    }
+    const alive = processIdentity()!; // this very process, alive: never taken over by another owner
+    await store.acquireLease({ target: "t", owner: "x", runId: "r", host: hostname(), pid: process.pid, process: alive }, 60_000, () => true);
+    await expect(acquireLease(store, "t", null)).rejects.toMatchObject({ code: "E_BUSY" });
+    const reused = alive.replace(/\/(\d+)$/, "/1");
+    await store.acquireLease({ target: "t", owner: "x", runId: "r", host: hostname(), pid: process.pid, process: reused }, 60_000, () => true);
+    const mine = await acquireLease(store, "t", null);
+    await mine.release();
+    await store.close();
+  });
+
+  it("a holder whose renewals fail stops before its next effect once its time ran out (E_BUSY), and keeps going while it has time", async () => {
+    const { store } = await fresh();
+    const held = await acquireLease(store, "t", null, 600);
+    const renew = store.renewLease.bind(store);
+    store.renewLease = async () => {
+      throw new Error("journal unreachable");
+    };
+    await held.ensure(); // fresh: no renewal needed
+    await new Promise((r) => setTimeout(r, 700));
+    await expect(held.ensure()).rejects.toMatchObject({ code: "E_BUSY" });
+    store.renewLease = renew;
+    await held.release();
+    await store.close();
+  });
+
+  it("a holder blocked by long synchronous work, whose lease expired and was taken over, learns it at its next ensure (E_BUSY)", async () => {
+    const { store } = await fresh();
+    const held = await acquireLease(store, "t", null, 600);
+    const end = Date.now() + 700;
+    while (Date.now() < end); // a long synchronous better-sqlite3 call: no renewal can run
+    const thief = await acquireLease(store, "t", null, 60_000); // the first lease expired by the journal's clock
+    await expect(held.ensure()).rejects.toMatchObject({ code: "E_BUSY" });
+    await thief.release();
     await store.close();
   });
 });

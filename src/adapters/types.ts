@@ -30,6 +30,16 @@ export interface Fingerprint {
   hash: string;
 }
 
+/** The lock on a target itself, held by one orchestrator for a whole run, from any config or journal. */
+export interface TargetLock {
+  /**
+   * The target's own identity: `sqlite:<real path>`, or the server's identity and the database
+   * name (so `localhost` and `127.0.0.1`, a socket or a symlink name the same target).
+   */
+  readonly identity: string;
+  release(): Promise<void>;
+}
+
 /** Options of a backup or a restore. */
 export interface CopyOptions {
   onProgress?: OnProgress;
@@ -57,6 +67,13 @@ export interface DatabaseAdapter {
   fingerprintBackup?(artifact: BackupArtifact): Promise<Fingerprint>;
   /** Makes every committed write durable in the main file(s), e.g. a WAL checkpoint. */
   quiesce(): Promise<void>;
+  /**
+   * Takes the target lock at once (E_BUSY when another orchestrator holds it): an OS lock beside
+   * a SQLite file, a session advisory lock on PostgreSQL, `GET_LOCK` on MySQL. Released by the
+   * OS or the server when this process dies. Independent of the adapter's connections: a restore
+   * or `close()` does not release it.
+   */
+  lockTarget(): Promise<TargetLock>;
   /** The dialect's side of the drizzle-kit migration runner. */
   migrationDriver(): MigrationDriver;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { listBackups, listRuns, plan, resume, status, upgrade, history } from "../api.js";
+import { abandon, listBackups, listRuns, plan, resume, status, upgrade, history } from "../api.js";
 import { UpgradeError, isUpgradeError } from "../errors.js";
 import { foldJournal } from "../runner/fold.js";
 import { runResult, type RunResult } from "../runner/result.js";
@@ -24,6 +24,9 @@ commands:
   status   [--run ID]      state of the latest run (none, running, completed, rolledBack, aborted, failed)
   history  [--run ID]      a table of the runs of this target, or of one run's events (time, step,
                            duration, result, error); the hash chain is verified (E_JOURNAL_TAMPERED)
+  abandon  --run ID --reason TEXT
+                           end an unfinished run that must not be resumed; prints where the target
+                           was left and the commands to finish by hand (refused while it is driven)
   plan     [--to VERSION]  the steps that would run and the pending migrations; changes nothing
   backups  [--verify]      the backups in the state directory; --verify re-hashes them
   view     [--port N] [--host ADDR]
@@ -156,6 +159,15 @@ async function backupsCommand(args: CliArgs, io: CliIo): Promise<number> {
   return bad ? EXIT.failed : EXIT.ok;
 }
 
+async function abandonCommand(args: CliArgs, io: CliIo): Promise<number> {
+  if (!args.run) throw new UpgradeError("E_USAGE", "abandon needs --run ID", { hint: "find the run with `upgrade-machine status` or `upgrade-machine history`" });
+  if (!args.reason?.trim()) throw new UpgradeError("E_USAGE", "abandon needs --reason TEXT", { hint: 'say why, e.g. --reason "finished by hand after a disk failure": it is kept in the journal' });
+  const r = await abandon(args.config, { cwd: io.cwd, runId: args.run, reason: args.reason });
+  if (args.json) io.stdout.write(`${JSON.stringify(r)}\n`);
+  else io.stdout.write(`run ${r.runId}: abandoned\n${r.report.map((l) => `  ${l}\n`).join("")}`);
+  return EXIT.ok;
+}
+
 /** Every CLI command. */
 export const COMMANDS = {
   run: (args: CliArgs, io: CliIo) => withInspector(args.inspect, args.port, io, (inspect) => runCommand(args, io, inspect)),
@@ -163,6 +175,7 @@ export const COMMANDS = {
   status: statusCommand,
   history: historyCommand,
   plan: planCommand,
+  abandon: abandonCommand,
   backups: backupsCommand,
   graph: graphCommand,
   view: (args: CliArgs, io: CliIo) => viewCommand(args, io),

@@ -9,6 +9,7 @@ const OPTIONS = {
   config: { type: "string", short: "c" },
   to: { type: "string" },
   run: { type: "string" },
+  reason: { type: "string" },
   json: { type: "boolean", default: false },
   verify: { type: "boolean", default: false },
   inspect: { type: "boolean", default: false },
@@ -24,6 +25,8 @@ export interface CliArgs {
   config: string;
   to: string | undefined;
   run: string | undefined;
+  /** `abandon --reason TEXT`. */
+  reason: string | undefined;
   json: boolean;
   verify: boolean;
   /** `run`/`resume --inspect`: serve the XState inspector's WebSocket relay. */
@@ -67,6 +70,7 @@ function parse(argv: string[], io: CliIo): CliArgs | "help" {
     config: config ?? "",
     to: values.to,
     run: values.run,
+    reason: values.reason,
     json: values.json,
     verify: values.verify,
     inspect: values.inspect,
@@ -104,7 +108,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const e = isUpgradeError(err) ? { code: err.code, message: err.summary, hint: err.hint } : { code: "E_INTERNAL", message: String((err as Error)?.message ?? err) };
       io.stdout.write(`${JSON.stringify({ type: "error", ...e })}\n`);
     } else {
-      io.stderr.write(isUpgradeError(err) ? `upgrade-machine: ${err.code}: ${err.message}\n` : `upgrade-machine: internal error: ${(err as Error)?.stack ?? err}\n`);
+      const debug = io.env.UPGRADE_MACHINE_DEBUG ? `\n${(err as Error)?.stack ?? ""}` : "";
+      io.stderr.write(
+        isUpgradeError(err)
+          ? `upgrade-machine: ${err.code}: ${err.message}${debug}\n`
+          : `upgrade-machine: internal error: ${String((err as Error)?.message ?? err)}\n  next: this is a bug of upgrade-machine; run again with UPGRADE_MACHINE_DEBUG=1 for the stack trace and report it${debug}\n`,
+      );
     }
     return code;
   }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { UpgradeError } from "../errors.js";
-import type { JournalEvent } from "./types.js";
+import type { JournalEvent, RunRecord } from "./types.js";
 
 /** JSON with object keys sorted at every depth, so equal values hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -48,4 +48,23 @@ export function verifyChain(events: readonly JournalEvent[]): void {
     }
     prev = event.hash;
   });
+}
+
+/**
+ * Throws E_JOURNAL_TAMPERED when the run's head (its last seq and hash, moved by each append in
+ * the same transaction) is not its last event: events were deleted from the end. A run written
+ * before heads existed (null head) is not checked.
+ */
+export function verifyHead(run: RunRecord, events: readonly JournalEvent[]): void {
+  if (run.lastSeq === null || run.lastSeq === undefined) return;
+  const last = events[events.length - 1];
+  if (last?.seq === run.lastSeq && last.hash === run.lastHash) return;
+  throw new UpgradeError(
+    "E_JOURNAL_TAMPERED",
+    `journal of run ${run.runId}: its head is event ${run.lastSeq}, but ${last ? `the last event is ${last.seq}` : "it has no events"}`,
+    {
+      hint: "events were removed from the end of the run; do not resume it: restore the journal from a copy, or check the target by hand (`upgrade-machine backups` lists the restore points)",
+      details: { runId: run.runId, head: run.lastSeq, last: last?.seq ?? null },
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import type { Json, StepName } from "../../machines/index.js";
-import { eventHash, verifyChain } from "./hash.js";
+import { eventHash, verifyChain, verifyHead } from "./hash.js";
 import type { EventType, JournalEvent, JournalStore, RunRecord } from "./types.js";
 
 /** An event to append; seq, time and hash are the journal's to set. */
@@ -20,10 +20,14 @@ export class RunJournal {
     private readonly log: JournalEvent[],
   ) {}
 
-  /** Reads a run's events and verifies the hash chain (E_JOURNAL_TAMPERED when broken). */
+  /**
+   * Reads a run's events and verifies the hash chain and the run's head (E_JOURNAL_TAMPERED when
+   * an event was edited, or events after the head's were removed).
+   */
   static async open(store: JournalStore, runId: string): Promise<RunJournal> {
-    const events = await store.read(runId);
+    const [record, events] = [await store.run(runId), await store.read(runId)];
     verifyChain(events);
+    if (record) verifyHead(record, events);
     return new RunJournal(store, runId, events);
   }
 
@@ -52,7 +56,7 @@ export class RunJournal {
       at: now.toISOString(),
     };
     const full: JournalEvent = { ...body, hash: eventHash(prev?.hash ?? "", body) };
-    await this.store.insert(full);
+    await this.store.append(full);
     this.log.push(full);
     return full;
   }

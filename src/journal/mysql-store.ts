@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, or, sql as raw } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import * as schema from "../../schema/mysql.js";
 import { mysqlError, openMysql, type MysqlPool, type MysqlTarget } from "../adapters/mysql/connection.js";
@@ -7,8 +7,11 @@ import { UpgradeError, isUpgradeError } from "../errors.js";
 import { runMigrations } from "../migrations/runner.js";
 import { journalMigrationsDir } from "../package-root.js";
 import { describeTarget } from "../url.js";
-import type { JournalEvent, JournalStore, Lease, RunRecord } from "./types.js";
+import type { JournalEvent, JournalStore, Lease, LeaseRequest, RunRecord } from "./types.js";
 import { fencedError, fromRow, toRow } from "./rows.js";
+
+/** The server's clock in epoch milliseconds. */
+const NOW_MS = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS UNSIGNED)";
 
 /** mysql2's error code, looking through drizzle's DrizzleQueryError. */
 function codeOf(err: unknown): string | undefined {
@@ -65,7 +68,7 @@ class MysqlJournalStore implements JournalStore {
   async createRun(run: RunRecord, first: JournalEvent): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
-        await tx.insert(schema.runs).values(run);
+        await tx.insert(schema.runs).values({ ...run, lastSeq: first.seq, lastHash: first.hash });
         await tx.insert(schema.events).values(toRow(first));
       });
     } catch (err) {
@@ -81,6 +84,17 @@ class MysqlJournalStore implements JournalStore {
     });
   }
 
+  async run(runId: string): Promise<RunRecord | null> {
+    const [row] = await this.db
+      .select()
+      .from(schema.runs)
+      .where(eq(schema.runs.runId, runId))
+      .catch((err: unknown) => {
+        throw this.fail(err, `reading run ${runId}`);
+      });
+    return row ?? null;
+  }
+
   async read(runId: string): Promise<JournalEvent[]> {
     const rows = await this.db
       .select()
@@ -93,28 +107,47 @@ class MysqlJournalStore implements JournalStore {
     return rows.map(fromRow);
   }
 
-  async insert(event: JournalEvent): Promise<void> {
+  async append(event: JournalEvent): Promise<void> {
     try {
-      await this.db.insert(schema.events).values(toRow(event));
+      await this.db.transaction(async (tx) => {
+        // Matched rows, not changed rows: mysql2 connects with CLIENT_FOUND_ROWS.
+        const [moved] = await tx
+          .update(schema.runs)
+          .set({ lastSeq: event.seq, lastHash: event.hash })
+          .where(and(eq(schema.runs.runId, event.runId), or(eq(schema.runs.lastSeq, event.seq - 1), isNull(schema.runs.lastSeq))));
+        if (moved.affectedRows !== 1) throw fencedError(event, null);
+        await tx.insert(schema.events).values(toRow(event));
+      });
     } catch (err) {
-      if (codeOf(err) === "ER_DUP_ENTRY") {
-        throw fencedError(event, err);
-      }
+      if (isUpgradeError(err)) throw err;
+      if (codeOf(err) === "ER_DUP_ENTRY") throw fencedError(event, err);
       throw this.fail(err, `appending event ${event.seq} of run ${event.runId}`);
     }
   }
 
-  async acquireLease(lease: Lease, canTake: (holder: Lease) => boolean): Promise<{ acquired: true } | { acquired: false; holder: Lease }> {
+  async now(): Promise<number> {
+    try {
+      const [rows] = await this.pool.query(`SELECT ${NOW_MS} AS now`);
+      return Number((rows as { now: string }[])[0]!.now);
+    } catch (err) {
+      throw this.fail(err, "reading the clock");
+    }
+  }
+
+  async acquireLease(lease: LeaseRequest, ttlMs: number, canTake: (holder: Lease, now: number) => boolean): Promise<{ acquired: true; expiresAt: number } | { acquired: false; holder: Lease }> {
     // SELECT ... FOR UPDATE locks the row (or the gap where it would be); two first takers can
     // deadlock on that gap or collide on the key: InnoDB rolls one back, and it tries again.
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.db.transaction(async (tx) => {
+          const [clock] = (await tx.execute(raw.raw(`SELECT ${NOW_MS} AS now`))) as unknown as [{ now: string }[]];
+          const now = Number(clock[0]!.now);
+          const row = { ...lease, expiresAt: now + ttlMs };
           const [holder] = await tx.select().from(schema.leases).where(eq(schema.leases.target, lease.target)).for("update");
-          if (holder && !canTake(holder)) return { acquired: false as const, holder };
-          if (holder) await tx.update(schema.leases).set({ ...lease }).where(eq(schema.leases.target, lease.target));
-          else await tx.insert(schema.leases).values(lease);
-          return { acquired: true as const };
+          if (holder && !canTake(holder, now)) return { acquired: false as const, holder };
+          if (holder) await tx.update(schema.leases).set(row).where(eq(schema.leases.target, lease.target));
+          else await tx.insert(schema.leases).values(row);
+          return { acquired: true as const, expiresAt: row.expiresAt };
         });
       } catch (err) {
         if (attempt < 10 && RETRY.has(codeOf(err) ?? "")) continue;
@@ -123,12 +156,11 @@ class MysqlJournalStore implements JournalStore {
     }
   }
 
-  async renewLease(target: string, owner: string, expiresAt: number): Promise<boolean> {
+  async renewLease(target: string, owner: string, ttlMs: number): Promise<boolean> {
     try {
-      // Matched rows, not changed rows: mysql2 connects with CLIENT_FOUND_ROWS.
       const [result] = await this.db
         .update(schema.leases)
-        .set({ expiresAt })
+        .set({ expiresAt: raw`${raw.raw(NOW_MS)} + ${ttlMs}` })
         .where(and(eq(schema.leases.target, target), eq(schema.leases.owner, owner)));
       return result.affectedRows === 1;
     } catch (err) {

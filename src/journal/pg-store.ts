@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, or, sql as raw } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import * as schema from "../../schema/pg.js";
 import { openPg, pgError, type PgSql, type PostgresTarget } from "../adapters/postgres/connection.js";
@@ -7,8 +7,11 @@ import { UpgradeError, isUpgradeError } from "../errors.js";
 import { runMigrations } from "../migrations/runner.js";
 import { journalMigrationsDir } from "../package-root.js";
 import { describeTarget } from "../url.js";
-import type { JournalEvent, JournalStore, Lease, RunRecord } from "./types.js";
+import type { JournalEvent, JournalStore, Lease, LeaseRequest, RunRecord } from "./types.js";
 import { fencedError, fromRow, toRow } from "./rows.js";
+
+/** The server's clock in epoch milliseconds. */
+const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 /** The SQLSTATE (or driver code) of an error, looking through drizzle's DrizzleQueryError. */
 function codeOf(err: unknown): string | undefined {
@@ -63,7 +66,7 @@ class PostgresJournalStore implements JournalStore {
   async createRun(run: RunRecord, first: JournalEvent): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
-        await tx.insert(schema.runs).values(run);
+        await tx.insert(schema.runs).values({ ...run, lastSeq: first.seq, lastHash: first.hash });
         await tx.insert(schema.events).values(toRow(first));
       });
     } catch (err) {
@@ -79,6 +82,17 @@ class PostgresJournalStore implements JournalStore {
     });
   }
 
+  async run(runId: string): Promise<RunRecord | null> {
+    const [row] = await this.db
+      .select()
+      .from(schema.runs)
+      .where(eq(schema.runs.runId, runId))
+      .catch((err: unknown) => {
+        throw this.fail(err, `reading run ${runId}`);
+      });
+    return row ?? null;
+  }
+
   async read(runId: string): Promise<JournalEvent[]> {
     const rows = await this.db
       .select()
@@ -91,29 +105,48 @@ class PostgresJournalStore implements JournalStore {
     return rows.map(fromRow);
   }
 
-  async insert(event: JournalEvent): Promise<void> {
+  async append(event: JournalEvent): Promise<void> {
     try {
-      await this.db.insert(schema.events).values(toRow(event));
+      await this.db.transaction(async (tx) => {
+        const moved = await tx
+          .update(schema.runs)
+          .set({ lastSeq: event.seq, lastHash: event.hash })
+          .where(and(eq(schema.runs.runId, event.runId), or(eq(schema.runs.lastSeq, event.seq - 1), isNull(schema.runs.lastSeq))))
+          .returning({ runId: schema.runs.runId });
+        if (moved.length !== 1) throw fencedError(event, null);
+        await tx.insert(schema.events).values(toRow(event));
+      });
     } catch (err) {
-      if (codeOf(err) === "23505") {
-        throw fencedError(event, err);
-      }
+      if (isUpgradeError(err)) throw err;
+      if (codeOf(err) === "23505") throw fencedError(event, err);
       throw this.fail(err, `appending event ${event.seq} of run ${event.runId}`);
     }
   }
 
-  async acquireLease(lease: Lease, canTake: (holder: Lease) => boolean): Promise<{ acquired: true } | { acquired: false; holder: Lease }> {
+  async now(): Promise<number> {
+    try {
+      const [row] = await this.sql.unsafe<{ now: string }[]>(`SELECT ${NOW_MS} AS now`);
+      return Number(row!.now);
+    } catch (err) {
+      throw this.fail(err, "reading the clock");
+    }
+  }
+
+  async acquireLease(lease: LeaseRequest, ttlMs: number, canTake: (holder: Lease, now: number) => boolean): Promise<{ acquired: true; expiresAt: number } | { acquired: false; holder: Lease }> {
     try {
       // ON CONFLICT DO NOTHING never aborts the transaction; FOR UPDATE serialises takers.
       for (let attempt = 0; attempt < 5; attempt++) {
         const result = await this.db.transaction(async (tx) => {
-          const inserted = await tx.insert(schema.leases).values(lease).onConflictDoNothing().returning({ target: schema.leases.target });
-          if (inserted.length === 1) return { acquired: true as const };
+          const [clock] = await tx.execute<{ now: string }>(raw`SELECT ${raw.raw(NOW_MS)} AS now`);
+          const now = Number(clock!.now);
+          const row = { ...lease, expiresAt: now + ttlMs };
+          const inserted = await tx.insert(schema.leases).values(row).onConflictDoNothing().returning({ target: schema.leases.target });
+          if (inserted.length === 1) return { acquired: true as const, expiresAt: row.expiresAt };
           const [holder] = await tx.select().from(schema.leases).where(eq(schema.leases.target, lease.target)).for("update");
           if (!holder) return undefined; // released in between: try again
-          if (!canTake(holder)) return { acquired: false as const, holder };
-          await tx.update(schema.leases).set({ ...lease }).where(eq(schema.leases.target, lease.target));
-          return { acquired: true as const };
+          if (!canTake(holder, now)) return { acquired: false as const, holder };
+          await tx.update(schema.leases).set(row).where(eq(schema.leases.target, lease.target));
+          return { acquired: true as const, expiresAt: row.expiresAt };
         });
         if (result) return result;
       }
@@ -123,10 +156,10 @@ class PostgresJournalStore implements JournalStore {
     throw new UpgradeError("E_BUSY", `the lease of ${lease.target} keeps changing hands`, { hint: "another driver is starting and stopping on this target; try again" });
   }
 
-  async renewLease(target: string, owner: string, expiresAt: number): Promise<boolean> {
+  async renewLease(target: string, owner: string, ttlMs: number): Promise<boolean> {
     const rows = await this.db
       .update(schema.leases)
-      .set({ expiresAt })
+      .set({ expiresAt: raw`${raw.raw(NOW_MS)} + ${ttlMs}` })
       .where(and(eq(schema.leases.target, target), eq(schema.leases.owner, owner)))
       .returning({ target: schema.leases.target })
       .catch((err: unknown) => {

@@ -1,39 +1,58 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, or } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
 import * as schema from "../../schema/sqlite.js";
-import { UpgradeError } from "../errors.js";
+import { UpgradeError, isUpgradeError } from "../errors.js";
 import { journalMigrationsDir } from "../package-root.js";
 import { runMigrations } from "../migrations/runner.js";
 import { createSqliteAdapter } from "../adapters/sqlite/index.js";
-import type { JournalEvent, JournalStore, Lease, RunRecord } from "./types.js";
+import type { JournalEvent, JournalStore, Lease, LeaseRequest, RunRecord } from "./types.js";
 import { fencedError, fromRow, toRow } from "./rows.js";
 
 /**
  * The default journal: a SQLite file in the state directory, written with `synchronous=FULL`
  * so an append that returned survives a power loss. Its tables come from schema/sqlite.ts and
- * their drizzle-kit migrations, applied (under the migration lock) when the store opens.
+ * their drizzle-kit migrations, applied (under the migration lock) when the store opens. The
+ * file and its -wal/-shm are 0600; a file that is not a journal is E_JOURNAL.
  */
 export async function openSqliteJournal(path: string): Promise<JournalStore> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const require = createRequire(import.meta.url);
   const Database = require("better-sqlite3") as typeof BetterSqlite3;
-  // Create the file first so the migration driver (which never creates databases) can open it.
-  const raw = new Database(path);
-  raw.pragma("journal_mode = WAL");
-  raw.pragma("busy_timeout = 10000");
-  const adapter = createSqliteAdapter({ path });
+  const created = !existsSync(path);
+  // Created 0600 before SQLite writes anything; SQLite gives -wal and -shm the file's mode.
+  closeSync(openSync(path, "a", 0o600));
+  if (created) chmodSync(path, 0o600);
+  let raw: BetterSqlite3.Database | undefined;
   try {
-    await runMigrations(adapter.migrationDriver(), journalMigrationsDir("sqlite"), { lockTimeoutMs: 30_000 });
-  } finally {
-    await adapter.close();
+    raw = new Database(path);
+    raw.pragma("journal_mode = WAL");
+    raw.pragma("busy_timeout = 10000");
+    const adapter = createSqliteAdapter({ path });
+    try {
+      await runMigrations(adapter.migrationDriver(), journalMigrationsDir("sqlite"), { lockTimeoutMs: 30_000 });
+    } finally {
+      await adapter.close();
+    }
+    raw.pragma("synchronous = FULL");
+  } catch (err) {
+    raw?.close();
+    throw unreadable(path, err);
   }
-  raw.pragma("synchronous = FULL");
   const { drizzle } = await import("drizzle-orm/better-sqlite3");
   return new SqliteJournalStore(raw, drizzle(raw, { schema }), path);
+}
+
+function unreadable(path: string, err: unknown): UpgradeError {
+  if (isUpgradeError(err) && (err.code === "E_CHECKSUM" || err.code === "E_MIGRATION_ORDER" || err.code === "E_LOCKED")) return err;
+  return new UpgradeError("E_JOURNAL", `the journal ${path} cannot be read: ${(err as Error).message}`, {
+    hint: "the file is not an upgrade-machine journal (or is damaged): point `journal` or `stateDir` elsewhere, or restore the journal from a copy; nothing was changed",
+    details: { path },
+    cause: err,
+  });
 }
 
 class SqliteJournalStore implements JournalStore {
@@ -43,75 +62,104 @@ class SqliteJournalStore implements JournalStore {
     readonly display: string,
   ) {}
 
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (isUpgradeError(err)) throw err;
+      throw journalError(err, what);
+    }
+  }
+
   async createRun(run: RunRecord, first: JournalEvent): Promise<void> {
-    this.db.transaction(
-      (tx) => {
-        tx.insert(schema.runs).values(run).run();
-        tx.insert(schema.events).values(toRow(first)).run();
-      },
-      { behavior: "immediate" },
+    this.guard(`creating run ${run.runId}`, () =>
+      this.db.transaction(
+        (tx) => {
+          tx.insert(schema.runs).values({ ...run, lastSeq: first.seq, lastHash: first.hash }).run();
+          tx.insert(schema.events).values(toRow(first)).run();
+        },
+        { behavior: "immediate" },
+      ),
     );
   }
 
   async runs(target?: string): Promise<RunRecord[]> {
-    const q = this.db.select().from(schema.runs);
-    const rows = target ? q.where(eq(schema.runs.target, target)) : q;
-    return rows.orderBy(desc(schema.runs.createdAt), desc(schema.runs.runId)).all();
+    return this.guard("listing runs", () => {
+      const q = this.db.select().from(schema.runs);
+      const rows = target ? q.where(eq(schema.runs.target, target)) : q;
+      return rows.orderBy(desc(schema.runs.createdAt), desc(schema.runs.runId)).all();
+    });
+  }
+
+  async run(runId: string): Promise<RunRecord | null> {
+    return this.guard(`reading run ${runId}`, () => this.db.select().from(schema.runs).where(eq(schema.runs.runId, runId)).get() ?? null);
   }
 
   async read(runId: string): Promise<JournalEvent[]> {
-    const rows = this.db
-      .select()
-      .from(schema.events)
-      .where(eq(schema.events.runId, runId))
-      .orderBy(asc(schema.events.seq))
-      .all();
-    return rows.map(fromRow);
-  }
-
-  async insert(event: JournalEvent): Promise<void> {
-    try {
-      this.db
-        .insert(schema.events)
-        .values(toRow(event))
-        .run();
-    } catch (err) {
-      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw fencedError(event, err);
-      }
-      throw journalError(err);
-    }
-  }
-
-  async acquireLease(lease: Lease, canTake: (holder: Lease) => boolean) {
-    return this.db.transaction(
-      (tx) => {
-        const holder = tx.select().from(schema.leases).where(eq(schema.leases.target, lease.target)).get();
-        if (holder && !canTake(holder)) return { acquired: false as const, holder };
-        tx.insert(schema.leases)
-          .values(lease)
-          .onConflictDoUpdate({ target: schema.leases.target, set: { ...lease } })
-          .run();
-        return { acquired: true as const };
-      },
-      { behavior: "immediate" },
+    return this.guard(`reading run ${runId}`, () =>
+      this.db.select().from(schema.events).where(eq(schema.events.runId, runId)).orderBy(asc(schema.events.seq)).all().map(fromRow),
     );
   }
 
-  async renewLease(target: string, owner: string, expiresAt: number): Promise<boolean> {
-    const res = this.db
-      .update(schema.leases)
-      .set({ expiresAt })
-      .where(and(eq(schema.leases.target, target), eq(schema.leases.owner, owner)))
-      .run();
-    return res.changes === 1;
+  async append(event: JournalEvent): Promise<void> {
+    try {
+      this.db.transaction(
+        (tx) => {
+          const moved = tx
+            .update(schema.runs)
+            .set({ lastSeq: event.seq, lastHash: event.hash })
+            .where(and(eq(schema.runs.runId, event.runId), or(eq(schema.runs.lastSeq, event.seq - 1), isNull(schema.runs.lastSeq))))
+            .run();
+          if (moved.changes !== 1) throw fencedError(event, null);
+          tx.insert(schema.events).values(toRow(event)).run();
+        },
+        { behavior: "immediate" },
+      );
+    } catch (err) {
+      if (isUpgradeError(err)) throw err;
+      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw fencedError(event, err);
+      throw journalError(err, `appending event ${event.seq} of run ${event.runId}`);
+    }
+  }
+
+  async now(): Promise<number> {
+    return Date.now();
+  }
+
+  async acquireLease(lease: LeaseRequest, ttlMs: number, canTake: (holder: Lease, now: number) => boolean) {
+    return this.guard(`taking the lease of ${lease.target}`, () =>
+      this.db.transaction(
+        (tx) => {
+          const now = Date.now();
+          const holder = tx.select().from(schema.leases).where(eq(schema.leases.target, lease.target)).get();
+          if (holder && !canTake(holder, now)) return { acquired: false as const, holder };
+          const row = { ...lease, expiresAt: now + ttlMs };
+          tx.insert(schema.leases).values(row).onConflictDoUpdate({ target: schema.leases.target, set: row }).run();
+          return { acquired: true as const, expiresAt: row.expiresAt };
+        },
+        { behavior: "immediate" },
+      ),
+    );
+  }
+
+  async renewLease(target: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.guard(`renewing the lease of ${target}`, () => {
+      const res = this.db
+        .update(schema.leases)
+        .set({ expiresAt: Date.now() + ttlMs })
+        .where(and(eq(schema.leases.target, target), eq(schema.leases.owner, owner)))
+        .run();
+      return res.changes === 1;
+    });
   }
 
   async releaseLease(target: string, owner: string): Promise<void> {
-    this.db
-      .delete(schema.leases)
-      .where(and(eq(schema.leases.target, target), eq(schema.leases.owner, owner)))
-      .run();
+    this.guard(`releasing the lease of ${target}`, () =>
+      this.db
+        .delete(schema.leases)
+        .where(and(eq(schema.leases.target, target), eq(schema.leases.owner, owner)))
+        .run(),
+    );
   }
 
   async close(): Promise<void> {
@@ -119,12 +167,12 @@ class SqliteJournalStore implements JournalStore {
   }
 }
 
-function journalError(err: unknown): UpgradeError {
+function journalError(err: unknown, what: string): UpgradeError {
   const code = (err as { code?: string }).code;
   if (code === "SQLITE_FULL") {
     return new UpgradeError("E_DISK_FULL", "the journal's disk is full", { hint: "free space in the state directory, then `upgrade-machine resume`", cause: err });
   }
-  return new UpgradeError("E_JOURNAL", `cannot write the journal: ${(err as Error).message}`, {
+  return new UpgradeError("E_JOURNAL", `journal: ${what} failed: ${(err as Error).message}`, {
     hint: "check the state directory's permissions and free space, then `upgrade-machine resume`",
     cause: err,
   });

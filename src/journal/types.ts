@@ -35,6 +35,15 @@ export interface RunRecord {
   /** The config's `name`. */
   name: string;
   createdAt: string;
+  /**
+   * The target's own identity (`sqlite:<real path>`, or the server's identity and the database
+   * name), from the target lock; null in runs written by versions before it existed.
+   */
+  identity?: string | null;
+  /** The seq of the run's last event, moved by every append (null: written before heads existed). */
+  lastSeq?: number | null;
+  /** The hash of the run's last event. */
+  lastHash?: string | null;
 }
 
 /** Who drives a target, and until when (epoch milliseconds). */
@@ -44,8 +53,17 @@ export interface Lease {
   runId: string | null;
   host: string;
   pid: number;
+  /**
+   * Proof of the holder's life on its machine: `<boot id>/<pid namespace>/<pid>/<start time>`
+   * (see runner/process-identity.ts); null when the holder could not tell.
+   */
+  process: string | null;
+  /** Epoch ms by the journal database's clock. */
   expiresAt: number;
 }
+
+/** A lease as asked for: its expiry is set by the store, from the journal database's clock. */
+export type LeaseRequest = Omit<Lease, "expiresAt">;
 
 /**
  * Where the journal lives. Small on purpose: stores hold rows, the journal layer
@@ -58,17 +76,25 @@ export interface JournalStore {
   createRun(run: RunRecord, first: JournalEvent): Promise<void>;
   /** Runs, newest first, optionally of one target. */
   runs(target?: string): Promise<RunRecord[]>;
+  /** One run, or null. */
+  run(runId: string): Promise<RunRecord | null>;
   /** Every event of a run, by seq. */
   read(runId: string): Promise<JournalEvent[]>;
-  /** Inserts the event; throws E_FENCED when `(runId, seq)` exists (another writer won). */
-  insert(event: JournalEvent): Promise<void>;
   /**
-   * Takes the lease when there is none, or when `canTake(holder)` says the holder's lease may be
-   * taken over; atomically. Returns the holder when it could not.
+   * Appends the event and moves the run's head to it, in one transaction. Throws E_FENCED when
+   * `(runId, seq)` exists or the head is not at `seq - 1` (another writer won).
    */
-  acquireLease(lease: Lease, canTake: (holder: Lease) => boolean): Promise<{ acquired: true } | { acquired: false; holder: Lease }>;
-  /** Extends the lease; false when `owner` no longer holds it. */
-  renewLease(target: string, owner: string, expiresAt: number): Promise<boolean>;
+  append(event: JournalEvent): Promise<void>;
+  /** The journal database's clock, epoch ms: leases expire by it, whichever machine asks. */
+  now(): Promise<number>;
+  /**
+   * Takes the lease, expiring `ttlMs` after the journal database's clock, when there is none or
+   * when `canTake(holder, now)` says the holder's lease may be taken over; atomically. Returns the
+   * holder when it could not.
+   */
+  acquireLease(lease: LeaseRequest, ttlMs: number, canTake: (holder: Lease, now: number) => boolean): Promise<{ acquired: true; expiresAt: number } | { acquired: false; holder: Lease }>;
+  /** Extends the lease to `ttlMs` after the journal database's clock; false when `owner` no longer holds it. */
+  renewLease(target: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(target: string, owner: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createActor, transition, type Actor, type InspectionEvent, type Observer } from "xstate";
 import { upgradeMachine, type Json, type StepName, type UpgradeContext } from "../../machines/index.js";
-import type { DatabaseAdapter } from "../adapters/types.js";
+import type { DatabaseAdapter, TargetLock } from "../adapters/types.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { UpgradeError, errorRecord } from "../errors.js";
 import { RunJournal } from "../journal/journal.js";
-import type { JournalEvent, JournalStore } from "../journal/types.js";
+import type { JournalEvent, JournalStore, RunRecord } from "../journal/types.js";
 import type { Progress } from "../progress.js";
 import type { StepContext, StepImplementations } from "../steps/types.js";
 import { currentStep, foldJournal, toMachineEvent, type UpgradeSnapshot } from "./fold.js";
@@ -17,8 +17,13 @@ import type { RunnerEvent } from "./runner-events.js";
 export interface RunnerOptions {
   store: JournalStore;
   config: ResolvedConfig;
-  /** Secret-free identity of the database: the lease key. */
+  /** Secret-free key of the database in the journal: its runs and lease (see `targetKey`). */
   target: string;
+  /**
+   * Takes the lock on the target itself (E_BUSY when another orchestrator holds it, from any
+   * config or journal), held for the whole drive; absent in harnesses without a real target.
+   */
+  lockTarget?: () => Promise<TargetLock>;
   steps: StepImplementations;
   openDatabase: () => Promise<DatabaseAdapter>;
   /** The folder under which each run gets its backup folder. */
@@ -30,7 +35,10 @@ export interface RunnerOptions {
   afterAppend?: (event: JournalEvent) => void;
   /** What a person must do when the rollback failed, from the run's context. */
   instructions?: (run: UpgradeContext) => string[];
-  /** Removes secrets from any text that reaches the journal. */
+  /**
+   * Removes secrets from free text (error messages, log lines). Never applied to step outputs:
+   * a step redacts the outside text it keeps (commands' output) itself.
+   */
   redact?: (text: string) => string;
   leaseTtlMs?: number;
   signal?: AbortSignal;
@@ -62,35 +70,78 @@ export async function latestRun(store: JournalStore, target: string): Promise<{ 
   return { journal, snapshot: foldJournal(journal.events) };
 }
 
-/** Starts a new run; refuses with E_UNFINISHED while the target has an unfinished run. */
-export async function startRun(options: RunnerOptions, request: { toVersion: string | null }): Promise<RunResult> {
-  const lease = await acquireLease(options.store, options.target, null, options.leaseTtlMs);
+/**
+ * Runs `fn` holding the target lock (when the runner has one) and then the journal lease, and
+ * releases both, whatever happens. The lock comes first: a second orchestrator on the same
+ * target fails on it with E_BUSY before it touches the journal.
+ */
+async function held<T>(options: RunnerOptions, runId: string | null, fn: (lease: HeldLease, lock: TargetLock | undefined) => Promise<T>): Promise<T> {
+  const lock = await options.lockTarget?.();
   try {
-    const previous = await latestRun(options.store, options.target);
-    if (previous && previous.snapshot.status === "active") {
-      throw new UpgradeError("E_UNFINISHED", `run ${previous.journal.runId} of ${options.config.name} is unfinished (at ${String(previous.snapshot.value)})`, {
-        hint: "continue it with `upgrade-machine resume`; a new run cannot start before it ends",
-        details: { runId: previous.journal.runId },
-      });
+    const lease = await acquireLease(options.store, options.target, runId, options.leaseTtlMs);
+    try {
+      return await fn(lease, lock);
+    } finally {
+      await lease.release().catch(() => undefined);
     }
-    const runId = newRunId();
-    const journal = await RunJournal.create(
-      options.store,
-      { runId, target: options.target, name: options.config.name, createdAt: new Date().toISOString() },
-      { target: options.target, toVersion: request.toVersion, name: options.config.name },
-    );
-    options.afterAppend?.(journal.events[0]!);
-    return await drive(options, journal, lease, true);
   } finally {
-    await lease.release().catch(() => undefined);
+    await lock?.release().catch(() => undefined);
   }
 }
 
-/** Continues the given run, or the target's latest, from where its journal ends. */
+/** An unfinished run of this target: the latest under its key, or any under the same identity (another spelling). */
+async function unfinishedRun(store: JournalStore, target: string, identity: string | null): Promise<{ runId: string; at: string } | null> {
+  const candidates = [...(await store.runs(target)).slice(0, 1)];
+  if (identity) candidates.push(...(await store.runs()).filter((r) => r.identity === identity && r.target !== target));
+  for (const run of candidates) {
+    const snapshot = foldJournal((await RunJournal.open(store, run.runId)).events);
+    if (snapshot.status === "active") return { runId: run.runId, at: String(snapshot.value) };
+  }
+  return null;
+}
+
+/**
+ * The run `runId` if it belongs to this target (its key, or the identity the target lock
+ * proves), else E_NOT_FOUND: no command acts on another target's run.
+ */
+export async function runOfTarget(store: JournalStore, runId: string, target: string, identity: string | null = null): Promise<RunRecord> {
+  const record = await store.run(runId);
+  if (record && (record.target === target || (identity !== null && record.identity === identity))) return record;
+  throw new UpgradeError("E_NOT_FOUND", record ? `run ${runId} is a run of another target (${record.name}), not of ${target}` : `run ${runId} does not exist in this journal`, {
+    hint: record ? `use that target's config (\`--config\`) to act on it; list this target's runs with \`upgrade-machine history\`` : "list runs with `upgrade-machine history`",
+    details: { runId },
+  });
+}
+
+/** Starts a new run; refuses with E_UNFINISHED while the target has an unfinished run. */
+export async function startRun(options: RunnerOptions, request: { toVersion: string | null }): Promise<RunResult> {
+  return held(options, null, async (lease, lock) => {
+    const identity = lock?.identity ?? null;
+    const previous = await unfinishedRun(options.store, options.target, identity);
+    if (previous) {
+      throw new UpgradeError("E_UNFINISHED", `run ${previous.runId} of ${options.config.name} is unfinished (at ${previous.at})`, {
+        hint: "continue it with `upgrade-machine resume` (or end it with `upgrade-machine abandon`); a new run cannot start before it ends",
+        details: { runId: previous.runId },
+      });
+    }
+    const runId = newRunId();
+    await lease.ensure();
+    const journal = await RunJournal.create(
+      options.store,
+      { runId, target: options.target, name: options.config.name, createdAt: new Date().toISOString(), identity },
+      { target: options.target, toVersion: request.toVersion, name: options.config.name, ...(identity ? { identity } : {}) },
+    );
+    options.afterAppend?.(journal.events[0]!);
+    return drive(options, journal, lease, true);
+  });
+}
+
+/** Continues the given run (refused when it is another target's), or the target's latest, from where its journal ends. */
 export async function resumeRun(options: RunnerOptions, request: { runId?: string } = {}): Promise<RunResult> {
-  const lease = await acquireLease(options.store, options.target, request.runId ?? null, options.leaseTtlMs);
-  try {
-    const runId = request.runId ?? (await options.store.runs(options.target))[0]?.runId;
+  return held(options, request.runId ?? null, async (lease, lock) => {
+    let runId = request.runId;
+    if (runId) await runOfTarget(options.store, runId, options.target, lock?.identity ?? null);
+    runId ??= (await options.store.runs(options.target))[0]?.runId;
     if (!runId) {
       throw new UpgradeError("E_NOT_FOUND", `no run of ${options.config.name} to resume`, { hint: "start one with `upgrade-machine run`" });
     }
@@ -98,10 +149,8 @@ export async function resumeRun(options: RunnerOptions, request: { runId?: strin
     if (journal.events.length === 0) {
       throw new UpgradeError("E_NOT_FOUND", `run ${runId} does not exist`, { hint: "list runs with `upgrade-machine history`" });
     }
-    return await drive(options, journal, lease);
-  } finally {
-    await lease.release().catch(() => undefined);
-  }
+    return drive(options, journal, lease);
+  });
 }
 
 async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLease, fresh = false): Promise<RunResult> {
@@ -118,7 +167,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
   }
   let database: DatabaseAdapter | undefined;
   const append = async (event: Parameters<RunJournal["append"]>[0]) => {
-    lease.assertHeld();
+    await lease.ensure();
     const written = await journal.append(event);
     options.afterAppend?.(written);
     const machineEvent = toMachineEvent(written);
@@ -153,12 +202,12 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
         const error = errorRecord(err);
         error.message = redact(error.message);
         if (error.hint) error.hint = redact(error.hint);
-        if (error.details) error.details = JSON.parse(redact(JSON.stringify(error.details)));
+        if (error.details) error.details = redactStrings(error.details, redact) as Record<string, unknown>;
         const failed = await append({ type: "step.failed", step, payload: { error: error as unknown as Json } });
         onEvent?.({ type: "step.finished", runId, step, outcome: "failed", durationMs: Date.parse(failed.at) - Date.parse(started.at), error });
         continue;
       }
-      const done = await append({ type: "step.succeeded", step, payload: { output: JSON.parse(redact(JSON.stringify(output ?? null))) } });
+      const done = await append({ type: "step.succeeded", step, payload: { output: output ?? null } });
       onEvent?.({ type: "step.finished", runId, step, outcome: "succeeded", durationMs: Date.parse(done.at) - Date.parse(started.at) });
     }
     const state = snapshot.value as keyof typeof TERMINAL_EVENT | "abandoned";
@@ -171,7 +220,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
           fromVersion: snapshot.context.fromVersion,
           toVersion: snapshot.context.toVersion,
           ...(snapshot.context.failure ? { failure: snapshot.context.failure as unknown as Json } : {}),
-          ...(state === "failed" ? { instructions: instructions.map(redact) } : {}),
+          ...(state === "failed" ? { instructions } : {}),
         },
       });
     }
@@ -203,6 +252,15 @@ function stepContext(
     database,
     progress: (progress: Progress) => onEvent?.({ type: "step.progress", runId, step, progress }),
     log: (message: string) => onEvent?.({ type: "log", runId, step, message: options.redact ? options.redact(message) : message }),
+    redact: options.redact ?? ((text: string) => text),
     signal: options.signal ?? new AbortController().signal,
   };
+}
+
+/** Every string inside a JSON value redacted; keys, numbers and structure untouched. */
+function redactStrings(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactStrings(v, redact));
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v, redact)]));
+  return value;
 }

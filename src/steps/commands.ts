@@ -10,10 +10,13 @@ export function placeholders(ctx: StepContext): Record<string, string | null> {
   return { fromVersion: ctx.run.fromVersion, toVersion: ctx.run.toVersion };
 }
 
+/** A command's result with what the journal may keep of it: argv and output with secrets redacted. */
+export type ShownResult = CommandResult & { shown?: { argv: string[]; stdout: string; stderr: string } };
+
 /** Runs a configured command to completion; E_COMMAND when it exits non-zero. */
-export function runSpec(ctx: StepContext, spec: CommandSpec, defaultTimeoutS = DEFAULT_TIMEOUT_S): Promise<CommandResult> {
+export async function runSpec(ctx: StepContext, spec: CommandSpec, defaultTimeoutS = DEFAULT_TIMEOUT_S): Promise<ShownResult> {
   ctx.log(`$ ${spec.command.join(" ")}`);
-  return runChecked({
+  const result = await runChecked({
     argv: spec.command,
     cwd: spec.cwd ?? ctx.config.baseDir,
     env: { ...ctx.config.env, ...spec.env },
@@ -21,6 +24,7 @@ export function runSpec(ctx: StepContext, spec: CommandSpec, defaultTimeoutS = D
     placeholders: placeholders(ctx),
     signal: ctx.signal,
   });
+  return { ...result, shown: { argv: result.argv.map(ctx.redact), stdout: ctx.redact(result.stdout), stderr: ctx.redact(result.stderr) } };
 }
 
 /** Starts a configured command detached; its output goes to `<stateDir>/logs/service.log`. */
@@ -36,9 +40,10 @@ export function startSpec(ctx: StepContext, spec: CommandSpec & { settleSeconds?
   });
 }
 
-/** The part of a command's result worth keeping in the journal. */
-export function commandOutput(result: CommandResult): { argv: string[]; exitCode: number; stdout: string; stderr: string; durationMs: number } {
-  return { argv: result.argv, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs };
+/** The part of a command's result worth keeping in the journal (its redacted form, from `runSpec`). */
+export function commandOutput(result: ShownResult): { argv: string[]; exitCode: number; stdout: string; stderr: string; durationMs: number } {
+  const shown = result.shown ?? result;
+  return { argv: shown.argv, exitCode: result.exitCode, stdout: shown.stdout, stderr: shown.stderr, durationMs: result.durationMs };
 }
 
 /** Reads the installed version with `package.version`: the last non-empty line of its output. */

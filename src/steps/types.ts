@@ -20,8 +20,14 @@ export interface StepContext {
   database(): Promise<DatabaseAdapter>;
   /** Reports progress (bytes, migrations, seconds) to subscribers. */
   progress(progress: Progress): void;
-  /** A secret-free line for the operator. */
+  /** A line for the operator (secrets are redacted from it). */
   log(message: string): void;
+  /**
+   * Redacts secrets from free text that comes from outside (a command's output, a server's
+   * message) before a step keeps it in its output. Never use it on paths or other data a later
+   * step reads back.
+   */
+  redact(text: string): string;
   /** Aborted when the runner is asked to stop. */
   readonly signal: AbortSignal;
 }

@@ -1,6 +1,6 @@
 // The adapter contract: what every DatabaseAdapter must do, defined once and run for every
 // dialect (test/adapters.contract.test.ts). Real databases, real tools, no mocks.
-import { readdirSync, statSync, copyFileSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readdirSync, statSync, copyFileSync, readFileSync, writeFileSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { readDrizzleFolder } from "../../src/migrations/drizzle-folder.js";
 import { runMigrations } from "../../src/migrations/runner.js";
 import type { Progress } from "../../src/progress.js";
 import { parseDatabaseUrl } from "../../src/url.js";
-import { caught, folderWith, startMigrateChild } from "./helpers.js";
+import { caught, folderWith, startLockChild, startMigrateChild } from "./helpers.js";
 import type { ContractDb, ContractTarget } from "./targets.js";
 
 /** A few rows in every table of the shop schema (after its v1 and v2 migrations). */
@@ -60,6 +60,31 @@ export function defineAdapterContract(target: ContractTarget): void {
       expect(progress.length).toBeGreaterThan(0);
       expect(progress.every((p) => p.unit === "bytes")).toBe(true);
       expect(progress.map((p) => p.done)).toEqual([...progress.map((p) => p.done)].sort((a, b) => a - b));
+    });
+
+    it("the target lock: one holder from any spelling of the target, the same identity, freed at once when its process is killed", async () => {
+      const other = otherSpelling(db.url, dir);
+      const lock = await db.adapter.lockTarget();
+      const second = await openAdapter(parseDatabaseUrl(other, dir));
+      try {
+        const refused = await caught(second.lockTarget());
+        expect(refused.code).toBe("E_BUSY");
+        expect(refused.hint).toBeTruthy();
+        await lock.release();
+        const again = await second.lockTarget();
+        expect(again.identity).toBe(lock.identity);
+        expect(again.identity).not.toContain(other.includes("@") ? "127.0.0.1" : "\u0000");
+        await again.release();
+      } finally {
+        await lock.release();
+        await second.close();
+      }
+      const child = await startLockChild(other);
+      expect(child.line).toBe(`locked ${lock.identity}`);
+      expect((await caught(db.adapter.lockTarget())).code).toBe("E_BUSY");
+      await child.kill();
+      const after = await db.adapter.lockTarget(); // SIGKILL released it: no stale lock, no wait
+      await after.release();
     });
 
     it("restore brings back the restore point exactly: equal fingerprint; later rows, tables and schema changes gone", async () => {
@@ -194,4 +219,18 @@ export function defineAdapterContract(target: ContractTarget): void {
       expect((await db.bookkeeping()).length).toBe(3);
     });
   });
+}
+
+/**
+ * The same database named another way: a SQLite file through a symlink in another folder; a
+ * server database through `localhost` instead of `127.0.0.1` (or the other way round).
+ */
+function otherSpelling(url: string, dir: string): string {
+  if (url.startsWith("sqlite:")) {
+    const path = (parseDatabaseUrl(url, "/") as { path: string }).path;
+    const link = join(dir, "link-to-db.sqlite");
+    symlinkSync(path, link);
+    return `sqlite:${link}`;
+  }
+  return url.includes("127.0.0.1") ? url.replace("127.0.0.1", "localhost") : url.replace("localhost", "127.0.0.1");
 }

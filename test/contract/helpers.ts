@@ -71,3 +71,32 @@ export function startMigrateChild(url: string, dir: string): MigrateChild {
   });
   return { ready, done };
 }
+
+const LOCK_CHILD = fileURLToPath(new URL("./lock-child.ts", import.meta.url));
+
+/** A real process holding the target lock of `url` until killed; resolves once it holds it (or with its refusal). */
+export function startLockChild(url: string): Promise<{ line: string; kill(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("jiti/register"), LOCK_CHILD, url], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) {
+        resolve({
+          line,
+          async kill() {
+            child.kill("SIGKILL");
+            await exited;
+          },
+        });
+      }
+    });
+    child.on("exit", (code) => {
+      if (!out.includes("\n")) reject(new Error(`lock child exited ${code}: ${err}`));
+    });
+  });
+}

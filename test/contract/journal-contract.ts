@@ -2,11 +2,17 @@
 // opening, defined once and run for the SQLite, PostgreSQL and MySQL stores
 // (test/journal-stores.contract.test.ts), on real databases.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { journalMigrationsDir } from "../../src/package-root.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RunJournal } from "../../src/journal/journal.js";
 import { openJournal } from "../../src/journal/open.js";
-import type { JournalStore, Lease, RunRecord } from "../../src/journal/types.js";
+import type { JournalStore, LeaseRequest, RunRecord } from "../../src/journal/types.js";
 import { caught } from "./helpers.js";
+
+/** How many migrations the journal's own schema has (the same for every dialect). */
+const JOURNAL_MIGRATIONS = (JSON.parse(readFileSync(join(journalMigrationsDir("sqlite"), "meta", "_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
 
 /** A fresh, empty database for one journal test. */
 export interface JournalDb {
@@ -31,8 +37,8 @@ function run(target = "postgres://db.example:5432/app", at = new Date().toISOStr
   return { runId: randomUUID(), target, name: "app", createdAt: at };
 }
 
-function lease(owner: string, expiresAt: number, target = "postgres://db.example:5432/app"): Lease {
-  return { target, owner, runId: null, host: "test-host", pid: process.pid, expiresAt };
+function lease(owner: string, target = "postgres://db.example:5432/app"): LeaseRequest {
+  return { target, owner, runId: null, host: "test-host", pid: process.pid, process: null };
 }
 
 /** Defines the journal store contract tests of one backend. */
@@ -93,27 +99,65 @@ export function defineJournalContract(target: JournalTarget): void {
       expect((await caught(RunJournal.open(fresh, r.runId))).code).toBe("E_JOURNAL_TAMPERED");
     });
 
-    it("leases: one holder at a time, renewed only by it, taken over only when canTake allows, released by its owner", async () => {
+    it("detects events removed from the end of a run: the run's head is kept with each append (E_JOURNAL_TAMPERED)", async () => {
+      const store = await open();
+      const r = run();
+      const journal = await RunJournal.create(store, r, {});
+      await journal.append({ type: "step.started", step: "preflight", payload: { attempt: 1 } });
+      await journal.append({ type: "step.succeeded", step: "preflight", payload: { output: null } });
+      expect((await store.run(r.runId))?.lastSeq).toBe(2);
+      await db.exec(`DELETE FROM upgrade_machine_events WHERE run_id = '${r.runId}' AND seq = 2`);
+      const err = await caught(RunJournal.open(await open(), r.runId));
+      expect(err.code).toBe("E_JOURNAL_TAMPERED");
+      expect(err.message).toMatch(/head is event 2/);
+      // the chain itself is intact: only the head tells
+      await db.exec(`UPDATE upgrade_machine_runs SET last_seq = NULL WHERE run_id = '${r.runId}'`);
+      expect((await RunJournal.open(await open(), r.runId)).events.length).toBe(2);
+    });
+
+    it("an append whose head moved (another writer appended) is fenced even under another seq", async () => {
+      const store = await open();
+      const r = run();
+      await RunJournal.create(store, r, {});
+      const stale = await RunJournal.open(store, r.runId);
+      const live = await RunJournal.open(await open(), r.runId);
+      await live.append({ type: "step.started", step: "preflight" });
+      await db.exec(`DELETE FROM upgrade_machine_events WHERE run_id = '${r.runId}' AND seq = 1`);
+      // the seq is free again, but the head says 1: the stale writer still loses
+      expect((await caught(stale.append({ type: "step.started", step: "preflight" }))).code).toBe("E_FENCED");
+    });
+
+    it("leases expire by the journal database's clock, are renewed only by their holder and taken over only when canTake allows", async () => {
       const [a, b] = [await open(), await open()];
-      const now = Date.now();
-      expect(await a.acquireLease(lease("a", now + 60_000), () => false)).toEqual({ acquired: true });
-      const refused = await b.acquireLease(lease("b", now + 60_000), () => false);
-      expect(refused).toMatchObject({ acquired: false, holder: { owner: "a", expiresAt: now + 60_000 } });
-      expect(await a.renewLease(lease("a", 0).target, "a", now + 120_000)).toBe(true);
-      expect(await a.renewLease(lease("a", 0).target, "a", now + 120_000)).toBe(true); // same value: still held
-      expect(await b.renewLease(lease("b", 0).target, "b", now + 120_000)).toBe(false);
-      expect(await b.acquireLease(lease("b", now + 60_000), (h) => h.expiresAt < now)).toMatchObject({ acquired: false });
-      expect(await b.acquireLease(lease("b", now + 60_000), (h) => h.owner === "a")).toEqual({ acquired: true });
-      expect(await a.renewLease(lease("a", 0).target, "a", now + 180_000)).toBe(false);
-      await a.releaseLease(lease("a", 0).target, "a"); // not the holder any more: no effect
-      expect(await a.acquireLease(lease("a", now), () => false)).toMatchObject({ acquired: false, holder: { owner: "b" } });
-      await b.releaseLease(lease("b", 0).target, "b");
-      expect(await a.acquireLease(lease("a", now), () => false)).toEqual({ acquired: true });
+      const t = lease("a").target;
+      const before = await a.now();
+      const got = await a.acquireLease(lease("a"), 60_000, () => false);
+      expect(got).toMatchObject({ acquired: true });
+      const expiresAt = (got as { expiresAt: number }).expiresAt;
+      expect(expiresAt).toBeGreaterThanOrEqual(before + 60_000);
+      expect(expiresAt).toBeLessThan((await a.now()) + 60_001);
+      const seen: number[] = [];
+      const refused = await b.acquireLease(lease("b"), 60_000, (_h, now) => (seen.push(now), false));
+      expect(refused).toMatchObject({ acquired: false, holder: { owner: "a", expiresAt } });
+      expect(seen.length).toBe(1);
+      expect(Math.abs(seen[0]! - (await b.now()))).toBeLessThan(5_000); // canTake is given the database's clock
+      expect(await a.renewLease(t, "a", 120_000)).toBe(true);
+      expect(await a.renewLease(t, "a", 120_000)).toBe(true);
+      expect(await b.renewLease(t, "b", 120_000)).toBe(false);
+      expect(await b.acquireLease(lease("b"), 60_000, (h, now) => h.expiresAt < now)).toMatchObject({ acquired: false });
+      expect(await b.acquireLease(lease("b"), 60_000, (h) => h.owner === "a")).toMatchObject({ acquired: true });
+      expect(await a.renewLease(t, "a", 180_000)).toBe(false);
+      await a.releaseLease(t, "a"); // not the holder any more: no effect
+      expect(await a.acquireLease(lease("a"), 60_000, () => false)).toMatchObject({ acquired: false, holder: { owner: "b" } });
+      await b.releaseLease(t, "b");
+      expect(await a.acquireLease(lease("a"), 1, () => false)).toMatchObject({ acquired: true });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await b.acquireLease(lease("b"), 60_000, (h, now) => h.expiresAt < now)).toMatchObject({ acquired: true });
     });
 
     it("of several drivers racing for a free lease on separate connections, exactly one gets it", async () => {
       const racers = await Promise.all([0, 1, 2, 3].map(() => open()));
-      const results = await Promise.all(racers.map((s, i) => s.acquireLease(lease(`owner-${i}`, Date.now() + 60_000), () => false)));
+      const results = await Promise.all(racers.map((s, i) => s.acquireLease(lease(`owner-${i}`), 60_000, () => false)));
       expect(results.filter((r) => r.acquired).length).toBe(1);
       const owners = new Set(results.map((r) => (r.acquired ? null : r.holder.owner)).filter(Boolean));
       expect(owners.size).toBe(1);
@@ -131,7 +175,7 @@ export function defineJournalContract(target: JournalTarget): void {
       const [a, b] = await Promise.all([open(), open()]);
       await RunJournal.create(a, run(), {});
       expect((await b.runs()).length).toBe(1);
-      expect(await db.bookkeepingRows()).toBe(1);
+      expect(await db.bookkeepingRows()).toBe(JOURNAL_MIGRATIONS);
     });
   });
 }

@@ -8,6 +8,7 @@ import { mysqlError, openMysql, type MysqlPool, type MysqlTarget } from "./conne
 import { fingerprintMysql } from "./fingerprint.js";
 import { createMysqlMigrationDriver } from "./migration-driver.js";
 import { restoreMysql } from "./restore.js";
+import { lockMysqlTarget } from "./target-lock.js";
 import { findMysqlTool, parseServerVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";
 
 /** Options of `createMysqlAdapter`. */
@@ -123,6 +124,8 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
     async quiesce() {
       // Nothing to do: a committed InnoDB transaction is durable in the redo log.
     },
+
+    lockTarget: () => lockMysqlTarget(target),
 
     migrationDriver(): MigrationDriver {
       return createMysqlMigrationDriver({ target, connection: connect });

@@ -1,3 +1,4 @@
+import { lockPostgresTarget } from "./target-lock.js";
 import { rm } from "node:fs/promises";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { MigrationDriver } from "../../migrations/types.js";
@@ -167,6 +168,8 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     async quiesce() {
       // Nothing to do: a committed transaction is durable in PostgreSQL's WAL.
     },
+
+    lockTarget: () => lockPostgresTarget(target, maintenance),
 
     migrationDriver(): MigrationDriver {
       return createPostgresMigrationDriver({ target, connection: connect });

@@ -8,6 +8,7 @@ import { exists, removeIfExists } from "../../fs/durable.js";
 import { fingerprintSqlite } from "./fingerprint.js";
 import { createSqliteMigrationDriver } from "./migration-driver.js";
 import { restoreSqlite } from "./restore.js";
+import { lockSqliteTarget } from "./target-lock.js";
 
 /** Options of `createSqliteAdapter`. */
 export interface SqliteAdapterOptions {
@@ -110,6 +111,8 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
         await sleep(100);
       }
     },
+
+    lockTarget: () => lockSqliteTarget(path),
 
     migrationDriver(): MigrationDriver {
       return createSqliteMigrationDriver({ path, connection: connect });
