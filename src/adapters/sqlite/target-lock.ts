@@ -1,4 +1,6 @@
 import { UpgradeError } from "../../errors.js";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { realPathOf } from "../../fs/real-path.js";
 import type { TargetLock } from "../types.js";
 import { loadBetterSqlite3, type SqliteDb } from "./connection.js";
@@ -18,6 +20,12 @@ export async function lockSqliteTarget(path: string): Promise<TargetLock> {
   const real = realPathOf(path);
   const identity = `sqlite:${real}`;
   const lockPath = targetLockPath(real);
+  if (!existsSync(dirname(real))) {
+    throw new UpgradeError("E_NOT_FOUND", `the folder of the SQLite database ${real} does not exist`, {
+      hint: "check `database` in the config (relative paths are relative to the config file); upgrade-machine never creates a missing database",
+      details: { path: real },
+    });
+  }
   const Database = await loadBetterSqlite3();
   let db: SqliteDb;
   try {
