@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync, chmodSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync, chmodSync, lstatSync, readlinkSync, renameSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -216,6 +216,44 @@ describe("backup and restore", () => {
     const artifact = await db.backup(join(dir, "backups"), "mode");
     await db.restore(artifact);
     expect(statSync(path).mode & 0o777).toBe(0o640);
+  });
+});
+
+describe("a database path that is a symbolic link, or whose name is 250 bytes long", () => {
+  it("restores the real file behind a symbolic link and leaves the link a link", async () => {
+    mkdirSync(join(dir, "volumes"));
+    mkdirSync(join(dir, "data"));
+    const real = join(dir, "volumes", "blog.sqlite");
+    seed(real, true);
+    const link = join(dir, "data", "blog.sqlite");
+    symlinkSync("../volumes/blog.sqlite", link);
+    const db = adapter(link);
+    const before = await db.fingerprint();
+    const artifact = await db.backup(join(dir, "backups"), "linked");
+    exec(link, "DELETE FROM items; INSERT INTO log VALUES ('new version')");
+    await db.restore(artifact);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe("../volumes/blog.sqlite");
+    expect(await adapter(real).fingerprint()).toEqual(before);
+    expect(await db.fingerprint()).toEqual(before);
+    expect(readdirSync(join(dir, "data"))).toEqual(["blog.sqlite"]);
+  });
+
+  it("backs up, migrates under its lock and restores a database whose file name is 250 bytes", async () => {
+    const short = join(dir, "short.sqlite");
+    seed(short, true); // WAL: SQLite itself needs no -journal beside the file
+    const path = join(dir, `${"n".repeat(243)}.sqlite`);
+    renameSync(short, path);
+    const db = adapter(path);
+    const before = await db.fingerprint();
+    const artifact = await db.backup(join(dir, "backups"), "long");
+    const release = await db.migrationDriver().lock(1000);
+    exec(path, "DELETE FROM items");
+    await release();
+    await db.restore(artifact);
+    expect(await db.fingerprint()).toEqual(before);
+    for (const name of readdirSync(dir)) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 });
 

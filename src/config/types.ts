@@ -106,9 +106,17 @@ export interface UpgradeConfig {
   backup?: BackupOptions;
   /** How the database schema is migrated: a drizzle-kit folder or the service's own command. */
   migrations?: DrizzleMigrations | CommandMigrations;
-  /** Files backed up and restored byte-identically with the database (e.g. the service's config). */
+  /**
+   * Regular files backed up and restored byte-identically, with mode and owner, with the database
+   * (e.g. the service's config). A symbolic link is followed: its target is backed up and restored,
+   * the link stays a link.
+   */
   files?: string[];
-  /** Directory of backups, leases and the default journal. Default: `.upgrade` beside the config file. */
+  /**
+   * Directory of backups, leases and the default journal. Default: `.upgrade` beside the config
+   * file. Created 0700 when missing; an existing directory is left as it is (backups go into
+   * `<stateDir>/backups`, a 0700 folder of the tool's own).
+   */
   stateDir?: string;
   /** URL of the journal database. Default: `sqlite:<stateDir>/journal.sqlite`. */
   journal?: string;

@@ -1,5 +1,7 @@
+import { dirname } from "node:path";
 import { UpgradeError } from "../errors.js";
-import { backupFile, privateDir, sha256OrNull, type FileCopy } from "../fs/files.js";
+import { ensurePrivateDir } from "../fs/durable.js";
+import { backupFile, fileDrift, sha256OrNull, type FileCopy } from "../fs/files.js";
 import { json, outputOf, type BackupOutput, type SealOutput } from "./outputs.js";
 import type { StepContext, StepDefinition } from "./types.js";
 
@@ -11,11 +13,14 @@ async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
 
 /**
  * The hot backup, while the service still runs: the database through its adapter (0600 files in
- * a 0700 folder, sha256 of each) and the configuration files. Re-running overwrites.
+ * a 0700 folder, sha256 of each) and the configuration files (their real files, their links
+ * recorded). The backups folder (`<stateDir>/backups`) and the run's folder inside it are the
+ * tool's own: created 0700, refused (E_BACKUP) when open to other users. Re-running overwrites.
  */
 export const backup: StepDefinition = {
   async run(ctx) {
-    await privateDir(ctx.backupDir);
+    await ensurePrivateDir(dirname(ctx.backupDir));
+    await ensurePrivateDir(ctx.backupDir);
     const db = await ctx.database();
     const artifact = await db.backup(ctx.backupDir, "database-hot", { onProgress: ctx.progress, signal: ctx.signal });
     const fingerprint = db.fingerprintBackup ? await db.fingerprintBackup(artifact) : null;
@@ -27,7 +32,8 @@ export const backup: StepDefinition = {
 /**
  * After the stop, makes the restore point exact (invariant 5): the stopped database is
  * fingerprinted; if the hot backup equals it, the hot backup is the restore point, otherwise a
- * new backup is taken now. Files that changed since the hot backup are copied again.
+ * new backup is taken now. Files that changed since the hot backup (content, mode, owner, links)
+ * are copied again.
  */
 export const seal: StepDefinition = {
   async run(ctx) {
@@ -53,9 +59,9 @@ export const seal: StepDefinition = {
     }
     const files: FileCopy[] = [];
     for (const [i, copy] of hot.files.entries()) {
-      const now = await sha256OrNull(copy.path);
+      const unchanged = (await fileDrift(copy)) === null;
       const backupIntact = copy.backup ? (await sha256OrNull(copy.backup)) === copy.sha256 : true;
-      files.push(now === copy.sha256 && backupIntact ? copy : await backupFile(copy.path, ctx.backupDir, i));
+      files.push(unchanged && backupIntact ? copy : await backupFile(copy.path, ctx.backupDir, i));
     }
     const { fingerprint: _ignored, ...point } = restorePoint;
     const output: SealOutput = { restorePoint: point, fingerprint: live, reusedHotBackup: reused, files };

@@ -1,11 +1,23 @@
 import type { UpgradeContext } from "../../machines/index.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { FileCopy } from "../fs/files.js";
-import type { SealOutput } from "./outputs.js";
+import type { LinkHop } from "../fs/links.js";
+import type { PreflightOutput, SealOutput } from "./outputs.js";
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 const argv = (a: readonly string[], vars: Record<string, string | null>) =>
   a.map((x) => quote(x.replace(/\{(\w+)\}/g, (w, n: string) => vars[n] ?? w))).join(" ");
+const relink = (links: readonly LinkHop[] | undefined) => (links ?? []).map((l) => `restore a symbolic link: ln -sfn ${quote(l.target)} ${quote(l.path)}`);
+
+/** The commands that put one backed-up file back: its links, then its real file with mode and owner. */
+function fileCommands(f: FileCopy): string[] {
+  const real = quote(f.realPath ?? f.path);
+  const lines = relink(f.links);
+  if (!f.exists || !f.backup) return [...lines, `remove a file that did not exist: rm -f ${real}`];
+  const mode = f.mode != null ? ` && chmod ${f.mode.toString(8).padStart(4, "0")} ${real}` : "";
+  const owner = f.uid != null && f.gid != null ? ` && chown ${f.uid}:${f.gid} ${real}` : "";
+  return [...lines, `restore a file: cp ${quote(f.backup)} ${real}${owner}${mode}`];
+}
 
 /**
  * What a person must do when the rollback itself failed: each remaining part of the rollback as
@@ -24,9 +36,11 @@ export function manualInstructions(config: ResolvedConfig, run: UpgradeContext):
   }
   const rp = seal.restorePoint;
   lines.push(`The restore point is ${rp.path} (sha256 ${rp.sha256}); it is kept until you delete it.`);
+  const pre = run.outputs.preflight as unknown as PreflightOutput | undefined;
   if (config.target.dialect === "sqlite") {
-    const db = config.target.path;
-    lines.push(`restore the database: rm -f ${quote(db)}-wal ${quote(db)}-shm && cp ${quote(rp.path)} ${quote(db)}`);
+    const db = pre?.databaseFile?.realPath ?? config.target.path;
+    lines.push(...relink(pre?.databaseFile?.links));
+    lines.push(`restore the database: rm -f ${quote(`${db}-wal`)} ${quote(`${db}-shm`)} && cp ${quote(rp.path)} ${quote(db)}`);
   } else if (config.target.dialect === "postgres" && rp.format === "pg-template-database") {
     lines.push(`restore the database: the restore point is the database copy named in ${quote(rp.path)} ("snapshot"); with the service stopped: ALTER DATABASE ${quote(config.target.database)} RENAME TO <old>; ALTER DATABASE <snapshot> RENAME TO ${quote(config.target.database)}`);
   } else if (config.target.dialect === "postgres") {
@@ -36,11 +50,8 @@ export function manualInstructions(config: ResolvedConfig, run: UpgradeContext):
     const db = config.target.database;
     lines.push(`restore the database: mariadb -e ${quote(`DROP DATABASE \`${db}\`; CREATE DATABASE \`${db}\``)} && mariadb ${quote(db)} < ${quote(rp.path)}`);
   }
-  for (const f of seal.files as FileCopy[]) {
-    lines.push(f.exists && f.backup ? `restore a file: cp ${quote(f.backup)} ${quote(f.path)}` : `remove a file that did not exist: rm -f ${quote(f.path)}`);
-  }
+  for (const f of seal.files as FileCopy[]) lines.push(...fileCommands(f));
   if (config.package?.downgrade && config.package.upgrade) lines.push(`reinstall the previous version: ${argv(config.package.downgrade.command, vars)}`);
-  const pre = run.outputs.preflight as { serviceWasRunning?: boolean | null } | undefined;
   if (config.service?.start && pre?.serviceWasRunning !== false) lines.push(`start the service: ${argv(config.service.start.command, vars)}`);
   return lines;
 }

@@ -2,6 +2,7 @@ import type { Json } from "../../machines/index.js";
 import type { BackupArtifact, Fingerprint } from "../adapters/types.js";
 import { UpgradeError } from "../errors.js";
 import type { FileCopy } from "../fs/files.js";
+import type { ResolvedPath } from "../fs/links.js";
 import type { StepContext } from "./types.js";
 
 /** What preflight found out. */
@@ -12,6 +13,8 @@ export interface PreflightOutput {
   serviceWasRunning: boolean | null;
   databaseBytes: number | null;
   pendingMigrations: string[] | null;
+  /** The database file and the symbolic links leading to it (SQLite); absent in older journals. */
+  databaseFile?: ResolvedPath | null;
 }
 
 /** The hot backup, taken while the service still runs. */

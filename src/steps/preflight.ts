@@ -1,6 +1,7 @@
-import { stat, statfs } from "node:fs/promises";
+import { statfs } from "node:fs/promises";
 import { UpgradeError } from "../errors.js";
-import { privateDir } from "../fs/files.js";
+import { resolveBackedUpPaths } from "../fs/backed-up.js";
+import { ensureStateDir } from "../fs/durable.js";
 import { runMigrations } from "../migrations/runner.js";
 import { probe } from "../process/http.js";
 import { readVersion } from "./commands.js";
@@ -35,8 +36,10 @@ export function requestChecks(c: ResolvedConfig, toVersion: string | null): void
 
 /**
  * Reads the installed version, checks that the database exists and its migrations are sound,
- * that every file to back up exists, that the state directory has room for two copies of the
- * database, and whether the service is running. Changes nothing.
+ * resolves the database file and every file to back up through their symbolic links (each must
+ * be a regular file other than the database and the journal), creates the state directory when
+ * it is missing (an existing one is left as it is), checks that it has room for two copies of
+ * the database, and whether the service is running. Changes nothing else.
  */
 export const preflight: StepDefinition = {
   async run(ctx) {
@@ -55,15 +58,13 @@ export const preflight: StepDefinition = {
       const plan = await runMigrations(db.migrationDriver(), c.migrations.drizzle, { dryRun: true });
       pendingMigrations = plan.pending;
     }
-    let filesBytes = 0;
-    for (const [i, file] of (c.files ?? []).entries()) {
-      const size = await stat(file).then((st) => st.size, () => null);
-      if (size === null) {
-        throw new UpgradeError("E_CONFIG", `files[${i}]: ${file} does not exist`, { hint: "fix the path (relative to the config file) or remove it from `files`" });
-      }
-      filesBytes += size;
-    }
-    await privateDir(c.stateDir);
+    const paths = await resolveBackedUpPaths(
+      "path" in c.target ? c.target.path : null,
+      c.files ?? [],
+      "path" in c.journalTarget ? [{ path: c.journalTarget.path, what: "journal" }] : [],
+    );
+    const filesBytes = paths.bytes;
+    await ensureStateDir(c.stateDir);
     const fs = await statfs(c.stateDir);
     const free = fs.bavail * fs.bsize;
     const needed = ((info.bytes ?? 0) + filesBytes) * 2;
@@ -81,6 +82,7 @@ export const preflight: StepDefinition = {
       serviceWasRunning: health ? answer !== null && answer.status < 500 : null,
       databaseBytes: info.bytes ?? null,
       pendingMigrations,
+      databaseFile: paths.database,
     };
     if (output.serviceWasRunning === false) ctx.log("the service is not running; the stop is skipped and a rollback leaves it down");
     return json(output);

@@ -1,18 +1,26 @@
 import { UpgradeError } from "../errors.js";
-import { restoreFile, sha256OrNull } from "../fs/files.js";
+import { fileDrift, restoreFile } from "../fs/files.js";
+import { linkDrift, restoreLinks, type LinkHop } from "../fs/links.js";
 import { readVersion } from "./commands.js";
-import { json, outputOf, type SealOutput } from "./outputs.js";
-import type { StepDefinition } from "./types.js";
+import { json, outputOf, type PreflightOutput, type SealOutput } from "./outputs.js";
+import type { StepContext, StepDefinition } from "./types.js";
+
+/** The symbolic links leading to the database file, as preflight found them (none for a server). */
+function databaseLinks(ctx: StepContext): LinkHop[] {
+  return (ctx.run.outputs.preflight as unknown as PreflightOutput | undefined)?.databaseFile?.links ?? [];
+}
 
 /**
- * Puts the restore point back (sha256 checked first; atomic where the dialect allows), then proves
- * it at once, before the previous version starts and writes to it again: the database's
- * fingerprint equals the one taken at the stop (E_RESTORE otherwise).
+ * Puts the database file's symbolic links back as preflight found them (the restore writes the
+ * real file they lead to), puts the restore point back (sha256 checked first; atomic where the
+ * dialect allows), then proves it at once, before the previous version starts and writes to it
+ * again: the database's fingerprint equals the one taken at the stop (E_RESTORE otherwise).
  */
 export const restoreDatabase: StepDefinition = {
   async run(ctx) {
     const seal = outputOf<SealOutput>(ctx, "seal");
     const db = await ctx.database();
+    await restoreLinks(databaseLinks(ctx));
     await db.restore(seal.restorePoint, { onProgress: ctx.progress, signal: ctx.signal });
     const now = await db.fingerprint();
     if (now.hash !== seal.fingerprint.hash) {
@@ -27,7 +35,10 @@ export const restoreDatabase: StepDefinition = {
   },
 };
 
-/** Puts every configuration file back byte for byte (or removes one that did not exist). */
+/**
+ * Puts every configuration file back: its symbolic links as they were, the real file byte for
+ * byte with its mode and owner (or removes one that did not exist).
+ */
 export const restoreFiles: StepDefinition = {
   skip: (ctx) => (ctx.config.files?.length ? undefined : "no files"),
   async run(ctx) {
@@ -40,7 +51,8 @@ export const restoreFiles: StepDefinition = {
 /**
  * Proves the rollback: the journal holds restoreDatabase's proof that the database equalled the
  * restore point (taken before the service started and wrote to it), a database left without a
- * service still equals it now, every file's sha256 equals its backup's, and the installed version
+ * service still equals it now, the database's symbolic links are the ones preflight found, every
+ * file's links, real file, sha256, mode and owner equal its backup's, and the installed version
  * is the previous one.
  */
 export const verifyRestore: StepDefinition = {
@@ -60,9 +72,13 @@ export const verifyRestore: StepDefinition = {
         });
       }
     }
+    const dbLinks = await linkDrift(databaseLinks(ctx));
+    if (dbLinks) throw new UpgradeError("E_VERIFY", `the database's symbolic link changed: ${dbLinks}`, { hint: "put the link back by hand (see the run's manual steps)" });
     for (const f of seal.files) {
-      if ((await sha256OrNull(f.path)) !== f.sha256) {
-        throw new UpgradeError("E_VERIFY", `${f.path} differs from its backup`, { hint: f.backup ? `copy ${f.backup} over it by hand` : `remove ${f.path}` });
+      const drift = await fileDrift(f);
+      if (drift) {
+        const real = f.realPath ?? f.path;
+        throw new UpgradeError("E_VERIFY", `${f.path} differs from its backup: ${drift}`, { hint: f.backup ? `copy ${f.backup} over ${real} by hand` : `remove ${real}` });
       }
     }
     const version = await readVersion(ctx);

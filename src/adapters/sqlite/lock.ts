@@ -1,14 +1,17 @@
 import { UpgradeError } from "../../errors.js";
+import { sideFilePath } from "../../fs/durable.js";
+import { resolveLinks } from "../../fs/links.js";
 import { loadBetterSqlite3, sleep, type SqliteDb } from "./connection.js";
 
-/** The lock file that `lockSqliteMigrations` uses for the database at `dbPath`. */
+/** The lock file beside the database file `dbPath` (`<db>.migrate-lock`, shortened when the name is too long). */
 export function migrationLockPath(dbPath: string): string {
-  return `${dbPath}.migrate-lock`;
+  return sideFilePath(dbPath, ".migrate-lock");
 }
 
 /**
  * Takes an exclusive, cross-process lock for migrating the SQLite database at `dbPath`: an
- * `EXCLUSIVE` transaction held on a separate, empty SQLite file beside it (`<db>.migrate-lock`).
+ * `EXCLUSIVE` transaction held on a separate, empty SQLite file beside it (`<db>.migrate-lock`;
+ * beside the real file when `dbPath` is a symbolic link, so every spelling takes the same lock).
  * The lock is an OS file lock taken by SQLite, so a process that dies (SIGKILL, OOM, power
  * loss) releases it at once: no stale lock, no pid check. The lock cannot live in the database
  * itself, since a transaction held there would block the migration's own writes. The lock file
@@ -20,7 +23,7 @@ export function migrationLockPath(dbPath: string): string {
  */
 export async function lockSqliteMigrations(dbPath: string, timeoutMs: number): Promise<() => Promise<void>> {
   const Database = await loadBetterSqlite3();
-  const lockPath = migrationLockPath(dbPath);
+  const lockPath = migrationLockPath((await resolveLinks(dbPath)).realPath);
   let db: SqliteDb;
   try {
     db = new Database(lockPath, { timeout: 0 });

@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import { fsyncPath, removeIfExists, removeStaleTemps, hashFile, tempPathBeside } from "../../fs/durable.js";
+import { resolveLinks } from "../../fs/links.js";
 
 const CHUNK = 1 << 20;
 
@@ -46,18 +47,19 @@ async function copyHashed(from: string, to: string, total: number, options: Copy
 }
 
 /**
- * Replaces the SQLite file `target` with a backup written by `backupSqlite`. The artifact's
- * sha256 is verified first (a mismatch changes nothing); the file is copied beside the target
- * (and hashed again while copying), fsynced, given the target's mode (and owner, when running as
- * root), the target's `-wal`, `-shm` and `-journal` files are removed (a stale WAL would be
- * replayed onto the restored file), the copy is renamed over the target (atomic) and the
- * directory fsynced. Idempotent: a crash at any point is repaired by restoring again.
+ * Replaces the SQLite file `target` with a backup written by `backupSqlite`. When `target` is a
+ * symbolic link, the real file it leads to is replaced and the link stays a link (SQLite, too,
+ * works on the real file and keeps its `-wal` beside it). The artifact's sha256 is verified
+ * first (a mismatch changes nothing); the file is copied beside the target (and hashed again
+ * while copying), given the target's owner (as root) and mode, fsynced; the target's `-wal`,
+ * `-shm` and `-journal` files are removed (a stale WAL would be replayed onto the restored
+ * file), the copy is renamed over the target (atomic) and the directory fsynced. Idempotent: a crash at any point is repaired by restoring again.
  * No connection may have the target open (stop the service; close the adapter's connection).
  *
  * @throws UpgradeError E_RESTORE (E_DISK_FULL when the disk is full).
  */
 export async function restoreSqlite(target: string, artifact: BackupArtifact, options: CopyOptions = {}): Promise<void> {
-  const targetPath = resolve(target);
+  const targetPath = (await resolveLinks(resolve(target))).realPath;
   const verified = await hashFile(artifact.path).catch((err: unknown) => {
     throw new UpgradeError("E_RESTORE", `backup ${artifact.path} cannot be read: ${(err as Error).message}`, {
       hint: "check that the backup file exists and is readable (the database was not changed)",
@@ -75,8 +77,10 @@ export async function restoreSqlite(target: string, artifact: BackupArtifact, op
     // The file could have changed between the check and the copy: the copy is what counts.
     if (copied.sha256 !== artifact.sha256) throw corrupt(artifact, copied.sha256, copied.bytes);
     if (targetStat) {
-      await chmod(tmpPath, targetStat.mode & 0o7777);
+      // chown first: it clears setuid/setgid bits that the chmod then puts back.
       if (process.getuid?.() === 0) await chown(tmpPath, targetStat.uid, targetStat.gid).catch(() => undefined);
+      await chmod(tmpPath, targetStat.mode & 0o7777);
+      await fsyncPath(tmpPath);
     }
     await removeIfExists(`${targetPath}-wal`, `${targetPath}-shm`, `${targetPath}-journal`);
     await rename(tmpPath, targetPath);
