@@ -1,13 +1,14 @@
 import { UpgradeError } from "../../errors.js";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
+import { sideFilePath } from "../../fs/durable.js";
 import { realPathOf } from "../../fs/real-path.js";
 import type { TargetLock } from "../types.js";
 import { loadBetterSqlite3, type SqliteDb } from "./connection.js";
 
-/** The file whose lock is the target lock of the SQLite database at `realPath`. */
+/** The file whose lock is the target lock of the SQLite database at `realPath` (its name fits NAME_MAX). */
 export function targetLockPath(realPath: string): string {
-  return `${realPath}.upgrade-lock`;
+  return sideFilePath(realPath, ".upgrade-lock");
 }
 
 /**
