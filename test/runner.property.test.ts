@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { StepName } from "../machines/index.js";
 import { verifyChain } from "../src/journal/hash.js";
-import { expectedPath, expectedTerminal, faultScheduleArbitrary, simulateRun, type FaultSchedule } from "../src/testing/index.js";
+import { expectedPath, expectedTerminal, faultScheduleArbitrary, INTERRUPTING, simulateRun, type FaultSchedule } from "../src/testing/index.js";
 
 /** The effect executions a schedule must cause: one per attempt that got past `step.started` without a crash before. */
 function expectedEffects(schedule: FaultSchedule): StepName[] {
@@ -14,7 +14,7 @@ function expectedEffects(schedule: FaultSchedule): StepName[] {
     for (const fault of [...(schedule[step] ?? []), "ok" as const]) {
       if (fault === "crashBefore") continue;
       out.push(step);
-      if (fault !== "crashAfter") break;
+      if (!INTERRUPTING.includes(fault)) break;
     }
   }
   return out;
@@ -32,6 +32,9 @@ describe("the runner over fault schedules (real runner, real SQLite journal, ste
         expect(sim.replayMatches).toBe(true);
         // invariant 3: no step that completed ran again; only interrupted ones did
         expect(sim.effects).toEqual(expectedEffects(schedule));
+        // a driver that lost its lease (taken over, or unrenewable) wrote nothing more: every one was resumed
+        const losses = Object.values(schedule).flat().filter((f) => f === "loseLease" || f === "renewalFails").length;
+        expect(sim.leaseLosses).toBeLessThanOrEqual(losses);
         // the journal is an intact hash chain ending in the closing event
         expect(() => verifyChain(sim.events)).not.toThrow();
         expect(sim.events.at(-1)?.type).toBe(`run.${sim.result.state}`);

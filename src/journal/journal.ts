@@ -1,6 +1,6 @@
 import type { Json, StepName } from "../../machines/index.js";
 import { eventHash, verifyChain, verifyHead } from "./hash.js";
-import type { EventType, JournalEvent, JournalStore, RunRecord } from "./types.js";
+import type { EventType, JournalEvent, JournalStore, LeaseFence, RunRecord } from "./types.js";
 
 /** An event to append; seq, time and hash are the journal's to set. */
 export interface NewEvent {
@@ -39,6 +39,14 @@ export class RunJournal {
     return new RunJournal(store, run.runId, [first]);
   }
 
+  private fence: LeaseFence | undefined;
+
+  /** From now on, every append is written only while `lease` is still held (else E_BUSY, nothing written). */
+  fenceWith(lease: LeaseFence): this {
+    this.fence = lease;
+    return this;
+  }
+
   /** The events so far, oldest first. */
   get events(): readonly JournalEvent[] {
     return this.log;
@@ -56,7 +64,7 @@ export class RunJournal {
       at: now.toISOString(),
     };
     const full: JournalEvent = { ...body, hash: eventHash(prev?.hash ?? "", body) };
-    await this.store.append(full);
+    await this.store.append(full, this.fence);
     this.log.push(full);
     return full;
   }

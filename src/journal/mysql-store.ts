@@ -7,8 +7,8 @@ import { UpgradeError, isUpgradeError } from "../errors.js";
 import { runMigrations } from "../migrations/runner.js";
 import { journalMigrationsDir } from "../package-root.js";
 import { describeTarget } from "../url.js";
-import type { JournalEvent, JournalStore, Lease, LeaseRequest, RunRecord } from "./types.js";
-import { fencedError, fromRow, toRow } from "./rows.js";
+import type { JournalEvent, JournalStore, Lease, LeaseFence, LeaseRequest, RunRecord } from "./types.js";
+import { fencedError, fromRow, leaseLostError, toRow } from "./rows.js";
 
 /** The server's clock in epoch milliseconds. */
 const NOW_MS = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS UNSIGNED)";
@@ -107,9 +107,13 @@ class MysqlJournalStore implements JournalStore {
     return rows.map(fromRow);
   }
 
-  async append(event: JournalEvent): Promise<void> {
+  async append(event: JournalEvent, lease?: LeaseFence): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
+        if (lease) {
+          const held = await tx.select().from(schema.leases).where(and(eq(schema.leases.target, lease.target), eq(schema.leases.owner, lease.owner))).for("update");
+          if (held.length !== 1) throw leaseLostError(event, lease.target);
+        }
         // Matched rows, not changed rows: mysql2 connects with CLIENT_FOUND_ROWS.
         const [moved] = await tx
           .update(schema.runs)

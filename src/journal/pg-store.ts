@@ -7,8 +7,8 @@ import { UpgradeError, isUpgradeError } from "../errors.js";
 import { runMigrations } from "../migrations/runner.js";
 import { journalMigrationsDir } from "../package-root.js";
 import { describeTarget } from "../url.js";
-import type { JournalEvent, JournalStore, Lease, LeaseRequest, RunRecord } from "./types.js";
-import { fencedError, fromRow, toRow } from "./rows.js";
+import type { JournalEvent, JournalStore, Lease, LeaseFence, LeaseRequest, RunRecord } from "./types.js";
+import { fencedError, fromRow, leaseLostError, toRow } from "./rows.js";
 
 /** The server's clock in epoch milliseconds. */
 const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
@@ -105,9 +105,13 @@ class PostgresJournalStore implements JournalStore {
     return rows.map(fromRow);
   }
 
-  async append(event: JournalEvent): Promise<void> {
+  async append(event: JournalEvent, lease?: LeaseFence): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
+        if (lease) {
+          const held = await tx.select().from(schema.leases).where(and(eq(schema.leases.target, lease.target), eq(schema.leases.owner, lease.owner))).for("share");
+          if (held.length !== 1) throw leaseLostError(event, lease.target);
+        }
         const moved = await tx
           .update(schema.runs)
           .set({ lastSeq: event.seq, lastHash: event.hash })

@@ -29,3 +29,10 @@ export function fencedError(event: JournalEvent, cause: unknown): UpgradeError {
     cause,
   });
 }
+
+/** The error of an append by a driver whose lease another driver took over. */
+export function leaseLostError(event: JournalEvent, target: string): UpgradeError {
+  return new UpgradeError("E_BUSY", `lost the lease of ${target}: event ${event.seq} of run ${event.runId} was not written`, {
+    hint: "another driver took the target over; this process stopped before its next step. Check `upgrade-machine status`",
+  });
+}

@@ -9,8 +9,8 @@ import { UpgradeError, isUpgradeError } from "../errors.js";
 import { journalMigrationsDir } from "../package-root.js";
 import { runMigrations } from "../migrations/runner.js";
 import { createSqliteAdapter } from "../adapters/sqlite/index.js";
-import type { JournalEvent, JournalStore, Lease, LeaseRequest, RunRecord } from "./types.js";
-import { fencedError, fromRow, toRow } from "./rows.js";
+import type { JournalEvent, JournalStore, Lease, LeaseFence, LeaseRequest, RunRecord } from "./types.js";
+import { fencedError, fromRow, leaseLostError, toRow } from "./rows.js";
 
 /**
  * The default journal: a SQLite file in the state directory, written with `synchronous=FULL`
@@ -101,10 +101,13 @@ class SqliteJournalStore implements JournalStore {
     );
   }
 
-  async append(event: JournalEvent): Promise<void> {
+  async append(event: JournalEvent, lease?: LeaseFence): Promise<void> {
     try {
       this.db.transaction(
         (tx) => {
+          if (lease && !tx.select().from(schema.leases).where(and(eq(schema.leases.target, lease.target), eq(schema.leases.owner, lease.owner))).get()) {
+            throw leaseLostError(event, lease.target);
+          }
           const moved = tx
             .update(schema.runs)
             .set({ lastSeq: event.seq, lastHash: event.hash })

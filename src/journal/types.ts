@@ -62,6 +62,12 @@ export interface Lease {
   expiresAt: number;
 }
 
+/** The lease an append must still hold to be written. */
+export interface LeaseFence {
+  target: string;
+  owner: string;
+}
+
 /** A lease as asked for: its expiry is set by the store, from the journal database's clock. */
 export type LeaseRequest = Omit<Lease, "expiresAt">;
 
@@ -82,9 +88,10 @@ export interface JournalStore {
   read(runId: string): Promise<JournalEvent[]>;
   /**
    * Appends the event and moves the run's head to it, in one transaction. Throws E_FENCED when
-   * `(runId, seq)` exists or the head is not at `seq - 1` (another writer won).
+   * `(runId, seq)` exists or the head is not at `seq - 1` (another writer won); with `lease`,
+   * E_BUSY when that lease is no longer `owner`'s (a driver that lost its lease writes nothing).
    */
-  append(event: JournalEvent): Promise<void>;
+  append(event: JournalEvent, lease?: LeaseFence): Promise<void>;
   /** The journal database's clock, epoch ms: leases expire by it, whichever machine asks. */
   now(): Promise<number>;
   /**

@@ -49,7 +49,7 @@ export async function abandonRun(options: AbandonOptions, runId: string, reason:
         throw new UpgradeError("E_USAGE", `run ${runId} already ended (${String(before.value)})`, { hint: "only an unfinished run can be abandoned" });
       }
       await lease.ensure();
-      await journal.append({ type: "run.abandoned", payload: { reason, at: String(before.value), by: `${hostname()}:${process.pid}` } });
+      await journal.fenceWith({ target: options.target, owner: lease.owner }).append({ type: "run.abandoned", payload: { reason, at: String(before.value), by: `${hostname()}:${process.pid}` } });
       const after = foldJournal(journal.events);
       return { ...runResult(runId, journal.events, after), report: leftIn(before.context, String(before.value), options.instructions) };
     } finally {

@@ -155,6 +155,7 @@ export async function resumeRun(options: RunnerOptions, request: { runId?: strin
 
 async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLease, fresh = false): Promise<RunResult> {
   const { steps, onEvent } = options;
+  journal.fenceWith({ target: options.target, owner: lease.owner });
   const runId = journal.runId;
   const redact = options.redact ?? ((s: string) => s);
   let snapshot = foldJournal(journal.events);

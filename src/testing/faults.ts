@@ -7,9 +7,16 @@ import { STEP_NAMES, type StepName } from "../../machines/index.js";
  * - `throw`: the effect fails with a coded error (the machine moves to abort or rollback);
  * - `crashBefore`: the process dies after `step.started` is durable, before the effect;
  * - `crashAfter`: the effect ran, the process dies before its result is journaled;
- * - `crashAfterResult`: the result is durable, the process dies before the next step.
+ * - `crashAfterResult`: the result is durable, the process dies before the next step;
+ * - `loseLease`: while the effect runs, another driver takes the lease over: the result must not
+ *   be journaled and the runner must stop (E_BUSY) before any further effect;
+ * - `renewalFails`: while the effect runs, the journal refuses every renewal until the lease's
+ *   time runs out: the same.
  */
-export type Fault = "ok" | "throw" | "crashBefore" | "crashAfter" | "crashAfterResult";
+export type Fault = "ok" | "throw" | "crashBefore" | "crashAfter" | "crashAfterResult" | "loseLease" | "renewalFails";
+
+/** Faults after which the effect ran but its result was not journaled (the step runs again on resume). */
+export const INTERRUPTING: readonly Fault[] = ["crashAfter", "loseLease", "renewalFails"];
 
 /** Per step, the fault of each successive attempt; attempts past the list succeed. */
 export type FaultSchedule = Partial<Record<StepName, Fault[]>>;
@@ -21,6 +28,8 @@ export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Fault>("crashBefore") },
   { weight: 1, arbitrary: fc.constant<Fault>("crashAfter") },
   { weight: 1, arbitrary: fc.constant<Fault>("crashAfterResult") },
+  { weight: 1, arbitrary: fc.constant<Fault>("loseLease") },
+  { weight: 1, arbitrary: fc.constant<Fault>("renewalFails") },
 );
 
 /** Fault schedules over every step, forward and rollback, up to `maxAttempts` faults a step. */

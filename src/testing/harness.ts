@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { STEP_NAMES, type StepName } from "../../machines/index.js";
 import { resolveConfig } from "../config/resolve.js";
 import type { ResolvedConfig } from "../config/types.js";
-import { UpgradeError } from "../errors.js";
+import { UpgradeError, isUpgradeError } from "../errors.js";
 import { openJournal } from "../journal/open.js";
 import type { JournalEvent } from "../journal/types.js";
 import { foldJournal } from "../runner/fold.js";
@@ -13,6 +13,12 @@ import { resumeRun, SimulatedCrash, startRun } from "../runner/runner.js";
 import type { StepDefinition, StepImplementations } from "../steps/types.js";
 import type { FaultSchedule } from "./faults.js";
 
+/** The lease's time in simulations: short, so a `renewalFails` fault outlives it quickly. */
+const SIMULATED_LEASE_MS = 400;
+
+const TARGET = "simulated-target";
+const THIEF = "simulated-other-driver";
+
 /** What a simulated run did: its result, every effect execution, the journal, the crashes. */
 export interface SimulatedRun {
   result: RunResult;
@@ -20,6 +26,8 @@ export interface SimulatedRun {
   effects: StepName[];
   events: JournalEvent[];
   crashes: number;
+  /** How many times the runner stopped because it lost its lease (E_BUSY), then was resumed. */
+  leaseLosses: number;
   /** The snapshot folded from the journal afterwards equals the live one. */
   replayMatches: boolean;
 }
@@ -37,6 +45,7 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
   const attempts = new Map<StepName, number>();
   const crashAfterResult = new Set<string>();
   const faultOf = (step: StepName, attempt: number) => options.schedule[step]?.[attempt] ?? "ok";
+  let restoreRenewal: (() => void) | undefined;
   const doubles = Object.fromEntries(
     STEP_NAMES.map((step) => {
       const inner: StepDefinition | undefined = options.steps?.[step];
@@ -49,6 +58,17 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
           effects.push(step);
           const output = inner ? await inner.run(ctx) : { step, attempt };
           if (fault === "crashAfter") throw new SimulatedCrash(`crash after ${step}`);
+          if (fault === "loseLease") {
+            await store.acquireLease({ target: TARGET, owner: THIEF, runId: null, host: "elsewhere", pid: 1, process: null }, 60_000, () => true);
+          }
+          if (fault === "renewalFails") {
+            const renew = store.renewLease;
+            store.renewLease = async () => {
+              throw new Error("simulated: the journal refuses the renewal");
+            };
+            await new Promise((r) => setTimeout(r, SIMULATED_LEASE_MS + 100));
+            restoreRenewal = () => (store.renewLease = renew);
+          }
           if (fault === "throw") throw new UpgradeError("E_STEP", `scheduled failure of ${step}`);
           if (fault === "crashAfterResult") crashAfterResult.add(`${step}:${attempt}`);
           return output;
@@ -60,7 +80,7 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
   const runner = {
     store,
     config,
-    target: "simulated-target",
+    target: TARGET,
     steps: doubles,
     openDatabase: () => Promise.reject(new Error("the harness's doubles use no database")),
     backupRoot: join(dir, "backups"),
@@ -70,30 +90,41 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
         if (crashAfterResult.delete(key)) throw new SimulatedCrash(`crash after the result of ${e.step}`);
       }
     },
-    leaseTtlMs: 60_000,
+    leaseTtlMs: SIMULATED_LEASE_MS,
   };
   let crashes = 0;
+  let leaseLosses = 0;
+  /** A crash is resumed; a lost lease too, once the other driver is gone and the journal answers again. */
+  const interrupted = async (err: unknown): Promise<void> => {
+    if (err instanceof SimulatedCrash) {
+      crashes++;
+      return;
+    }
+    if (!isUpgradeError(err, "E_BUSY")) throw err;
+    leaseLosses++;
+    restoreRenewal?.();
+    restoreRenewal = undefined;
+    await store.releaseLease(TARGET, THIEF);
+  };
   try {
     let result: RunResult | undefined;
     try {
       result = await startRun(runner, { toVersion: "2.0.0" });
     } catch (err) {
-      if (!(err instanceof SimulatedCrash)) throw err;
-      crashes++;
+      await interrupted(err);
     }
     while (!result) {
-      if (crashes > (options.maxResumes ?? 100)) throw new Error("too many simulated crashes");
+      if (crashes + leaseLosses > (options.maxResumes ?? 100)) throw new Error("too many simulated crashes");
       try {
         result = await resumeRun(runner);
       } catch (err) {
-        if (!(err instanceof SimulatedCrash)) throw err;
-        crashes++;
+        await interrupted(err);
       }
     }
-    const [run] = await store.runs("simulated-target");
+    const [run] = await store.runs(TARGET);
     const events = await store.read(run!.runId);
     const replayMatches = JSON.stringify(runResult(run!.runId, events, foldJournal(events))) === JSON.stringify(result);
-    return { result, effects, events, crashes, replayMatches };
+    return { result, effects, events, crashes, leaseLosses, replayMatches };
   } finally {
     await store.close();
   }

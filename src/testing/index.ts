@@ -1,3 +1,3 @@
-export { faultArbitrary, faultScheduleArbitrary, type Fault, type FaultSchedule } from "./faults.js";
+export { faultArbitrary, faultScheduleArbitrary, INTERRUPTING, type Fault, type FaultSchedule } from "./faults.js";
 export { expectedTerminal, expectedPath } from "./model.js";
 export { simulateRun, type SimulatedRun } from "./harness.js";

@@ -127,6 +127,20 @@ export function defineJournalContract(target: JournalTarget): void {
       expect((await caught(stale.append({ type: "step.started", step: "preflight" }))).code).toBe("E_FENCED");
     });
 
+    it("an append fenced by a lease is written only while that lease is held: after a takeover it is E_BUSY and nothing is written", async () => {
+      const [a, b] = [await open(), await open()];
+      const r = run();
+      await RunJournal.create(a, r, {});
+      expect(await a.acquireLease(lease("a"), 60_000, () => false)).toMatchObject({ acquired: true });
+      const journal = (await RunJournal.open(a, r.runId)).fenceWith({ target: lease("a").target, owner: "a" });
+      await journal.append({ type: "step.started", step: "preflight" });
+      expect(await b.acquireLease(lease("b"), 60_000, () => true)).toMatchObject({ acquired: true }); // taken over
+      const err = await caught(journal.append({ type: "step.succeeded", step: "preflight", payload: { output: null } }));
+      expect(err.code).toBe("E_BUSY");
+      expect((await b.read(r.runId)).length).toBe(2);
+      expect((await b.run(r.runId))?.lastSeq).toBe(1);
+    });
+
     it("leases expire by the journal database's clock, are renewed only by their holder and taken over only when canTake allows", async () => {
       const [a, b] = [await open(), await open()];
       const t = lease("a").target;
