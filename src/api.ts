@@ -17,6 +17,7 @@ import { readVersion } from "./steps/commands.js";
 import { requestChecks } from "./steps/preflight.js";
 import type { StepContext } from "./steps/types.js";
 import { targetKey } from "./target-key.js";
+import { checkRequestedVersion } from "./versions.js";
 
 /** Options of `upgrade()`. */
 export interface UpgradeOptions extends DriveOptions {
@@ -111,6 +112,7 @@ export interface Plan {
 /** The steps that would run and the pending migrations; changes nothing. */
 export async function plan(config: ConfigInput, options: { cwd?: string; toVersion?: string | null } = {}): Promise<Plan> {
   const resolved = await resolveInput(config, options.cwd);
+  checkRequestedVersion(options.toVersion);
   const effects = stepsFor(resolved);
   const db = await openAdapter(resolved.target, resolved.backup);
   try {
@@ -128,7 +130,7 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       redact: redactorOf(resolved),
       signal: new AbortController().signal,
     } satisfies StepContext;
-    const installedVersion = await readVersion(ctx);
+    const installedVersion = await readVersion(ctx, "E_PREFLIGHT");
     const m = resolved.migrations;
     let pendingMigrations: string[] | null = null;
     if (m && "drizzle" in m) {

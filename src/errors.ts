@@ -27,6 +27,7 @@ export type ErrorCode =
   | "E_HTTP"
   | "E_HEALTH"
   | "E_VERSION"
+  | "E_PREFLIGHT"
   | "E_DISK_FULL"
   | "E_JOURNAL"
   | "E_JOURNAL_TAMPERED"

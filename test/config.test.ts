@@ -179,9 +179,9 @@ describe("validateConfig", () => {
       expect.stringMatching(/^database: invalid database URL "postgres:\/\/app:\*\*\*@db\/": empty database name/),
       'migrations must have either "drizzle" or "command", not both',
       "announce.webhook.url must be an absolute http:// or https:// URL",
-      "announce.graceSeconds must be a non-negative number (seconds)",
+      "announce.graceSeconds must be a number of seconds from 0 to 604800 (7 days), not -1",
       "service.start.command must not be empty",
-      "service.start.settleSeconds must be a non-negative number (seconds)",
+      'service.start.settleSeconds must be a number of seconds from 0 to 604800 (7 days), not "5"',
       "service.health.expectStatus must be an integer from 100 to 599",
       'package.upgrade must be an object like {"command": ["./ctl.sh", "stop"]}',
       "verify[0].cwd must be a string",
@@ -190,6 +190,36 @@ describe("validateConfig", () => {
     ]);
     expect(err.message).toContain("13 problems");
     expect(err.message).not.toContain("s3cret");
+  });
+});
+
+describe("validateConfig: every seconds field is bounded (Node's timers overflow above 24.8 days)", () => {
+  // each field, and how to put a value into it
+  const FIELDS: [string, (v: unknown) => Record<string, unknown>][] = [
+    ["package.version.timeoutSeconds", (v) => ({ package: { version: { command: ["v"], timeoutSeconds: v } } })],
+    ["verify[0].timeoutSeconds", (v) => ({ verify: [{ command: ["check"], timeoutSeconds: v }] })],
+    ["migrations.timeoutSeconds", (v) => ({ migrations: { command: ["m"], timeoutSeconds: v } })],
+    ["migrations.lockTimeoutSeconds", (v) => ({ migrations: { drizzle: "./d", lockTimeoutSeconds: v } })],
+    ["announce.graceSeconds", (v) => ({ announce: { graceSeconds: v } })],
+    ["announce.timeoutSeconds", (v) => ({ announce: { command: ["n"], timeoutSeconds: v } })],
+    ["announce.webhook.timeoutSeconds", (v) => ({ announce: { webhook: { url: "http://h/a", timeoutSeconds: v } } })],
+    ["service.stop.waitSeconds", (v) => ({ service: { stop: { http: { url: "http://h/stop" }, waitSeconds: v } } })],
+    ["service.stop.http.timeoutSeconds", (v) => ({ service: { stop: { http: { url: "http://h/stop", timeoutSeconds: v } } } })],
+    ["service.start.settleSeconds", (v) => ({ service: { start: { command: ["s"], settleSeconds: v } } })],
+    ["service.start.timeoutSeconds", (v) => ({ service: { start: { command: ["s"], timeoutSeconds: v } } })],
+    ["service.health.timeoutSeconds", (v) => ({ service: { health: { url: "http://h/health", timeoutSeconds: v } } })],
+  ];
+  const base = { name: "x", database: "sqlite:x.db" };
+
+  it.each(FIELDS)("%s: 3000000, 604801, -1, \"10\", NaN and Infinity are E_CONFIG naming the field", async (field, put) => {
+    for (const bad of [3_000_000, 604_801, -1, "10", Number.NaN, Number.POSITIVE_INFINITY]) {
+      const err = await configError(() => validateConfig({ ...base, ...put(bad) }));
+      expect(problems(err), `${field} = ${String(bad)}`).toEqual([expect.stringMatching(new RegExp(`^${field.replace(/[.[\]]/g, "\\$&")} must be a number of seconds from 0 to 604800 \\(7 days\\)`))]);
+    }
+  });
+
+  it.each(FIELDS)("%s: 0, 0.5 and 604800 (7 days) are accepted", (_field, put) => {
+    for (const ok of [0, 0.5, 604_800]) expect(() => validateConfig({ ...base, ...put(ok) })).not.toThrow();
   });
 });
 

@@ -85,6 +85,8 @@ export function exitCodeOf(err: unknown): number {
   if (!isUpgradeError(err)) return EXIT.failed;
   if (err.code === "E_BUSY" || err.code === "E_UNFINISHED") return EXIT.busy;
   if (["E_USAGE", "E_CONFIG", "E_URL", "E_NOT_FOUND", "E_MIGRATION_FOLDER"].includes(err.code)) return EXIT.usage;
+  // what preflight refuses outside a run (plan) ends like an aborted run: nothing changed
+  if (err.code === "E_PREFLIGHT") return EXIT.rolledBack;
   return EXIT.failed;
 }
 

@@ -9,6 +9,8 @@ const DEFAULT_HINT = "fix the fields listed above; every field is documented on 
 const TOP_KEYS = ["name", "database", "backup", "migrations", "files", "stateDir", "journal", "announce", "service", "package", "verify", "env", "preset"];
 const COMMAND_KEYS = ["command", "cwd", "timeoutSeconds", "env"];
 const HTTP_KEYS = ["method", "url", "headers", "body", "timeoutSeconds"];
+// Every *Seconds field becomes a timer; Node's timers overflow above 2^31-1 ms (about 24.8 days).
+const MAX_SECONDS = 7 * 24 * 3600;
 
 /** Collects every problem of a config, each with the field path and an optional hint. */
 class Problems {
@@ -75,8 +77,9 @@ function number(v: unknown, path: string, p: Problems, range?: { integer: true; 
   if (range) {
     if (!Number.isInteger(v) || (v as number) < range.min || (v as number) > range.max)
       p.add(`${path} must be an integer from ${range.min} to ${range.max}`);
-  } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    p.add(`${path} must be a non-negative number (seconds)`);
+  } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > MAX_SECONDS) {
+    const given = typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)).slice(0, 40);
+    p.add(`${path} must be a number of seconds from 0 to ${MAX_SECONDS} (7 days), not ${given}`);
   }
 }
 

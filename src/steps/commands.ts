@@ -1,6 +1,7 @@
 import type { CommandSpec } from "../config/types.js";
 import { runChecked, startDetached, type CommandResult } from "../process/command.js";
 import { join } from "node:path";
+import { versionFromOutput } from "../versions.js";
 import type { StepContext } from "./types.js";
 
 const DEFAULT_TIMEOUT_S = 600;
@@ -46,11 +47,14 @@ export function commandOutput(result: ShownResult): { argv: string[]; exitCode: 
   return { argv: shown.argv, exitCode: result.exitCode, stdout: shown.stdout, stderr: shown.stderr, durationMs: result.durationMs };
 }
 
-/** Reads the installed version with `package.version`: the last non-empty line of its output. */
-export async function readVersion(ctx: StepContext): Promise<string | null> {
+/**
+ * Reads the installed version with `package.version`: the last non-empty line of its stdout,
+ * which must be a version as a whole (`code`, default E_VERSION, when it is not); null when
+ * `package.version` is not configured.
+ */
+export async function readVersion(ctx: StepContext, code: "E_VERSION" | "E_PREFLIGHT" = "E_VERSION"): Promise<string | null> {
   const spec = ctx.config.package?.version;
   if (!spec) return null;
   const result = await runSpec(ctx, spec, 60);
-  const lines = result.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? null;
+  return versionFromOutput(result.stdout, result.argv, code);
 }

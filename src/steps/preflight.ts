@@ -3,7 +3,9 @@ import { UpgradeError } from "../errors.js";
 import { resolveBackedUpPaths } from "../fs/backed-up.js";
 import { ensureStateDir } from "../fs/durable.js";
 import { runMigrations } from "../migrations/runner.js";
-import { probe } from "../process/http.js";
+import { safeUrl } from "../process/http.js";
+import { liveness } from "../process/liveness.js";
+import { checkRequestedVersion } from "../versions.js";
 import { readVersion } from "./commands.js";
 import { json, type PreflightOutput } from "./outputs.js";
 import type { ResolvedConfig } from "../config/types.js";
@@ -14,11 +16,13 @@ function usesPlaceholder(argv: readonly string[] | undefined, name: string): boo
 }
 
 /**
- * The checks a run request must pass before anything is journaled: E_CONFIG when the package
- * commands cannot work for this request. Called by `upgrade()` before a run starts, and again by
- * preflight (a resumed run may have been started by an older config).
+ * The checks a run request must pass before anything is journaled: E_USAGE when `toVersion` is
+ * not a version, E_CONFIG when the package commands cannot work for this request. Called by
+ * `upgrade()` before a run starts, and again by preflight (a resumed run may have been started
+ * by an older config or release).
  */
 export function requestChecks(c: ResolvedConfig, toVersion: string | null): void {
+  checkRequestedVersion(toVersion);
   if (c.package?.upgrade && !c.package.downgrade) {
     throw new UpgradeError("E_CONFIG", "package.upgrade is configured without package.downgrade", {
       hint: "add package.downgrade (e.g. the install command with {fromVersion}) so a rollback can reinstall the previous version",
@@ -35,17 +39,18 @@ export function requestChecks(c: ResolvedConfig, toVersion: string | null): void
 }
 
 /**
- * Reads the installed version, checks that the database exists and its migrations are sound,
- * resolves the database file and every file to back up through their symbolic links (each must
- * be a regular file other than the database and the journal), creates the state directory when
- * it is missing (an existing one is left as it is), checks that it has room for two copies of
- * the database, and whether the service is running. Changes nothing else.
+ * Reads the installed version (E_PREFLIGHT when `package.version` prints no version), checks
+ * that the database exists and its migrations are sound, resolves the database file and every
+ * file to back up through their symbolic links (each must be a regular file other than the
+ * database and the journal), creates the state directory when it is missing (an existing one is
+ * left as it is), checks that it has room for two copies of the database, and whether the
+ * service is running (any HTTP answer from the health URL means it is). Changes nothing else.
  */
 export const preflight: StepDefinition = {
   async run(ctx) {
     const c = ctx.config;
     requestChecks(c, ctx.run.toVersion);
-    const fromVersion = await readVersion(ctx);
+    const fromVersion = await readVersion(ctx, "E_PREFLIGHT");
     const db = await ctx.database();
     const info = await db.check();
     if (!info.exists) {
@@ -75,11 +80,12 @@ export const preflight: StepDefinition = {
       });
     }
     const health = c.service?.health;
-    const answer = health ? await probe(health.url) : null;
+    const live = health ? await liveness(health.url) : null;
+    if (live && live.status !== 200) ctx.log(`${safeUrl(health!.url)}: ${live.reason}`);
     const output: PreflightOutput = {
       fromVersion,
       toVersion: ctx.run.toVersion,
-      serviceWasRunning: health ? answer !== null && answer.status < 500 : null,
+      serviceWasRunning: live ? live.running : null,
       databaseBytes: info.bytes ?? null,
       pendingMigrations,
       databaseFile: paths.database,
