@@ -176,7 +176,7 @@ interface Measure {
 /** upgrade-machine's own backup and restore. */
 function ours(dialect: Dialect, adapter: DatabaseAdapter, dir: string): Measure[] {
   let artifact: BackupArtifact | undefined;
-  const how = { sqlite: "copy + fsync + rename", postgres: "scratch db + pg_restore -1 + rename swap", mysql: "drop, create, mariadb < dump" }[dialect];
+  const how = { sqlite: "copy + fsync + rename", postgres: "scratch db + pg_restore -1 + rename swap", mysql: "scratch db + mariadb < dump + RENAME TABLE swap (no expected fingerprint given: no proof)" }[dialect];
   return [
     { what: "backup: upgrade-machine", note: () => `${mb(artifact?.bytes ?? 0).toFixed(0)} MB file, sha256 while streaming`, run: async () => (artifact = await adapter.backup(dir, `${dialect}-ours`)) },
     { what: "restore: upgrade-machine", note: () => `${how}; sha256 checked before and while`, run: () => adapter.restore(artifact!) },

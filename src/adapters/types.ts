@@ -46,6 +46,15 @@ export interface CopyOptions {
   signal?: AbortSignal;
 }
 
+/** Options of a restore. */
+export interface RestoreOptions extends CopyOptions {
+  /**
+   * The restore point's fingerprint: an adapter that restores through a copy proves the copy
+   * equals it before the live database is replaced (E_RESTORE otherwise, nothing changed).
+   */
+  expected?: Fingerprint;
+}
+
 /**
  * One database being upgraded. Each driver (better-sqlite3, postgres, mysql2) implements this
  * interface in a folder of the same shape under `src/adapters/`.
@@ -60,7 +69,7 @@ export interface DatabaseAdapter {
   /** Writes a consistent copy to `<dir>/<name>` (plus the dialect's extension) and hashes it. */
   backup(dir: string, name: string, options?: CopyOptions): Promise<BackupArtifact>;
   /** Replaces the database's content with the backup, atomically where the dialect allows. */
-  restore(artifact: BackupArtifact, options?: CopyOptions): Promise<void>;
+  restore(artifact: BackupArtifact, options?: RestoreOptions): Promise<void>;
   /** Fingerprint of the live database. */
   fingerprint(): Promise<Fingerprint>;
   /** Fingerprint of a backup file, without touching the live database. */

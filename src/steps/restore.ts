@@ -21,7 +21,7 @@ export const restoreDatabase: StepDefinition = {
     const seal = outputOf<SealOutput>(ctx, "seal");
     const db = await ctx.database();
     await restoreLinks(databaseLinks(ctx));
-    await db.restore(seal.restorePoint, { onProgress: ctx.progress, signal: ctx.signal });
+    await db.restore(seal.restorePoint, { onProgress: ctx.progress, signal: ctx.signal, expected: seal.fingerprint });
     const now = await db.fingerprint();
     if (now.hash !== seal.fingerprint.hash) {
       const tables = new Set([...Object.keys(now.tables), ...Object.keys(seal.fingerprint.tables)]);

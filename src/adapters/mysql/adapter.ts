@@ -2,12 +2,12 @@ import { rm } from "node:fs/promises";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { MigrationDriver } from "../../migrations/types.js";
 import { describeTarget } from "../../url.js";
-import type { BackupArtifact, DatabaseAdapter } from "../types.js";
+import type { BackupArtifact, DatabaseAdapter, Fingerprint } from "../types.js";
 import { MYSQL_DUMP_FORMAT, backupMysql, type DumpHeader } from "./backup.js";
 import { mysqlError, openMysql, type MysqlPool, type MysqlTarget } from "./connection.js";
 import { fingerprintMysql } from "./fingerprint.js";
 import { createMysqlMigrationDriver } from "./migration-driver.js";
-import { restoreMysql } from "./restore.js";
+import { restoreMysql, type MysqlRestoreOptions } from "./restore.js";
 import { lockMysqlTarget } from "./target-lock.js";
 import { findMysqlTool, parseServerVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";
 
@@ -22,12 +22,15 @@ export interface MysqlAdapter extends DatabaseAdapter {
   readonly dialect: "mysql";
   /** Deletes a backup file once no run needs it. */
   dropBackup(artifact: BackupArtifact): Promise<void>;
+  /** Restores through a scratch database proven equal to `options.expected` (see `restoreMysql`). */
+  restore(artifact: BackupArtifact, options?: MysqlRestoreOptions): Promise<void>;
 }
 
 /**
  * A `DatabaseAdapter` for a MySQL or MariaDB database, on mysql2 (loaded on first use), with
  * backups by the real mariadb-dump / mysqldump and restores by the mariadb / mysql client
- * (checked against the server's version). Capabilities: no transactional DDL, so a migration
+ * (checked against the server's version, run with `--no-defaults`), through a scratch database
+ * proven equal to the restore point before the live one is replaced. Capabilities: no transactional DDL, so a migration
  * that fails half-way is reported statement by statement and the backup restored. Two small
  * pools are opened lazily: one on the target, one without a database (to drop and create it).
  */
@@ -66,6 +69,16 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
     if (!server) await admin();
     return server ?? parseServerVersion("");
   };
+  // A pool of its own whose current database is `database`: SHOW CREATE VIEW names the tables of
+  // the current database without qualifying them, as it does for the live database.
+  const fingerprintOf = async (database: string): Promise<Fingerprint> => {
+    const p = await openMysql(target, database, 1);
+    try {
+      return await fingerprintMysql(p, database);
+    } finally {
+      await p.end().catch(() => undefined);
+    }
+  };
   const tool = (role: MysqlToolRole): Promise<MysqlTool> => {
     let found = tools.get(role);
     if (!found) {
@@ -103,14 +116,14 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
       return backupMysql(target, await tool("dump"), await serverVersion(), header, dir, name, copyOptions);
     },
 
-    async restore(artifact, copyOptions) {
+    async restore(artifact, restoreOptions) {
       if (artifact.format !== MYSQL_DUMP_FORMAT) {
         throw new UpgradeError("E_RESTORE", `${artifact.path} is a ${artifact.format} backup, not a MySQL one`, { hint: "restore it with the adapter that wrote it" });
       }
       const p = pool;
       pool = undefined;
-      await end(p); // our own sessions would hold metadata locks on the tables being dropped
-      await restoreMysql(await admin(), target, await tool("client"), artifact, copyOptions);
+      await end(p); // our own sessions would hold metadata locks on the tables being replaced
+      await restoreMysql(await admin(), target, await tool("client"), artifact, fingerprintOf, restoreOptions);
     },
 
     async fingerprint() {

@@ -26,7 +26,7 @@ const HEADER_PREFIX = "-- upgrade-machine: ";
 export function dumpArgv(tool: MysqlTool, server: MysqlServerVersion, target: MysqlTarget): [string, ...string[]] {
   const argv: [string, ...string[]] = [
     tool.path,
-    ...mysqlToolArgs(target),
+    ...mysqlToolArgs(target, tool.flavour),
     "--single-transaction",
     "--routines",
     "--triggers",
@@ -48,7 +48,9 @@ export function dumpArgv(tool: MysqlTool, server: MysqlServerVersion, target: My
  * --events` (a consistent InnoDB snapshot, writers not blocked), streamed into `<dir>/<name>.sql`
  * with its sha256 computed on the way: a temporary name then a rename, 0600 in a 0700 directory,
  * progress in bytes. The first line, a SQL comment, records the database's character set and
- * collation for the restore. The password goes through MYSQL_PWD, never argv.
+ * collation for the restore. The tool reads no option file (`--no-defaults`: a `[mysqldump]
+ * no-data` in someone's `~/.my.cnf` must not empty the restore point); the password goes
+ * through MYSQL_PWD, never argv.
  *
  * @throws UpgradeError E_TOOL_MISSING, E_AUTH, E_CONNECT, E_NOT_FOUND, E_DISK_FULL or E_BACKUP;
  * the database is never changed and nothing is left behind.

@@ -104,20 +104,31 @@ export function quoteIdent(name: string): string {
   return `\`${name.replace(/`/g, "``")}\``;
 }
 
-/** The connection options of the mysql/mariadb command-line tools (argv, no password). */
-export function mysqlToolArgs(target: MysqlTarget): string[] {
-  const args = target.socket !== undefined ? [`--socket=${target.socket}`, "--protocol=SOCKET"] : [`--host=${target.host}`, `--port=${target.port}`, "--protocol=TCP"];
+/**
+ * The options of the mysql/mariadb command-line tools, `--no-defaults` FIRST (the tools refuse it
+ * anywhere else): no option file (`~/.my.cnf`, `/etc/mysql/my.cnf`, `$MYSQL_HOME/my.cnf`) can
+ * change what is dumped or loaded, or where. Then the connection, all explicit: host and port
+ * over TCP, or the socket; the user; TLS as the URL says, in the tool's own syntax (MariaDB's
+ * `--ssl` / `--skip-ssl`, Oracle MySQL's `--ssl-mode`). Never the password (see `mysqlToolEnv`).
+ */
+export function mysqlToolArgs(target: MysqlTarget, flavour: "mariadb" | "mysql" = "mariadb"): string[] {
+  const args = ["--no-defaults"];
+  args.push(...(target.socket !== undefined ? [`--socket=${target.socket}`, "--protocol=SOCKET"] : [`--host=${target.host}`, `--port=${target.port}`, "--protocol=TCP"]));
   if (target.user !== undefined) args.push(`--user=${target.user}`);
   const tls = tlsMode(target);
-  if (tls !== "off") args.push("--ssl");
-  if (tls === "verify") args.push("--ssl-verify-server-cert");
+  if (flavour === "mysql") args.push(`--ssl-mode=${{ off: "DISABLED", require: "REQUIRED", verify: "VERIFY_IDENTITY" }[tls]}`);
+  else args.push(...{ off: ["--skip-ssl"], require: ["--ssl", "--skip-ssl-verify-server-cert"], verify: ["--ssl", "--ssl-verify-server-cert"] }[tls]);
   return args;
 }
 
-/** The environment of the tools: inherited minus MYSQL_*, plus MYSQL_PWD (the password never goes to argv). */
+/**
+ * The environment of the tools: inherited minus MYSQL_* / MARIADB_* (host, port, socket, a
+ * password or a login file of someone else's), plus MYSQL_PWD: the password never goes to argv,
+ * where other users could read it. `--no-defaults` keeps MYSQL_PWD working (tested).
+ */
 export function mysqlToolEnv(target: MysqlTarget): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("MYSQL")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(MYSQL|MARIADB)/i.test(k)) env[k] = v;
   if (target.password !== undefined) env.MYSQL_PWD = target.password;
   return env;
 }

@@ -7,5 +7,6 @@ export { backupMysql, dumpArgv, readDumpHeader, MYSQL_DUMP_FORMAT, type DumpHead
 export { loadMysql2, mysqlError, mysqlToolArgs, mysqlToolEnv, openMysql, type MysqlPool, type MysqlTarget } from "./connection.js";
 export { fingerprintMysql } from "./fingerprint.js";
 export { createMysqlMigrationDriver, migrationLockName, type MysqlMigrationDriverOptions } from "./migration-driver.js";
-export { loadDump, restoreMysql } from "./restore.js";
+export { derivedName } from "./databases.js";
+export { loadDump, restoreMysql, type FingerprintOf, type MysqlRestoreOptions } from "./restore.js";
 export { findMysqlTool, parseServerVersion, parseToolVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";

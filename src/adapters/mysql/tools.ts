@@ -64,7 +64,7 @@ export async function findMysqlTool(role: MysqlToolRole, server: MysqlServerVers
       details: { tools: names },
     });
   }
-  const out = await runTool([path, "--version"], { env: process.env, secrets: [] });
+  const out = await runTool([path, "--no-defaults", "--version"], { env: process.env, secrets: [] });
   const parsed = parseToolVersion(out);
   if (!parsed) {
     throw new UpgradeError("E_TOOL_VERSION", `cannot read the version of ${path} (it printed ${JSON.stringify(out.trim().slice(0, 100))})`, {
