@@ -2,9 +2,10 @@ import { join } from "node:path";
 import { FORWARD_STEPS, type StepName } from "../machines/index.js";
 import { openAdapter } from "./adapters/open.js";
 import type { BackupArtifact } from "./adapters/types.js";
-import { UpgradeError } from "./errors.js";
+import { UpgradeError, isUpgradeError, type ErrorCode } from "./errors.js";
 import { sha256OrNull } from "./fs/files.js";
 import { RunJournal } from "./journal/journal.js";
+import { latestRun } from "./journal/latest-run.js";
 import type { JournalEvent, JournalStore, RunRecord } from "./journal/types.js";
 import { runMigrations } from "./migrations/runner.js";
 import { foldJournal } from "./runner/fold.js";
@@ -18,6 +19,9 @@ import { requestChecks } from "./steps/preflight.js";
 import type { StepContext } from "./steps/types.js";
 import { targetKey } from "./target-key.js";
 import { checkRequestedVersion } from "./versions.js";
+
+export type { ConfigInput, DriveOptions } from "./session.js";
+export type { RunResult } from "./runner/result.js";
 
 /** Options of `upgrade()`. */
 export interface UpgradeOptions extends DriveOptions {
@@ -49,9 +53,9 @@ export async function status(config: ConfigInput, options: { cwd?: string; runId
   return withJournal(resolved, async (store) => {
     const runId = await chosenRun(store, targetKey(resolved.target), options.runId);
     if (!runId) return { state: "none" as const, runId: null, step: null, fromVersion: null, toVersion: null };
-    const journal = await RunJournal.open(store, runId);
-    if (!journal.events.length) throw new UpgradeError("E_NOT_FOUND", `run ${runId} does not exist`, { hint: "list runs with `upgrade-machine history`" });
-    return runResult(runId, journal.events, foldJournal(journal.events));
+    const { events, result } = await readRun(store, runId);
+    if (!events.length) throw new UpgradeError("E_NOT_FOUND", `run ${runId} does not exist`, { hint: "list runs with `upgrade-machine history`" });
+    return result;
   });
 }
 
@@ -80,7 +84,13 @@ export async function abandon(config: ConfigInput, options: { cwd?: string; runI
 /** `runId` when it is a run of this target (E_NOT_FOUND otherwise), or the target's latest run. */
 async function chosenRun(store: JournalStore, target: string, runId: string | undefined): Promise<string | undefined> {
   if (runId) return (await runOfTarget(store, runId, target)).runId;
-  return (await store.runs(target))[0]?.runId;
+  return (await latestRun(store, target))?.runId;
+}
+
+/** A run's events, hash chain verified (E_JOURNAL_TAMPERED), and its state folded from them. */
+async function readRun(store: JournalStore, runId: string): Promise<{ events: JournalEvent[]; result: RunResult }> {
+  const { events } = await RunJournal.open(store, runId);
+  return { events: [...events], result: runResult(runId, events, foldJournal(events)) };
 }
 
 /** The runs of the config's target, newest first. */
@@ -89,14 +99,53 @@ export async function listRuns(config: ConfigInput, options: { cwd?: string } = 
   return withJournal(resolved, (store) => store.runs(targetKey(resolved.target)));
 }
 
-/** The events of one run (default: the latest), hash chain verified (E_JOURNAL_TAMPERED). */
-export async function history(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<{ runId: string | null; events: JournalEvent[] }> {
+/**
+ * The events of one run (default: the latest), hash chain verified (E_JOURNAL_TAMPERED), and
+ * the run's state folded from them (null when there is no run).
+ */
+export async function history(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<{ runId: string | null; events: JournalEvent[]; result: RunResult | null }> {
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
     const runId = await chosenRun(store, targetKey(resolved.target), options.runId);
-    if (!runId) return { runId: null, events: [] };
-    const journal = await RunJournal.open(store, runId);
-    return { runId, events: [...journal.events] };
+    if (!runId) return { runId: null, events: [], result: null };
+    return { runId, ...(await readRun(store, runId)) };
+  });
+}
+
+/** One run of the target as `listRunResults()` gives it. */
+export interface RunListing {
+  runId: string;
+  /** When the run was requested (ISO-8601, the journal's time). */
+  createdAt: string;
+  /** The run's state folded from its journal; null when the journal cannot be trusted. */
+  result: RunResult | null;
+  /** From the first event to the last, by the journal's times. */
+  durationMs: number | null;
+  /** E_JOURNAL_TAMPERED or E_JOURNAL_MISMATCH: why `result` is null. */
+  problem: { code: ErrorCode; message: string; hint?: string } | null;
+}
+
+/**
+ * Every run of the config's target, newest first, each folded from its journal (the hash chain
+ * verified) in one opening of the journal. A run whose journal cannot be trusted is listed with
+ * its `problem` instead of a state; other errors are thrown.
+ */
+export async function listRunResults(config: ConfigInput, options: { cwd?: string } = {}): Promise<RunListing[]> {
+  const resolved = await resolveInput(config, options.cwd);
+  return withJournal(resolved, async (store) => {
+    const out: RunListing[] = [];
+    for (const run of await store.runs(targetKey(resolved.target))) {
+      const listing = { runId: run.runId, createdAt: run.createdAt };
+      try {
+        const { events, result } = await readRun(store, run.runId);
+        const durationMs = events.length ? Date.parse(events[events.length - 1]!.at) - Date.parse(events[0]!.at) : null;
+        out.push({ ...listing, result, durationMs, problem: null });
+      } catch (err) {
+        if (!isUpgradeError(err, "E_JOURNAL_TAMPERED") && !isUpgradeError(err, "E_JOURNAL_MISMATCH")) throw err;
+        out.push({ ...listing, result: null, durationMs: null, problem: { code: err.code, message: err.summary, ...(err.hint ? { hint: err.hint } : {}) } });
+      }
+    }
+    return out;
   });
 }
 

@@ -1,41 +1,9 @@
-/**
- * Every error upgrade-machine throws on purpose: a stable string `code`, a message that says
- * what failed, and `hint`, the next thing the operator should do.
- */
-export type ErrorCode =
-  | "E_CONFIG"
-  | "E_USAGE"
-  | "E_URL"
-  | "E_NOT_FOUND"
-  | "E_CONNECT"
-  | "E_AUTH"
-  | "E_BUSY"
-  | "E_UNFINISHED"
-  | "E_FENCED"
-  | "E_LOCKED"
-  | "E_CHECKSUM"
-  | "E_MIGRATION_ORDER"
-  | "E_MIGRATION_MISSING"
-  | "E_MIGRATION_FAILED"
-  | "E_MIGRATION_FOLDER"
-  | "E_FOREIGN_KEY"
-  | "E_BACKUP"
-  | "E_RESTORE"
-  | "E_VERIFY"
-  | "E_COMMAND"
-  | "E_TIMEOUT"
-  | "E_HTTP"
-  | "E_HEALTH"
-  | "E_VERSION"
-  | "E_PREFLIGHT"
-  | "E_DISK_FULL"
-  | "E_JOURNAL"
-  | "E_JOURNAL_TAMPERED"
-  | "E_JOURNAL_MISMATCH"
-  | "E_TOOL_VERSION"
-  | "E_TOOL_MISSING"
-  | "E_STEP";
+import type { ErrorCode } from "./error-codes.js";
 
+/** Every error code, with its exit code and meaning, lives in one table: `./error-codes.ts`. */
+export type { ErrorCode };
+
+/** The optional parts of an UpgradeError. */
 export interface UpgradeErrorOptions {
   /** What the operator should do next. */
   hint?: string;
@@ -44,6 +12,10 @@ export interface UpgradeErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Every error upgrade-machine throws on purpose: a stable string `code`, a message that says
+ * what failed, and `hint`, the next thing the operator should do.
+ */
 export class UpgradeError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;

@@ -1,4 +1,4 @@
-export { upgrade, resume, status, history, listRuns, plan, listBackups, abandon, type UpgradeOptions, type Plan, type BackupInfo } from "./api.js";
+export { upgrade, resume, status, history, listRuns, listRunResults, plan, listBackups, abandon, type UpgradeOptions, type Plan, type BackupInfo, type RunListing } from "./api.js";
 export type { ConfigInput, DriveOptions } from "./session.js";
 export { defineUpgrade } from "./config/define.js";
 export { loadConfig } from "./config/load.js";
@@ -11,7 +11,6 @@ export type { AbandonResult } from "./runner/abandon.js";
 export type { RunnerEvent } from "./runner/runner-events.js";
 export { foldJournal, currentStep, type UpgradeSnapshot } from "./runner/fold.js";
 export { startRun, resumeRun, SimulatedCrash, type RunnerOptions } from "./runner/runner.js";
-export { CRASH_ENV } from "./runner/crash-point.js";
 export { defaultSteps, type StepContext, type StepDefinition, type StepImplementations } from "./steps/index.js";
 export type { DatabaseAdapter, BackupArtifact, Fingerprint, Capabilities, TargetLock } from "./adapters/types.js";
 export { openAdapter } from "./adapters/open.js";

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UpgradeError } from "./errors.js";
 
 let cached: string | undefined;
 
@@ -18,7 +19,7 @@ export function packageRoot(): string {
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error("upgrade-machine: cannot find its own package.json");
+    if (parent === dir) throw new UpgradeError("E_INTERNAL", "upgrade-machine cannot find its own package.json", { hint: "the installation is broken: reinstall upgrade-machine" });
     dir = parent;
   }
 }

@@ -10,7 +10,6 @@ import { emptyJournal } from "./journal/empty-store.js";
 import { openJournal } from "./journal/open.js";
 import type { JournalEvent, JournalStore } from "./journal/types.js";
 import { expandPreset, presetSteps } from "./presets/registry.js";
-import { crashPointFromEnv } from "./runner/crash-point.js";
 import type { RunnerOptions } from "./runner/runner.js";
 import type { RunnerEvent } from "./runner/runner-events.js";
 import { defaultSteps } from "./steps/index.js";
@@ -32,7 +31,11 @@ export interface DriveOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Replaces the effect of any step with your own (same contract: idempotent, coded errors). */
   steps?: Partial<StepImplementations>;
-  /** Called after each journal event is durable (default: the UPGRADE_MACHINE_CRASH_AFTER hook). */
+  /**
+   * Called after each journal event is durable (default: nothing). The library never reads
+   * UPGRADE_MACHINE_CRASH_AFTER; pass `crashPointFromEnv()` from `upgrade-machine/testing` to
+   * rehearse crashes, as the CLI does.
+   */
   afterAppend?: (event: JournalEvent) => void;
   signal?: AbortSignal;
   /** Lease time-to-live in ms (default 30 s). */
@@ -82,7 +85,6 @@ export function stepsFor(config: ResolvedConfig, overrides: Partial<StepImplemen
 
 /** The runner's options for a config. */
 export function runnerOptions(config: ResolvedConfig, store: JournalStore, options: DriveOptions): RunnerOptions {
-  const afterAppend = options.afterAppend ?? crashPointFromEnv();
   return {
     store,
     config,
@@ -95,7 +97,7 @@ export function runnerOptions(config: ResolvedConfig, store: JournalStore, optio
     redact: redactorOf(config),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),
-    ...(afterAppend ? { afterAppend } : {}),
+    ...(options.afterAppend ? { afterAppend: options.afterAppend } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
   };

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { exitCodeFor } from "../error-codes.js";
 import { main } from "./main.js";
 import { processIo } from "./io.js";
 
@@ -8,6 +9,6 @@ main(process.argv.slice(2), processIo()).then(
   },
   (err: unknown) => {
     process.stderr.write(`upgrade-machine: ${String(err)}\n`);
-    process.exitCode = 3;
+    process.exitCode = exitCodeFor("E_INTERNAL");
   },
 );

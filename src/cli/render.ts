@@ -24,6 +24,11 @@ function progressText(p: Progress): string {
   return `${bar}${what}${p.message ? ` ${p.message}` : ""}`;
 }
 
+/** NDJSON with `--json`; else live lines when stderr is a terminal, plain lines otherwise. */
+export function outputMode(json: boolean, io: CliIo): OutputMode {
+  return json ? "json" : io.stderr.isTTY ? "tty" : "plain";
+}
+
 /** A listener that prints runner events in the chosen mode. */
 export function renderer(io: CliIo, mode: OutputMode): (event: RunnerEvent) => void {
   let lastPlainProgress = 0;

@@ -1,6 +1,6 @@
 import { openView } from "../view/open.js";
+import { defineCommand, type ArgsOf } from "./define.js";
 import { EXIT, type CliIo } from "./io.js";
-import type { CliArgs } from "./main.js";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -17,12 +17,17 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+const VIEW_FLAGS = {
+  port: { type: "port", value: "N", help: "the page's port (default: a free one)" },
+  host: { type: "string", value: "ADDR", help: "the address to listen on (default 127.0.0.1; any other exposes the journal to the network)" },
+} as const;
+
 /**
  * `upgrade-machine view [--port N] [--host ADDR]`: serves the live view of the config's runs
  * until interrupted, and prints its URL (token included) on stdout.
  * `stop` is for tests: the server closes when it resolves (default: SIGINT or SIGTERM).
  */
-export async function viewCommand(args: CliArgs, io: CliIo, stop: () => Promise<unknown> = untilSignal): Promise<number> {
+export async function viewCommand(args: ArgsOf<typeof VIEW_FLAGS>, io: CliIo, stop: () => Promise<unknown> = untilSignal): Promise<number> {
   const host = args.host ?? "127.0.0.1";
   const view = await openView(args.config, { cwd: io.cwd, host, ...(args.port !== undefined ? { port: args.port } : {}) });
   try {
@@ -41,3 +46,11 @@ export async function viewCommand(args: CliArgs, io: CliIo, stop: () => Promise<
     await view.close();
   }
 }
+
+/** `upgrade-machine view`. */
+export const viewCommandDefinition = defineCommand({
+  summary: "serve a live page of the machine and the journal (loopback, token in the URL, nothing loaded from the internet)",
+  details: ["Stop it with Ctrl-C. It never takes the lease: it can watch a run that another process drives."],
+  flags: VIEW_FLAGS,
+  run: (args, io) => viewCommand(args, io),
+});

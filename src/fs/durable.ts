@@ -51,7 +51,9 @@ function cutUtf8(text: string, bytes: number): string {
 function fitName(base: string, room: number): string {
   if (Buffer.byteLength(base) <= room) return base;
   const tag = `~${createHash("sha256").update(base).digest("hex").slice(0, 16)}`;
-  if (room < tag.length + 1) throw new Error(`a derived file name needs ${tag.length + 1} bytes for the file's name, only ${room} are left`);
+  if (room < tag.length + 1) {
+    throw new UpgradeError("E_INTERNAL", `a derived file name needs ${tag.length + 1} bytes for the file's name, only ${room} are left`, { hint: "this is a bug of upgrade-machine: report it" });
+  }
   return cutUtf8(base, room - tag.length) + tag;
 }
 

@@ -5,6 +5,7 @@ import type { DatabaseAdapter, TargetLock } from "../adapters/types.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { UpgradeError, errorRecord } from "../errors.js";
 import { RunJournal } from "../journal/journal.js";
+import { latestRun } from "../journal/latest-run.js";
 import type { JournalEvent, JournalStore, RunRecord } from "../journal/types.js";
 import type { Progress } from "../progress.js";
 import type { StepContext, StepImplementations } from "../steps/types.js";
@@ -62,14 +63,6 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
 }
 
-/** The latest run of the target and its folded state, if any. */
-export async function latestRun(store: JournalStore, target: string): Promise<{ journal: RunJournal; snapshot: UpgradeSnapshot } | null> {
-  const [latest] = await store.runs(target);
-  if (!latest) return null;
-  const journal = await RunJournal.open(store, latest.runId);
-  return { journal, snapshot: foldJournal(journal.events) };
-}
-
 /**
  * Runs `fn` holding the target lock (when the runner has one) and then the journal lease, and
  * releases both, whatever happens. The lock comes first: a second orchestrator on the same
@@ -91,7 +84,8 @@ async function held<T>(options: RunnerOptions, runId: string | null, fn: (lease:
 
 /** An unfinished run of this target: the latest under its key, or any under the same identity (another spelling). */
 async function unfinishedRun(store: JournalStore, target: string, identity: string | null): Promise<{ runId: string; at: string } | null> {
-  const candidates = [...(await store.runs(target)).slice(0, 1)];
+  const latest = await latestRun(store, target);
+  const candidates = latest ? [latest] : [];
   if (identity) candidates.push(...(await store.runs()).filter((r) => r.identity === identity && r.target !== target));
   for (const run of candidates) {
     const snapshot = foldJournal((await RunJournal.open(store, run.runId)).events);
@@ -141,7 +135,7 @@ export async function resumeRun(options: RunnerOptions, request: { runId?: strin
   return held(options, request.runId ?? null, async (lease, lock) => {
     let runId = request.runId;
     if (runId) await runOfTarget(options.store, runId, options.target, lock?.identity ?? null);
-    runId ??= (await options.store.runs(options.target))[0]?.runId;
+    runId ??= (await latestRun(options.store, options.target))?.runId;
     if (!runId) {
       throw new UpgradeError("E_NOT_FOUND", `no run of ${options.config.name} to resume`, { hint: "start one with `upgrade-machine run`" });
     }

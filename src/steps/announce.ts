@@ -1,4 +1,5 @@
 import type { CommandSpec, HttpSpec } from "../config/types.js";
+import { UpgradeError } from "../errors.js";
 import { sendRequest } from "../process/http.js";
 import { commandOutput, runSpec } from "./commands.js";
 import { json } from "./outputs.js";
@@ -38,7 +39,9 @@ export const grace: StepDefinition = {
       const left = deadline - Date.now();
       ctx.progress({ unit: "seconds", done: Math.min(total, Math.round(total - left / 1000)), total, message: "grace period" });
       if (left <= 0) break;
-      if (ctx.signal.aborted) throw new Error("grace period interrupted");
+      if (ctx.signal.aborted) {
+        throw new UpgradeError("E_STEP", "the grace period was interrupted: the run was asked to stop", { hint: "resume the run when ready (`upgrade-machine resume`)" });
+      }
       await new Promise((r) => setTimeout(r, Math.min(1_000, left)));
     }
     return json({ deadline: new Date(deadline).toISOString() });

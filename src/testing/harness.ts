@@ -5,6 +5,7 @@ import { STEP_NAMES, type StepName } from "../../machines/index.js";
 import { resolveConfig } from "../config/resolve.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { UpgradeError, isUpgradeError } from "../errors.js";
+import { latestRun } from "../journal/latest-run.js";
 import { openJournal } from "../journal/open.js";
 import type { JournalEvent } from "../journal/types.js";
 import { foldJournal } from "../runner/fold.js";
@@ -64,7 +65,7 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
           if (fault === "renewalFails") {
             const renew = store.renewLease;
             store.renewLease = async () => {
-              throw new Error("simulated: the journal refuses the renewal");
+              throw new UpgradeError("E_JOURNAL", "simulated: the journal refuses the renewal");
             };
             await new Promise((r) => setTimeout(r, SIMULATED_LEASE_MS + 100));
             restoreRenewal = () => (store.renewLease = renew);
@@ -82,7 +83,8 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
     config,
     target: TARGET,
     steps: doubles,
-    openDatabase: () => Promise.reject(new Error("the harness's doubles use no database")),
+    openDatabase: () =>
+      Promise.reject(new UpgradeError("E_USAGE", "simulateRun has no database to give a step", { hint: "pass step implementations that do not call ctx.database()" })),
     backupRoot: join(dir, "backups"),
     afterAppend: (e: JournalEvent) => {
       if ((e.type === "step.succeeded" || e.type === "step.failed") && e.step) {
@@ -121,7 +123,7 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
         await interrupted(err);
       }
     }
-    const [run] = await store.runs(TARGET);
+    const run = await latestRun(store, TARGET);
     const events = await store.read(run!.runId);
     const replayMatches = JSON.stringify(runResult(run!.runId, events, foldJournal(events))) === JSON.stringify(result);
     return { result, effects, events, crashes, leaseLosses, replayMatches };

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UpgradeError } from "../errors.js";
 
 /** A file the live view serves. */
 export interface ViewAsset {
@@ -16,7 +17,9 @@ export function assetsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, "assets"), join(here, "view-assets"), join(here, "..", "view-assets")];
   const found = candidates.find((dir) => existsSync(join(dir, "index.html")));
-  if (!found) throw new Error(`upgrade-machine: the live view's files are missing (looked in ${candidates.join(", ")})`);
+  if (!found) {
+    throw new UpgradeError("E_INTERNAL", `the live view's files are missing (looked in ${candidates.join(", ")})`, { hint: "the installation is broken: reinstall upgrade-machine" });
+  }
   return found;
 }
 

@@ -1,3 +1,4 @@
+import { latestRun } from "../journal/latest-run.js";
 import type { JournalStore, RunRecord } from "../journal/types.js";
 import { eventRows, runSummary, type EventRow, type FoldedPrefix, type RunSummary } from "./run-view.js";
 
@@ -22,7 +23,7 @@ export class JournalFeed {
 
   /** The newest run's id, or null before the first run. */
   async latestRunId(): Promise<string | null> {
-    return (await this.store.runs(this.target))[0]?.runId ?? null;
+    return (await latestRun(this.store, this.target))?.runId ?? null;
   }
 
   /** Every run of the target, newest first; finished runs are folded once and then cached. */

@@ -93,7 +93,7 @@ export async function dumpToFile(run: ToolRun, dir: string, fileName: string, fo
   const counter = hashing(options.onProgress);
   try {
     const stdout = child.stdout;
-    if (!stdout) throw new Error("the dump tool has no stdout");
+    if (!stdout) throw new UpgradeError("E_BACKUP", `${run.argv[0] ?? "the dump tool"} has no stdout to read the dump from`, { hint: "this is a bug of upgrade-machine: report it" });
     async function* withHeader(): AsyncGenerator<Buffer> {
       if (options.header) yield Buffer.from(options.header);
       for await (const chunk of stdout!) yield chunk as Buffer;

@@ -76,21 +76,33 @@ export async function backupMysql(
 
 /** Reads the header line of a dump written by `backupMysql`. */
 export async function readDumpHeader(path: string): Promise<DumpHeader> {
-  const handle = await open(path, "r");
+  const notOurs = (why: string, cause?: unknown) =>
+    new UpgradeError("E_RESTORE", `${path} was not written by upgrade-machine's MySQL backup (${why})`, {
+      hint: "load it by hand with the mariadb / mysql client; the database was not changed",
+      cause,
+    });
+  const handle = await open(path, "r").catch((err: unknown) => {
+    throw new UpgradeError("E_RESTORE", `backup ${path} cannot be read: ${(err as Error).message}`, {
+      hint: "check that the backup file exists and is readable (the database was not changed)",
+      cause: err,
+    });
+  });
   try {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     const line = buf.subarray(0, bytesRead).toString("utf8").split("\n", 1)[0] ?? "";
-    if (!line.startsWith(HEADER_PREFIX)) throw new Error("no header line");
-    const header = JSON.parse(line.slice(HEADER_PREFIX.length)) as DumpHeader;
+    if (!line.startsWith(HEADER_PREFIX)) throw notOurs("no header line");
+    let header: DumpHeader;
+    try {
+      header = JSON.parse(line.slice(HEADER_PREFIX.length)) as DumpHeader;
+    } catch (err) {
+      throw notOurs((err as Error).message, err);
+    }
     // They are written into SQL unquoted: only plain names are accepted.
-    if (!/^\w+$/.test(header.charset) || !/^\w+$/.test(header.collation)) throw new Error("bad character set or collation");
+    if (!/^\w+$/.test(header.charset) || !/^\w+$/.test(header.collation)) throw notOurs("bad character set or collation");
     return header;
   } catch (err) {
-    throw new UpgradeError("E_RESTORE", `${path} was not written by upgrade-machine's MySQL backup (${(err as Error).message})`, {
-      hint: "load it by hand with the mariadb / mysql client; the database was not changed",
-      cause: err,
-    });
+    throw err instanceof UpgradeError ? err : notOurs((err as Error).message, err);
   } finally {
     await handle.close();
   }

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
+import { UpgradeError } from "../../errors.js";
 import type { Fingerprint } from "../types.js";
 import { quoteIdent, type SqliteDb } from "./connection.js";
 
@@ -31,7 +32,7 @@ function hashValue(hash: Hash, value: unknown): void {
     hash.update(`B${value.length}:`);
     hash.update(value);
   } else {
-    throw new TypeError(`unexpected SQLite value of type ${typeof value}`);
+    throw new UpgradeError("E_INTERNAL", `unexpected SQLite value of type ${typeof value} while fingerprinting`, { hint: "this is a bug of upgrade-machine: report it" });
   }
 }
 

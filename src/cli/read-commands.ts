@@ -1,0 +1,61 @@
+import { listBackups, plan, status } from "../api.js";
+import { defineCommand } from "./define.js";
+import { EXIT } from "./io.js";
+
+/** `upgrade-machine status`. */
+export const statusCommand = defineCommand({
+  summary: "the state of the latest run (none, running, completed, rolledBack, aborted, failed)",
+  flags: {
+    run: { type: "string", value: "ID", help: "the run to show (default: the latest run of the target)" },
+  },
+  async run(args, io) {
+    const s = await status(args.config, { cwd: io.cwd, ...(args.run ? { runId: args.run } : {}) });
+    if (args.json) {
+      io.stdout.write(`${JSON.stringify(s)}\n`);
+    } else if (s.state === "none") {
+      io.stdout.write("no run yet\n");
+    } else {
+      io.stdout.write(`run ${s.runId}: ${s.state}${s.step ? ` at ${s.step}` : ""} (${s.fromVersion ?? "?"} -> ${s.toVersion ?? "?"})\n`);
+      if (s.state === "running") io.stdout.write("  unfinished: continue it with `upgrade-machine resume`\n");
+    }
+    return EXIT.ok;
+  },
+});
+
+/** `upgrade-machine plan`. */
+export const planCommand = defineCommand({
+  summary: "the steps that would run and the pending migrations; changes nothing",
+  flags: {
+    to: { type: "string", value: "VERSION", help: "the version the run would install" },
+  },
+  async run(args, io) {
+    const p = await plan(args.config, { cwd: io.cwd, toVersion: args.to ?? null });
+    if (args.json) {
+      io.stdout.write(`${JSON.stringify(p)}\n`);
+      return EXIT.ok;
+    }
+    io.stdout.write(`installed: ${p.installedVersion ?? "unknown"}; target: ${p.toVersion ?? "(as the package commands decide)"}\n`);
+    if (p.pendingMigrations) io.stdout.write(`pending migrations now: ${p.pendingMigrations.length ? p.pendingMigrations.join(", ") : "none"} (the new package may bring more)\n`);
+    for (const s of p.steps) io.stdout.write(`  ${s.action === "run" ? "run " : "skip"} ${s.step}${s.reason ? ` (${s.reason})` : ""}\n`);
+    return EXIT.ok;
+  },
+});
+
+/** `upgrade-machine backups`. */
+export const backupsCommand = defineCommand({
+  summary: "the backups in the state directory; exit 3 when one checked is corrupt or missing",
+  flags: {
+    verify: { type: "boolean", help: "re-hash every backup and compare it with the journal's sha256" },
+  },
+  async run(args, io) {
+    const list = await listBackups(args.config, { cwd: io.cwd, verify: args.verify });
+    let bad = 0;
+    for (const b of list) {
+      if (b.intact === false) bad++;
+      if (args.json) io.stdout.write(`${JSON.stringify(b)}\n`);
+      else io.stdout.write(`${b.runId}  ${b.path}  ${b.bytes ?? "?"} B  ${b.intact === null ? "" : b.intact ? "ok" : "CORRUPT OR MISSING"}\n`);
+    }
+    if (!list.length && !args.json) io.stdout.write("no backups\n");
+    return bad ? EXIT.failed : EXIT.ok;
+  },
+});
