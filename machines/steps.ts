@@ -19,8 +19,12 @@ export const FORWARD_STEPS = [
 /** Steps that undo an announcement or a stop when the run fails before anything was changed. */
 export const ABORT_STEPS = ["restartService", "withdrawAnnouncement"] as const;
 
-/** Steps that bring the previous version back when the run fails after the service stopped. */
+/**
+ * Steps that bring the previous version back when the run fails after the service stopped. The
+ * first stops whatever the run started: nothing is restored under a live new version.
+ */
 export const ROLLBACK_STEPS = [
+  "stopNewVersion",
   "restoreDatabase",
   "restoreFiles",
   "reinstallPrevious",

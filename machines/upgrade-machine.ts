@@ -8,8 +8,9 @@ import type { StepName } from "./steps.js";
  * journal through `transition()` and runs the step of the state it lands in.
  *
  * Failure before the stop ends `aborted` (announcement withdrawn, service restarted if a stop
- * was attempted); failure after the stop runs the rollback chain to `rolledBack`; a failure in
- * either chain ends `failed`.
+ * was attempted); failure after the stop runs the rollback chain to `rolledBack`, starting with
+ * `stopNewVersion` (nothing is restored under a live new version); a failure in either chain
+ * ends `failed`.
  */
 export const upgradeMachine = setup({
   types: {
@@ -143,7 +144,7 @@ export const upgradeMachine = setup({
       on: {
         "step.started": { guard: { type: "stepIs", params: { step: "upgradePackage" } }, actions: "recordStarted" },
         "step.succeeded": { guard: { type: "stepIs", params: { step: "upgradePackage" } }, target: "migrate", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "upgradePackage" } }, target: "restoreDatabase", actions: "recordFailure" },
+        "step.failed": { guard: { type: "stepIs", params: { step: "upgradePackage" } }, target: "stopNewVersion", actions: "recordFailure" },
       },
     },
     migrate: {
@@ -153,7 +154,7 @@ export const upgradeMachine = setup({
       on: {
         "step.started": { guard: { type: "stepIs", params: { step: "migrate" } }, actions: "recordStarted" },
         "step.succeeded": { guard: { type: "stepIs", params: { step: "migrate" } }, target: "verify", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "migrate" } }, target: "restoreDatabase", actions: "recordFailure" },
+        "step.failed": { guard: { type: "stepIs", params: { step: "migrate" } }, target: "stopNewVersion", actions: "recordFailure" },
       },
     },
     verify: {
@@ -163,7 +164,7 @@ export const upgradeMachine = setup({
       on: {
         "step.started": { guard: { type: "stepIs", params: { step: "verify" } }, actions: "recordStarted" },
         "step.succeeded": { guard: { type: "stepIs", params: { step: "verify" } }, target: "start", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "verify" } }, target: "restoreDatabase", actions: "recordFailure" },
+        "step.failed": { guard: { type: "stepIs", params: { step: "verify" } }, target: "stopNewVersion", actions: "recordFailure" },
       },
     },
     start: {
@@ -173,7 +174,7 @@ export const upgradeMachine = setup({
       on: {
         "step.started": { guard: { type: "stepIs", params: { step: "start" } }, actions: "recordStarted" },
         "step.succeeded": { guard: { type: "stepIs", params: { step: "start" } }, target: "health", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "start" } }, target: "restoreDatabase", actions: "recordFailure" },
+        "step.failed": { guard: { type: "stepIs", params: { step: "start" } }, target: "stopNewVersion", actions: "recordFailure" },
       },
     },
     health: {
@@ -183,7 +184,7 @@ export const upgradeMachine = setup({
       on: {
         "step.started": { guard: { type: "stepIs", params: { step: "health" } }, actions: "recordStarted" },
         "step.succeeded": { guard: { type: "stepIs", params: { step: "health" } }, target: "completed", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "health" } }, target: "restoreDatabase", actions: "recordFailure" },
+        "step.failed": { guard: { type: "stepIs", params: { step: "health" } }, target: "stopNewVersion", actions: "recordFailure" },
       },
     },
     restartService: {
@@ -204,6 +205,16 @@ export const upgradeMachine = setup({
         "step.started": { guard: { type: "stepIs", params: { step: "withdrawAnnouncement" } }, actions: "recordStarted" },
         "step.succeeded": { guard: { type: "stepIs", params: { step: "withdrawAnnouncement" } }, target: "aborted", actions: "recordOutput" },
         "step.failed": { guard: { type: "stepIs", params: { step: "withdrawAnnouncement" } }, target: "aborted", actions: "recordRollbackFailure" },
+      },
+    },
+    stopNewVersion: {
+      description: "Stops whatever the run started (the new version) and proves it down, before anything is restored.",
+      tags: ["step"],
+      meta: { step: "stopNewVersion", phase: "rollback" },
+      on: {
+        "step.started": { guard: { type: "stepIs", params: { step: "stopNewVersion" } }, actions: "recordStarted" },
+        "step.succeeded": { guard: { type: "stepIs", params: { step: "stopNewVersion" } }, target: "restoreDatabase", actions: "recordOutput" },
+        "step.failed": { guard: { type: "stepIs", params: { step: "stopNewVersion" } }, target: "failed", actions: "recordRollbackFailure" },
       },
     },
     restoreDatabase: {

@@ -186,10 +186,11 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       const info = await db.check();
       pendingMigrations = info.exists ? (await runMigrations(db.migrationDriver(), m.drizzle, { dryRun: true })).pending : null;
     }
-    const steps = FORWARD_STEPS.map((step) => {
-      const reason = effects[step].skip?.({ ...ctx, step });
-      return reason === undefined ? { step, action: "run" as const } : { step, action: "skip" as const, reason };
-    });
+    const steps = [];
+    for (const step of FORWARD_STEPS) {
+      const reason = await effects[step].skip?.({ ...ctx, step });
+      steps.push(reason === undefined ? { step, action: "run" as const } : { step, action: "skip" as const, reason });
+    }
     return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps };
   } finally {
     await db.close();

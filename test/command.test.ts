@@ -8,7 +8,8 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { upgrade } from "../src/api.js";
 import { UpgradeError } from "../src/errors.js";
-import { runCommand, startDetached } from "../src/process/command.js";
+import { runCommand } from "../src/process/command.js";
+import { spawnDetached } from "../src/process/detached.js";
 import { KILL_GRACE_MS } from "../src/process/group.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -154,10 +155,10 @@ describe("runCommand: the orchestrator's end reaches the command's group", () =>
   }, 30_000);
 });
 
-describe("startDetached", () => {
+describe("spawnDetached", () => {
   it("leaves the service it started running after the orchestrator ends (not tracked as a command)", async () => {
     const log = join(dir, "service.log");
-    const r = await startDetached({ argv: ["/bin/sh", "-c", `echo $$ > ${pidFile}; exec sleep 30`], cwd: dir, logFile: log, settleMs: 300 });
+    const r = await spawnDetached({ argv: ["/bin/sh", "-c", `echo $$ > ${pidFile}; exec sleep 30`], cwd: dir, logFile: log, settleMs: 300 });
     expect(r.exited).toBe(false);
     await waitFor(() => pidsOf().length === 1);
     expect(alive(r.pid)).toBe(true);

@@ -34,6 +34,7 @@ const FORWARD = [
 const ROLLBACK = [
   ...FORWARD.slice(0, FORWARD.indexOf("step.started:migrate") + 1),
   "step.failed:migrate",
+  ...skipped("stopNewVersion"),
   ...started("restoreDatabase"),
   ...skipped("restoreFiles"),
   ...skipped("reinstallPrevious"),

@@ -33,6 +33,13 @@ describe("machineGraph() reads the machine itself", () => {
     expect(graph.fromAnyState).toEqual([{ target: "abandoned", event: "run.abandoned" }]);
     expect(JSON.parse(toJson(graph))).toEqual(graph);
   });
+
+  it("reaches restoreDatabase only through stopNewVersion, which every failure after the stop leads to", () => {
+    const into = (target: string) => graph.transitions.filter((t) => t.target === target).map((t) => `${t.source}:${t.event}`);
+    expect(into("restoreDatabase")).toEqual(["stopNewVersion:step.succeeded"]);
+    expect(into("stopNewVersion").sort()).toEqual(["health", "migrate", "start", "upgradePackage", "verify"].map((s) => `${s}:step.failed`));
+    expect(graph.transitions.filter((t) => t.source === "stopNewVersion").map((t) => `${t.event}>${t.target}`).sort()).toEqual(["step.failed>failed", "step.succeeded>restoreDatabase"]);
+  });
 });
 
 describe("upgrade-machine graph --format mermaid", () => {

@@ -19,6 +19,7 @@ const ROLLBACK = [
   ...UNTIL_MIGRATE,
   "step.started:migrate",
   "step.failed:migrate",
+  "step.succeeded:stopNewVersion",
   ...both("restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"),
   "run.rolledBack",
 ];

@@ -89,9 +89,10 @@ describe("the upgrade machine through the pure transition()", () => {
 
   const afterStop = FORWARD_STEPS.slice(FORWARD_STEPS.indexOf("upgradePackage"));
   for (const step of afterStop) {
-    it(`a failed ${step} runs the whole rollback chain to rolledBack`, () => {
+    it(`a failed ${step} first stops the new version, then runs the whole rollback chain to rolledBack`, () => {
       let s = run([...upTo(step), fail(step)]);
-      expect(s.value).toBe("restoreDatabase");
+      expect(s.value).toBe("stopNewVersion");
+      expect(ROLLBACK_STEPS[0]).toBe("stopNewVersion");
       for (const r of ROLLBACK_STEPS) {
         expect(s.value).toBe(r);
         s = transition(upgradeMachine, s, ok(r))[0];
@@ -108,6 +109,18 @@ describe("the upgrade machine through the pure transition()", () => {
       });
     }
   }
+
+  it("a failed stop of the new version ends failed without restoring anything", () => {
+    const s = run([...upTo("health"), fail("health"), fail("stopNewVersion")]);
+    expect(s.value).toBe("failed");
+    expect(s.context.rollbackFailure?.step).toBe("stopNewVersion");
+    expect(s.context.outputs.restoreDatabase).toBeUndefined();
+    expect(s.context.attempts.restoreDatabase).toBeUndefined();
+    // restoreDatabase can only follow stopNewVersion's result
+    const waiting = run([...upTo("migrate"), fail("migrate")]);
+    expect(waiting.can(ok("restoreDatabase"))).toBe(false);
+    expect(waiting.can({ type: "step.started", step: "restoreDatabase", attempt: 1 })).toBe(false);
+  });
 
   it("refuses a result for a step other than the current one", () => {
     const [s] = transition(upgradeMachine, initialTransition(upgradeMachine)[0], requested);

@@ -38,6 +38,11 @@ describe("the runner over fault schedules (real runner, real SQLite journal, ste
         // the journal is an intact hash chain ending in the closing event
         expect(() => verifyChain(sim.events)).not.toThrow();
         expect(sim.events.at(-1)?.type).toBe(`run.${sim.result.state}`);
+        // nothing is restored before the new version was stopped (or its stop journaled as skipped)
+        const restoreAt = sim.events.findIndex((e) => e.type === "step.started" && e.step === "restoreDatabase");
+        const stoppedAt = sim.events.findIndex((e) => e.type === "step.succeeded" && e.step === "stopNewVersion");
+        if (restoreAt >= 0) expect(stoppedAt, "restoreDatabase ran before stopNewVersion succeeded").toBeGreaterThanOrEqual(0);
+        if (restoreAt >= 0) expect(stoppedAt).toBeLessThan(restoreAt);
         // write-ahead: every result follows a step.started of the same step
         sim.events.forEach((e, i) => {
           if ((e.type === "step.succeeded" || e.type === "step.failed") && !e.payload.skipped) {

@@ -25,7 +25,7 @@ if (!haveChromium && !process.env.CI) {
 }
 
 /** The path of the run below: forward until migrate fails, then the whole rollback chain. */
-const PATH: StepName[] = ["preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"];
+const PATH: StepName[] = ["preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "stopNewVersion", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"];
 
 describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "um-view-"));
@@ -126,8 +126,8 @@ describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chr
       await expect.poll(current, { timeout: 10_000 }).toBe(step);
       expect(await page.getAttribute("body", "data-current")).toBe(step);
       if (step === "restoreFiles") {
-        // Mid-run: the forward steps are green, migrate red, restoreDatabase green, restoreFiles current.
-        await expect.poll(() => page.locator("#diagram g.state.done").count()).toBe(8);
+        // Mid-run: the forward steps are green, migrate red, stopNewVersion and restoreDatabase green, restoreFiles current.
+        await expect.poll(() => page.locator("#diagram g.state.done").count()).toBe(9);
         expect(await page.getAttribute('#diagram g.state[data-state="migrate"]', "class")).toContain("failed");
         expect(await page.textContent("#events tbody")).toContain("E_MIGRATION_FAILED");
         await expect.poll(() => page.locator("#events tbody td.num", { hasText: "running" }).count()).toBe(1);

@@ -1,6 +1,4 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
 import { UpgradeError } from "../errors.js";
 import { checkPlaceholderVersion } from "../versions.js";
 import { MAX_TIMEOUT_MS, terminateGroup, trackGroup } from "./group.js";
@@ -154,44 +152,4 @@ export async function runChecked(run: CommandRun): Promise<CommandResult> {
     });
   }
   return result;
-}
-
-/**
- * Starts a command detached from this process (its own session, output appended to `logFile`),
- * so it outlives the orchestrator. A command that exits within `settleMs` (a `ctl start` that
- * daemonises) must exit 0; one still running then is the service itself, left running.
- */
-export function startDetached(run: CommandRun & { logFile: string; settleMs: number }): Promise<{ argv: string[]; pid: number; exited: boolean }> {
-  const argv = expandArgv(run.argv, run.placeholders);
-  mkdirSync(dirname(run.logFile), { recursive: true, mode: 0o700 });
-  const fd = openSync(run.logFile, "a", 0o600);
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: run.cwd,
-      env: { ...process.env, ...run.env },
-      stdio: ["ignore", fd, fd],
-      detached: true,
-      shell: false,
-    });
-    closeSync(fd);
-    const timer = setTimeout(() => {
-      child.unref();
-      resolve({ argv, pid: child.pid ?? -1, exited: false });
-    }, run.settleMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new UpgradeError("E_COMMAND", `cannot start ${argv[0]}: ${err.message}`, { hint: "check the start command's path", cause: err }));
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve({ argv, pid: child.pid ?? -1, exited: true });
-      else
-        reject(
-          new UpgradeError("E_COMMAND", `${argv.join(" ")} exited with ${code}`, {
-            hint: `read its output in ${run.logFile}`,
-            details: { argv, exitCode: code },
-          }),
-        );
-    });
-  });
 }

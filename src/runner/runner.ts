@@ -181,7 +181,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
       const interrupted = last?.type === "step.started" && last.step === step;
       const first = journal.events.find((e) => e.type === "step.started" && e.step === step);
       const ctx = stepContext(options, runId, step, snapshot, first ? new Date(first.at) : new Date(), async () => (database ??= await options.openDatabase()));
-      const skipped = interrupted ? undefined : def.skip?.(ctx);
+      const skipped = interrupted ? undefined : await def.skip?.(ctx);
       if (skipped !== undefined) {
         await append({ type: "step.succeeded", step, payload: { output: null, skipped } });
         onEvent?.({ type: "step.finished", runId, step, outcome: "skipped", durationMs: 0, skipped });

@@ -6,6 +6,7 @@ import { health, restartService, start, startPrevious, stop } from "./service.js
 import { reinstallPrevious, upgradePackage } from "./package.js";
 import { migrate, verify } from "./migrate.js";
 import { restoreDatabase, restoreFiles, verifyRestore } from "./restore.js";
+import { stopNewVersion } from "./stop-new-version.js";
 
 /** The built-in effect of every step, driven by the config. */
 export const defaultSteps: StepImplementations = {
@@ -22,6 +23,7 @@ export const defaultSteps: StepImplementations = {
   health,
   restartService,
   withdrawAnnouncement,
+  stopNewVersion,
   restoreDatabase,
   restoreFiles,
   reinstallPrevious,

@@ -2,6 +2,7 @@ import type { UpgradeContext } from "../../machines/index.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { FileCopy } from "../fs/files.js";
 import type { LinkHop } from "../fs/links.js";
+import { safeUrl } from "../process/http.js";
 import type { PreflightOutput, SealOutput } from "./outputs.js";
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -19,6 +20,19 @@ function fileCommands(f: FileCopy): string[] {
   return [...lines, `restore a file: cp ${quote(f.backup)} ${real}${owner}${mode}`];
 }
 
+/** The new version may still run: it must be stopped before anything is restored. */
+function stopFirst(config: ResolvedConfig, details: Record<string, unknown> | undefined): string[] {
+  const stop = config.service?.stop;
+  const pid = details?.pid;
+  const health = config.service?.health;
+  return [
+    "The new version may still be running: stop it first (kill its process if its stop does not work), and restore nothing while it runs.",
+    ...(stop ? [`stop the new version: ${"http" in stop ? `send ${stop.http.method ?? "POST"} ${safeUrl(stop.http.url)} as service.stop configures it` : argv(stop.command, {})}`] : []),
+    ...(typeof pid === "number" ? [`kill the process this run started, if it still runs: kill -KILL -- -${pid}`] : []),
+    ...(health ? [`check that it is down: ${safeUrl(health.url)} must refuse connections (any HTTP answer, even 503, means it still runs)`] : []),
+  ];
+}
+
 /**
  * What a person must do when the rollback itself failed: each remaining part of the rollback as
  * a command to run by hand, from the restore point and the config.
@@ -29,6 +43,7 @@ export function manualInstructions(config: ResolvedConfig, run: UpgradeContext):
   const lines: string[] = [];
   const failed = run.rollbackFailure;
   if (failed) lines.push(`The rollback failed at ${failed.step}: ${failed.error.code} ${failed.error.message}`);
+  if (failed?.step === "stopNewVersion") lines.push(...stopFirst(config, failed.error.details));
   if (!seal) {
     lines.push("The service was not changed: start it again if it is down.");
     if (config.service?.start) lines.push(`start: ${argv(config.service.start.command, vars)}`);

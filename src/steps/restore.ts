@@ -3,6 +3,7 @@ import { fileDrift, restoreFile } from "../fs/files.js";
 import { linkDrift, restoreLinks, type LinkHop } from "../fs/links.js";
 import { readVersion } from "./commands.js";
 import { json, outputOf, type PreflightOutput, type SealOutput } from "./outputs.js";
+import { checkOneVersionRuns } from "./running-check.js";
 import type { StepContext, StepDefinition } from "./types.js";
 
 /** The symbolic links leading to the database file, as preflight found them (none for a server). */
@@ -49,42 +50,51 @@ export const restoreFiles: StepDefinition = {
 };
 
 /**
- * Proves the rollback: the journal holds restoreDatabase's proof that the database equalled the
- * restore point (taken before the service started and wrote to it), a database left without a
- * service still equals it now, the database's symbolic links are the ones preflight found, every
- * file's links, real file, sha256, mode and owner equal its backup's, and the installed version
- * is the previous one.
+ * The proof of the restored data: the journal holds restoreDatabase's proof that the database
+ * equalled the restore point (taken before the service started and wrote to it), a database left
+ * without a service still equals it now, the database's symbolic links are the ones preflight
+ * found, every file's links, real file, sha256, mode and owner equal its backup's, and the
+ * installed version is the previous one.
+ */
+export async function proveRestore(ctx: StepContext): Promise<{ fingerprint: string; files: number; version: string | null }> {
+  const seal = outputOf<SealOutput>(ctx, "seal");
+  const proof = ctx.run.outputs.restoreDatabase as { fingerprint?: unknown } | undefined;
+  if (proof?.fingerprint !== seal.fingerprint.hash) {
+    throw new UpgradeError("E_VERIFY", "the journal holds no proof that the restored database equalled the restore point", {
+      hint: `stop the service and restore ${seal.restorePoint.path} by hand`,
+    });
+  }
+  if (ctx.run.skipped.startPrevious !== undefined) {
+    const now = await (await ctx.database()).fingerprint();
+    if (now.hash !== seal.fingerprint.hash) {
+      throw new UpgradeError("E_VERIFY", "the database changed after it was restored, with no service running", {
+        hint: `find what writes to it, then restore ${seal.restorePoint.path} by hand`,
+      });
+    }
+  }
+  const dbLinks = await linkDrift(databaseLinks(ctx));
+  if (dbLinks) throw new UpgradeError("E_VERIFY", `the database's symbolic link changed: ${dbLinks}`, { hint: "put the link back by hand (see the run's manual steps)" });
+  for (const f of seal.files) {
+    const drift = await fileDrift(f);
+    if (drift) {
+      const real = f.realPath ?? f.path;
+      throw new UpgradeError("E_VERIFY", `${f.path} differs from its backup: ${drift}`, { hint: f.backup ? `copy ${f.backup} over ${real} by hand` : `remove ${real}` });
+    }
+  }
+  const version = await readVersion(ctx);
+  if (ctx.run.fromVersion && version !== null && version !== ctx.run.fromVersion) {
+    throw new UpgradeError("E_VERIFY", `the installed version is ${version}, not ${ctx.run.fromVersion}`, { hint: "reinstall the previous version by hand" });
+  }
+  return { fingerprint: seal.fingerprint.hash, files: seal.files.length, version };
+}
+
+/**
+ * Proves the rollback: the restored data (`proveRestore`), then that exactly one version runs,
+ * the previous one, or none if none ran before the run (`checkOneVersionRuns`).
  */
 export const verifyRestore: StepDefinition = {
   async run(ctx) {
-    const seal = outputOf<SealOutput>(ctx, "seal");
-    const proof = ctx.run.outputs.restoreDatabase as { fingerprint?: unknown } | undefined;
-    if (proof?.fingerprint !== seal.fingerprint.hash) {
-      throw new UpgradeError("E_VERIFY", "the journal holds no proof that the restored database equalled the restore point", {
-        hint: `stop the service and restore ${seal.restorePoint.path} by hand`,
-      });
-    }
-    if (ctx.run.skipped.startPrevious !== undefined) {
-      const now = await (await ctx.database()).fingerprint();
-      if (now.hash !== seal.fingerprint.hash) {
-        throw new UpgradeError("E_VERIFY", "the database changed after it was restored, with no service running", {
-          hint: `find what writes to it, then restore ${seal.restorePoint.path} by hand`,
-        });
-      }
-    }
-    const dbLinks = await linkDrift(databaseLinks(ctx));
-    if (dbLinks) throw new UpgradeError("E_VERIFY", `the database's symbolic link changed: ${dbLinks}`, { hint: "put the link back by hand (see the run's manual steps)" });
-    for (const f of seal.files) {
-      const drift = await fileDrift(f);
-      if (drift) {
-        const real = f.realPath ?? f.path;
-        throw new UpgradeError("E_VERIFY", `${f.path} differs from its backup: ${drift}`, { hint: f.backup ? `copy ${f.backup} over ${real} by hand` : `remove ${real}` });
-      }
-    }
-    const version = await readVersion(ctx);
-    if (ctx.run.fromVersion && version !== null && version !== ctx.run.fromVersion) {
-      throw new UpgradeError("E_VERIFY", `the installed version is ${version}, not ${ctx.run.fromVersion}`, { hint: "reinstall the previous version by hand" });
-    }
-    return json({ fingerprint: seal.fingerprint.hash, files: seal.files.length, version });
+    const proof = await proveRestore(ctx);
+    return json({ ...proof, running: await checkOneVersionRuns(ctx) });
   },
 };

@@ -38,8 +38,11 @@ export interface StepContext {
  * steps) or throws, preferably an UpgradeError with a code.
  */
 export interface StepDefinition {
-  /** Why this step does nothing for this run (journaled as skipped), or undefined to run it. */
-  skip?(ctx: StepContext): string | undefined;
+  /**
+   * Why this step does nothing for this run (journaled as skipped), or undefined to run it. May
+   * look (a health probe) but must change nothing: it is asked again after a crash.
+   */
+  skip?(ctx: StepContext): string | undefined | Promise<string | undefined>;
   run(ctx: StepContext): Promise<Json>;
 }
 

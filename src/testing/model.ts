@@ -1,5 +1,11 @@
-import { FORWARD_STEPS, ROLLBACK_STEPS, type StepName, type TerminalState } from "../../machines/index.js";
+import { FORWARD_STEPS, type StepName, type TerminalState } from "../../machines/index.js";
 import type { FaultSchedule } from "./faults.js";
+
+/**
+ * The rollback chain as DESIGN.md's flow states it, written out here rather than taken from the
+ * machine: first stop what the run started, then restore, reinstall, start, verify.
+ */
+const ROLLBACK_CHAIN: readonly StepName[] = ["stopNewVersion", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"];
 
 /** True when the step's effect eventually throws (crashes are resumed and change nothing). */
 function fails(schedule: FaultSchedule, step: StepName): boolean {
@@ -21,7 +27,7 @@ export function expectedTerminal(schedule: FaultSchedule): TerminalState {
   if (idx <= FORWARD_STEPS.indexOf("backup")) return "aborted";
   if (idx <= FORWARD_STEPS.indexOf("grace")) return "aborted"; // withdraw failing still ends aborted
   if (idx <= FORWARD_STEPS.indexOf("seal")) return fails(schedule, "restartService") ? "failed" : "aborted";
-  return ROLLBACK_STEPS.some((s) => fails(schedule, s)) ? "failed" : "rolledBack";
+  return ROLLBACK_CHAIN.some((s) => fails(schedule, s)) ? "failed" : "rolledBack";
 }
 
 /** The steps whose effect must run, in order, for a schedule (the path through the machine). */
@@ -40,7 +46,7 @@ export function expectedPath(schedule: FaultSchedule): StepName[] {
       path.push("withdrawAnnouncement");
       return path;
     }
-    for (const r of ROLLBACK_STEPS) {
+    for (const r of ROLLBACK_CHAIN) {
       path.push(r);
       if (fails(schedule, r)) return path;
     }

@@ -6,6 +6,7 @@ import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import { fsyncPath, removeIfExists, removeStaleTemps, hashFile, tempPathBeside } from "../../fs/durable.js";
 import { resolveLinks } from "../../fs/links.js";
+import { processesHolding } from "../../process/open-files.js";
 
 const CHUNK = 1 << 20;
 
@@ -47,6 +48,22 @@ async function copyHashed(from: string, to: string, total: number, options: Copy
 }
 
 /**
+ * E_BUSY when another process has the database or its `-wal`/`-shm`/`-journal` open: replacing
+ * the file and deleting its WAL under a live connection would corrupt what that process sees
+ * and writes. This process is not counted (the adapter closes its own connection first).
+ */
+async function refuseOpenHolders(targetPath: string): Promise<void> {
+  const holders = await processesHolding([targetPath, `${targetPath}-wal`, `${targetPath}-shm`, `${targetPath}-journal`]);
+  if (!holders?.length) return;
+  const pids = [...new Set(holders.map((h) => h.pid))];
+  const who = pids.map((pid) => `${pid} (${holders.find((h) => h.pid === pid)!.command})`).join(", ");
+  throw new UpgradeError("E_BUSY", `${targetPath} is open in process${pids.length > 1 ? "es" : ""} ${who}: it cannot be restored under them`, {
+    hint: `stop ${pids.length > 1 ? "those processes" : "that process"} (the service, a shell, a backup job) first; the database was not changed`,
+    details: { target: targetPath, pids, holders },
+  });
+}
+
+/**
  * Replaces the SQLite file `target` with a backup written by `backupSqlite`. When `target` is a
  * symbolic link, the real file it leads to is replaced and the link stays a link (SQLite, too,
  * works on the real file and keeps its `-wal` beside it). The artifact's sha256 is verified
@@ -54,9 +71,10 @@ async function copyHashed(from: string, to: string, total: number, options: Copy
  * while copying), given the target's owner (as root) and mode, fsynced; the target's `-wal`,
  * `-shm` and `-journal` files are removed (a stale WAL would be replayed onto the restored
  * file), the copy is renamed over the target (atomic) and the directory fsynced. Idempotent: a crash at any point is repaired by restoring again.
- * No connection may have the target open (stop the service; close the adapter's connection).
+ * No other process may have the target open: that is checked (Linux: every `/proc/<pid>/fd`)
+ * before the copy and again just before the swap, and refused with E_BUSY, changing nothing.
  *
- * @throws UpgradeError E_RESTORE (E_DISK_FULL when the disk is full).
+ * @throws UpgradeError E_RESTORE (E_DISK_FULL when the disk is full, E_BUSY while another process has it open).
  */
 export async function restoreSqlite(target: string, artifact: BackupArtifact, options: CopyOptions = {}): Promise<void> {
   const targetPath = (await resolveLinks(resolve(target))).realPath;
@@ -69,6 +87,7 @@ export async function restoreSqlite(target: string, artifact: BackupArtifact, op
   });
   if (verified.sha256 !== artifact.sha256 || verified.bytes !== artifact.bytes) throw corrupt(artifact, verified.sha256, verified.bytes);
 
+  await refuseOpenHolders(targetPath);
   const targetStat: Stats | undefined = await stat(targetPath).catch(() => undefined);
   await removeStaleTemps(targetPath, "restore");
   const tmpPath = tempPathBeside(targetPath, "restore");
@@ -82,6 +101,7 @@ export async function restoreSqlite(target: string, artifact: BackupArtifact, op
       await chmod(tmpPath, targetStat.mode & 0o7777);
       await fsyncPath(tmpPath);
     }
+    await refuseOpenHolders(targetPath);
     await removeIfExists(`${targetPath}-wal`, `${targetPath}-shm`, `${targetPath}-journal`);
     await rename(tmpPath, targetPath);
     await fsyncPath(dirname(targetPath));

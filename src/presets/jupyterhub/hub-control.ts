@@ -51,7 +51,8 @@ export async function startHub(ctx: StepContext, expected: string | null): Promi
   const state = await hubState(s.hubUrl);
   let started: unknown = "already running";
   if (state.up) ctx.log(`the Hub already answers (version ${state.version}): not starting another`);
-  else started = await startSpec(ctx, ctx.config.service!.start!);
+  // Only a Hub answering with its version counts: the proxy alone answers 503 and is no Hub to adopt.
+  else started = await startSpec(ctx, ctx.config.service!.start!, { adoptIfAnswers: false });
   const healthy = await waitHubVersion(s.hubUrl, expected, s.healthTimeoutSeconds * 1000, ctx.signal);
   return { start: started, version: healthy.version, waitedMs: healthy.waitedMs };
 }

@@ -1,7 +1,10 @@
 import type { Json } from "../../../machines/index.js";
-import { UpgradeError } from "../../errors.js";
+import { UpgradeError, errorRecord } from "../../errors.js";
 import { json, outputOf, serviceWasRunning } from "../../steps/outputs.js";
-import { restoreDatabase as baseRestoreDatabase, verifyRestore as baseVerifyRestore } from "../../steps/restore.js";
+import { terminateRecorded, waitProcessGone } from "../../process/group.js";
+import { proveRestore, restoreDatabase as baseRestoreDatabase } from "../../steps/restore.js";
+import { assertNewVersionGone } from "../../steps/running-check.js";
+import { liveStart, startWasAttempted } from "../../steps/stop-new-version.js";
 import { startPrevious as baseStartPrevious } from "../../steps/service.js";
 import type { StepDefinition, StepImplementations } from "../../steps/types.js";
 import { readAlembicRevision } from "./alembic.js";
@@ -11,14 +14,58 @@ import { shutDownIfRunning, startHub } from "./hub-control.js";
 import type { JupyterHubPreflightOutput } from "./steps.js";
 
 /**
- * Stops a Hub this run started (it must not run on a database being replaced), then the general
- * step restores the restore point and proves it before any Hub writes to it again.
+ * The first rollback step: a Hub this run started (or any Hub that answers) is shut down before
+ * its database is replaced, the same way the forward stop does it (API or stop command, then the
+ * Hub gone and its pid file's process exited); a Hub process this run started in the foreground
+ * that outlives the shutdown gets SIGTERM, then SIGKILL, to its process group. Only a Hub that
+ * answers with its version counts as up: the proxy alone answers 404 or 503 for the API path.
  */
+const stopNewVersion: StepDefinition = {
+  async skip(ctx) {
+    if (startWasAttempted(ctx)) return undefined;
+    const state = await hubState(settingsOf(ctx.config).hubUrl);
+    return state.up ? undefined : "the new version was never started and no Hub answers";
+  },
+  async run(ctx) {
+    const s = settingsOf(ctx.config);
+    let stopped: Record<string, unknown> | null = null;
+    let stopError: unknown = null;
+    try {
+      stopped = await shutDownIfRunning(ctx);
+    } catch (err) {
+      stopError = err;
+      ctx.log(`the Hub's shutdown failed (${errorRecord(err).message}); checking whether it is down anyway`);
+    }
+    const recorded = liveStart(ctx, "start");
+    let signals: string[] = [];
+    if (recorded && !(stopped && (await waitProcessGone(recorded.pid, recorded.startTime, s.stopTimeoutSeconds * 1000)))) {
+      ctx.log(`the Hub process ${recorded.pid} (started by this run) outlived the stop: SIGTERM to its process group, then SIGKILL`);
+      const t = await terminateRecorded(recorded.pid, recorded.startTime, s.stopTimeoutSeconds * 1000);
+      signals = t.signals;
+      if (!t.gone) {
+        throw new UpgradeError("E_TIMEOUT", `the Hub process ${recorded.pid} is still alive after SIGKILL`, {
+          hint: "stop it by hand before anything is restored; nothing was restored",
+          details: { pid: recorded.pid },
+        });
+      }
+    }
+    const state = await hubState(s.hubUrl);
+    if (state.up) {
+      if (stopError) throw stopError;
+      throw new UpgradeError("E_TIMEOUT", `a Hub (version ${state.version}) still answers at ${s.hubUrl} after the stop`, {
+        hint: "stop it by hand before anything is restored; nothing was restored",
+        details: { version: state.version },
+      });
+    }
+    return json({ stoppedHub: stopped, pid: recorded?.pid ?? null, signals });
+  },
+};
+
+/** The general restore (proved before any Hub writes to the database again), plus the alembic revision it holds. */
 const restoreDatabase: StepDefinition = {
   async run(ctx) {
-    const stopped = await shutDownIfRunning(ctx);
     const out = (await baseRestoreDatabase.run(ctx)) as { [key: string]: Json };
-    return json({ ...out, stoppedHub: stopped !== null, alembicRevision: await readAlembicRevision(ctx.config.target) });
+    return json({ ...out, alembicRevision: await readAlembicRevision(ctx.config.target) });
   },
 };
 
@@ -32,15 +79,17 @@ const startPrevious: StepDefinition = {
 };
 
 /**
- * Proves the rollback: the general proof (restoreDatabase's fingerprint, files, version), then
- * the alembic revision is the one preflight read, and a Hub that ran answers with its old version.
+ * Proves the rollback: the general proof of the data (restoreDatabase's fingerprint, files,
+ * version), no process of the new version left, the alembic revision is the one preflight read,
+ * a Hub that ran answers with its old version, and none answers when none ran before.
  */
 const verifyRestore: StepDefinition = {
   async run(ctx) {
     const s = settingsOf(ctx.config);
     const pre = outputOf<JupyterHubPreflightOutput>(ctx, "preflight");
     const running = serviceWasRunning(ctx);
-    const out = (await baseVerifyRestore.run(ctx)) as { [key: string]: Json };
+    const out = await proveRestore(ctx);
+    assertNewVersionGone(ctx);
     const revision = await readAlembicRevision(ctx.config.target);
     if (revision !== pre.alembicRevision) {
       throw new UpgradeError("E_VERIFY", `the database is at alembic revision ${revision ?? "(none)"}, not ${pre.alembicRevision ?? "(none)"} as before the run`, {
@@ -53,13 +102,19 @@ const verifyRestore: StepDefinition = {
         hint: "read <stateDir>/logs/service.log and start the Hub by hand",
       });
     }
+    if (!running && state.up) {
+      throw new UpgradeError("E_VERIFY", `a Hub (version ${state.version}) answers although none ran before the run`, {
+        hint: "stop it by hand: the previous version is installed and the database restored",
+      });
+    }
     if (!running) ctx.log("the Hub was not running before the run: it is left down, with its database as it was before the run");
     return json({ ...out, alembicRevision: revision, hubVersion: state.up ? state.version : null });
   },
 };
 
 /** The preset's rollback steps; restoreFiles and reinstallPrevious are the general ones. */
-export const jupyterHubRollbackSteps: Pick<StepImplementations, "restoreDatabase" | "startPrevious" | "verifyRestore"> = {
+export const jupyterHubRollbackSteps: Pick<StepImplementations, "stopNewVersion" | "restoreDatabase" | "startPrevious" | "verifyRestore"> = {
+  stopNewVersion,
   restoreDatabase,
   startPrevious,
   verifyRestore,

@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import type { Json } from "../../../machines/index.js";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
-import { readVersion } from "../../steps/commands.js";
+import { readVersion, startSpec } from "../../steps/commands.js";
 import { migrate as baseMigrate } from "../../steps/migrate.js";
 import { json, type PreflightOutput } from "../../steps/outputs.js";
 import { preflight as basePreflight } from "../../steps/preflight.js";
@@ -137,7 +137,8 @@ const start: StepDefinition = {
       ctx.log(`the Hub already answers (version ${state.version}): not starting another`);
       return json({ start: "already running", version: state.version });
     }
-    return baseStart.run(ctx);
+    // A Hub this run's crashed attempt started is adopted; the proxy's answer alone is no Hub.
+    return json(await startSpec(ctx, ctx.config.service!.start!, { adoptIfAnswers: false }));
   },
 };
 
