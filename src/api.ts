@@ -76,6 +76,8 @@ export interface Plan {
   /** Pending drizzle migrations in the folder as it is now (before the package upgrade). */
   pendingMigrations: string[] | null;
   steps: { step: StepName; action: "run" | "skip"; reason?: string }[];
+  /** The database adapter's lines: how backups will be taken (client tools, a hot backup that may be skipped and its cost). */
+  notes: string[];
 }
 
 /** The steps that would run and the pending migrations; changes nothing. */
@@ -100,15 +102,15 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
     const installedVersion = await readVersion(ctx);
     const m = resolved.migrations;
     let pendingMigrations: string[] | null = null;
+    const info = await db.check();
     if (m && "drizzle" in m) {
-      const info = await db.check();
       pendingMigrations = info.exists ? (await runMigrations(db.migrationDriver(), m.drizzle, { dryRun: true })).pending : null;
     }
     const steps = FORWARD_STEPS.map((step) => {
       const reason = effects[step].skip?.({ ...ctx, step });
       return reason === undefined ? { step, action: "run" as const } : { step, action: "skip" as const, reason };
     });
-    return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps };
+    return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps, notes: info.notes ?? [] };
   } finally {
     await db.close();
   }
@@ -137,7 +139,7 @@ export async function listBackups(config: ConfigInput, options: { cwd?: string; 
         if (e.type !== "step.succeeded" || !e.payload.output) continue;
         const o = e.payload.output as Record<string, unknown>;
         if (e.step === "backup") {
-          artifacts.push(o.database as BackupArtifact);
+          if (o.database) artifacts.push(o.database as BackupArtifact);
           files.push(...(o.files as typeof files));
         }
         if (e.step === "seal" && !(o.reusedHotBackup as boolean)) artifacts.push(o.restorePoint as BackupArtifact);

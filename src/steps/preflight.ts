@@ -34,8 +34,9 @@ export function requestChecks(c: ResolvedConfig, toVersion: string | null): void
 }
 
 /**
- * Reads the installed version, checks that the database exists and its migrations are sound,
- * that every file to back up exists, that the state directory has room for two copies of the
+ * Reads the installed version, checks that the database exists, can be backed up (what the
+ * adapter chose, e.g. PostgreSQL's client tools, is logged and kept in the output), and that its
+ * migrations are sound, that every file to back up exists, that the state directory has room for two copies of the
  * database, and whether the service is running. Changes nothing.
  */
 export const preflight: StepDefinition = {
@@ -50,6 +51,7 @@ export const preflight: StepDefinition = {
         hint: "check `database` in the config (relative paths are relative to the config file)",
       });
     }
+    for (const note of info.notes ?? []) ctx.log(note);
     let pendingMigrations: string[] | null = null;
     if (c.migrations && "drizzle" in c.migrations) {
       const plan = await runMigrations(db.migrationDriver(), c.migrations.drizzle, { dryRun: true });
@@ -81,6 +83,7 @@ export const preflight: StepDefinition = {
       serviceWasRunning: health ? answer !== null && answer.status < 500 : null,
       databaseBytes: info.bytes ?? null,
       pendingMigrations,
+      ...(info.choices ? { database: info.choices } : {}),
     };
     if (output.serviceWasRunning === false) ctx.log("the service is not running; the stop is skipped and a rollback leaves it down");
     return json(output);
