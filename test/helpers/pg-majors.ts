@@ -5,7 +5,6 @@
 //
 // A server that cannot be started is a loud skip of its tests when CI is unset; with CI set its
 // tests run and fail, and test/pg-majors.servers.test.ts fails with the reason.
-import { inject } from "vitest";
 import { NPM_MAJOR_PORTS } from "./pg-npm-majors.js";
 import { ADMIN_URL, serverAvailable } from "./servers.js";
 
@@ -33,6 +32,7 @@ function warn(major: number, reason: string): void {
 
 /** Every major of the matrix, 14 to 18, in order. */
 export async function pgMajors(): Promise<PgMajor[]> {
+  const { inject } = await import("vitest"); // only inside vitest: scripts import the helpers that import this file
   const started = inject("pgMajors") ?? [];
   const debian15 = await serverAvailable("postgres");
   const out: PgMajor[] = [{ major: 15, adminUrl: ADMIN_URL.postgres, available: debian15, missing: debian15 ? null : "no server at UM_TEST_POSTGRES_URL", dumpTools: true }];
