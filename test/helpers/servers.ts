@@ -45,7 +45,8 @@ export async function querySql<T = Record<string, unknown>>(dialect: ServerDiale
   const t = parseDatabaseUrl(url, "/") as ServerTarget;
   let last: unknown[] = [];
   if (dialect === "postgres") {
-    const sql = postgres({ host: t.host, port: t.port, user: t.user, password: t.password ?? "", database: t.database, max: 1, onnotice: () => undefined, connect_timeout: 5 });
+    const ssl = t.params.sslmode !== undefined && t.params.sslmode !== "disable" ? ("require" as const) : false;
+    const sql = postgres({ host: t.host, port: t.port, user: t.user, password: t.password ?? "", database: t.database, max: 1, onnotice: () => undefined, connect_timeout: 5, ssl });
     try {
       for (const s of statements) last = [...(await sql.unsafe(s))];
     } finally {
