@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type postgres from "postgres";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import { describeTarget, redactSecrets, type DatabaseTarget } from "../../url.js";
@@ -64,9 +65,10 @@ async function sslFile(params: Record<string, string>, key: string): Promise<Buf
  * `disable` plain; `allow`/`prefer` TLS when the server offers it; `require` TLS without
  * verification, unless `sslrootcert` is given (then the chain is verified, as libpq does);
  * `verify-ca` the chain against `sslrootcert` (or the system's CAs); `verify-full` the chain and
- * the host name. Without `sslmode` the driver does not use TLS (postgres.js's default).
+ * `host` (the URL's) as the certificate's name. Without `sslmode` the driver does not use TLS
+ * (postgres.js's default).
  */
-export async function sslOptions(params: Record<string, string>): Promise<postgres.Options<{}>["ssl"]> {
+export async function sslOptions(params: Record<string, string>, host: string): Promise<postgres.Options<{}>["ssl"]> {
   const mode = params.sslmode ?? (params.sslrootcert === "system" ? "verify-full" : undefined);
   if (mode === undefined || mode === "disable") return false;
   if (!["allow", "prefer", "require", "verify-ca", "verify-full"].includes(mode)) {
@@ -77,8 +79,10 @@ export async function sslOptions(params: Record<string, string>): Promise<postgr
   if (mode === "allow" || mode === "prefer") return cert || key ? { rejectUnauthorized: false, ...client } : "prefer";
   if (mode === "require" && !ca) return cert || key ? { rejectUnauthorized: false, ...client } : "require";
   const verify = { rejectUnauthorized: true, ...(ca ? { ca } : {}), ...client };
-  // verify-ca (and require with a root certificate): the chain, not the host name.
-  return mode === "verify-full" ? verify : { ...verify, checkServerIdentity: () => undefined };
+  // verify-ca (and require with a root certificate): the chain, not the host name. verify-full
+  // names the host itself: postgres.js gives TLS no server name for an IP address, and Node then
+  // checks the certificate against "localhost".
+  return { ...verify, checkServerIdentity: mode === "verify-full" ? (_name: string, cert: PeerCertificate) => checkServerIdentity(host.replace(/^\[(.*)\]$/, "$1"), cert) : () => undefined };
 }
 
 /** The same server with another database (the maintenance database, a scratch copy). */
@@ -96,7 +100,7 @@ export async function openPg(target: PostgresTarget, max = 4): Promise<PgSql> {
     database: target.database,
     ...(target.user !== undefined ? { user: target.user } : {}),
     password: target.password ?? "",
-    ssl: await sslOptions(target.params),
+    ssl: await sslOptions(target.params, target.host),
     max,
     connect_timeout: Number(target.params.connect_timeout ?? 10),
     idle_timeout: 30,
