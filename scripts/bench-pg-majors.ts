@@ -61,8 +61,15 @@ function cli(argv: string[], cwd: string): Promise<{ code: number | null; stdout
   });
 }
 
-/** A real rollback through the CLI on a copy of `source`; seconds from seal's start to startPrevious's end. */
-async function rollbackDowntime(adminUrl: string, source: string, strategy: "dump" | "template", sessionDuringBackup: boolean, dir: string): Promise<number> {
+/** Seconds of a rollback's downtime (seal's start to startPrevious's end), and of seal and restoreDatabase in it. */
+interface Downtime {
+  total: number;
+  seal: number;
+  restoreDatabase: number;
+}
+
+/** A real rollback through the CLI on a copy of `source`, timed from the journal. */
+async function rollbackDowntime(adminUrl: string, source: string, strategy: "dump" | "template", sessionDuringBackup: boolean, dir: string): Promise<Downtime> {
   const name = `${source}_rb`;
   await execSql("postgres", adminUrl, [`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`, `CREATE DATABASE "${name}" TEMPLATE "${source}"`]);
   const url = new URL(adminUrl);
@@ -85,8 +92,9 @@ async function rollbackDowntime(adminUrl: string, source: string, strategy: "dum
     if (run.code !== 1) throw new Error(`expected a rollback, got exit ${run.code}: ${run.stdout.slice(-2000)}`);
     const history = await cli(["history", "--config", join(runDir, "upgrade.json"), "--json"], runDir);
     const events = history.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; step: string | null; at: string });
-    const at = (type: string, step: string) => Date.parse(events.find((e) => e.type === type && e.step === step)?.at ?? "");
-    return (at("step.succeeded", "startPrevious") - at("step.started", "seal")) / 1000;
+    const at = (type: string, step: string) => Date.parse([...events].reverse().find((e) => e.type === type && e.step === step)?.at ?? "");
+    const span = (step: string) => (at("step.succeeded", step) - at("step.started", step)) / 1000;
+    return { total: (at("step.succeeded", "startPrevious") - at("step.started", "seal")) / 1000, seal: span("seal"), restoreDatabase: span("restoreDatabase") };
   } finally {
     await session?.end({ timeout: 1 });
     await execSql("postgres", adminUrl, [`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`]);
@@ -101,8 +109,8 @@ interface Row {
   gb: number;
   backup: number;
   restore: number;
-  rollback: number;
-  rollbackSkipped?: number;
+  rollback: Downtime;
+  rollbackSkipped?: Downtime;
 }
 
 async function benchMajor(major: number, adminUrl: string, dumpTools: boolean, dir: string): Promise<{ rows: Row[]; copy?: { fileCopy: number; walLog: number } }> {
@@ -127,7 +135,8 @@ async function benchMajor(major: number, adminUrl: string, dumpTools: boolean, d
         await adapter.dropBackup(artifact);
         const rollback = await rollbackDowntime(adminUrl, db.name, strategy, false, dir);
         const rollbackSkipped = strategy === "template" && !dumpTools ? await rollbackDowntime(adminUrl, db.name, strategy, true, dir) : undefined;
-        rows.push({ major, strategy, gb, backup: backup / gb, restore: restore / gb, rollback: rollback / gb, ...(rollbackSkipped !== undefined ? { rollbackSkipped: rollbackSkipped / gb } : {}) });
+        const perGb = (d: Downtime): Downtime => ({ total: d.total / gb, seal: d.seal / gb, restoreDatabase: d.restoreDatabase / gb });
+        rows.push({ major, strategy, gb, backup: backup / gb, restore: restore / gb, rollback: perGb(rollback), ...(rollbackSkipped ? { rollbackSkipped: perGb(rollbackSkipped) } : {}) });
         console.error(JSON.stringify(rows.at(-1)));
       } finally {
         await adapter.close();
@@ -178,11 +187,12 @@ try {
 
 const f = (n: number | undefined): string => (n === undefined ? "–" : n.toFixed(1));
 console.log(`\nPostgreSQL majors, scale ${scale}; seconds per GB of database (2-core machine)\n`);
-console.log("| major | strategy | database | backup s/GB | restore s/GB | rollback downtime s/GB | same, hot backup skipped | template copy FILE_COPY / WAL_LOG s/GB |");
+console.log("| major | strategy | database | backup s/GB | restore s/GB | rollback downtime s/GB (seal + restoreDatabase in it) | same, hot backup skipped | template copy FILE_COPY / WAL_LOG s/GB |");
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+const d = (x: Downtime | undefined): string => (x ? `${f(x.total)} (${f(x.seal)} + ${f(x.restoreDatabase)})` : "–");
 for (const r of results) {
   for (const row of r.rows) {
     const copy = row.strategy === "template" ? (r.copy ? `${f(r.copy.fileCopy)} / ${f(r.copy.walLog)}` : "file copy only (no STRATEGY before 15)") : "";
-    console.log(`| ${row.major} | ${row.strategy} | ${(row.gb * 1024).toFixed(0)} MB | ${f(row.backup)} | ${f(row.restore)} | ${f(row.rollback)} | ${f(row.rollbackSkipped)} | ${copy} |`);
+    console.log(`| ${row.major} | ${row.strategy} | ${(row.gb * 1024).toFixed(0)} MB | ${f(row.backup)} | ${f(row.restore)} | ${d(row.rollback)} | ${d(row.rollbackSkipped)} | ${copy} |`);
   }
 }

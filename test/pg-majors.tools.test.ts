@@ -22,7 +22,7 @@ function serviceSession(url: string): postgres.Sql {
   return postgres({ host: t.host, port: t.port, user: t.user, database: t.database, max: 1, onnotice: () => undefined, connection: { application_name: "fake-service" } });
 }
 
-const COST = /restore point taken after the stop: about \d+(\.\d+)? s of downtime per GB \(measured\), about \d+(\.\d+)? s for this database \(\d+ MB\)/;
+const COST = /restore point taken after the stop: about \d+ s of downtime per GB \(measured: the copy and the fingerprint that proves it\), about \d+(\.\d+)? s for this database \(\d+ MB\)/;
 
 for (const m of (await pgMajors()).filter((m) => m.major >= 16)) {
   describe.skipIf(!m.available)(`PostgreSQL ${m.major} with only pg_dump 15`, () => {

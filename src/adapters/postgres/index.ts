@@ -11,7 +11,7 @@ export { createPostgresMigrationDriver, type PgMigrationDriverOptions } from "./
 export { restorePostgres } from "./restore.js";
 export { PG_TEMPLATE_FORMAT, backupByTemplate, restoreFromTemplate, type TemplateManifest } from "./template.js";
 export { pgCatalog, serverMajor, type DatabaseLocale, type PgCatalog } from "./catalog.js";
-export { TEMPLATE_COPY_SECONDS_PER_GB } from "./costs.js";
+export { AFTER_STOP_SECONDS_PER_GB } from "./costs.js";
 export {
   describeClientTools,
   findPgClientTools,
