@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the test suite, idempotently: installs the Debian packages the
 # tests use (only those missing) and starts the local PostgreSQL and MariaDB if they are down.
+# PostgreSQL 14, 16, 17 and 18 come from npm (devDependencies pg14...pg18) and are started by the
+# test suite itself, as the `postgres` system user (PostgreSQL refuses to run as root).
 set -euo pipefail
 
 need=()
-for pkg in postgresql-client mariadb-client jupyterhub alembic python3-psycopg2 chromium graphviz; do
+for pkg in postgresql-client mariadb-client jupyterhub alembic python3-psycopg2 chromium graphviz openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-env: installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! id -u postgres >/dev/null 2>&1; then
+  echo "test-env: creating the postgres system user (the test servers of other majors run as it)"
+  useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
 fi
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then

@@ -156,6 +156,8 @@ export interface Plan {
   /** Pending drizzle migrations in the folder as it is now (before the package upgrade). */
   pendingMigrations: string[] | null;
   steps: { step: StepName; action: "run" | "skip"; reason?: string }[];
+  /** The database adapter's lines: how backups will be taken (client tools, a hot backup that may be skipped and its cost). */
+  notes: string[];
 }
 
 /** The steps that would run and the pending migrations; changes nothing. */
@@ -182,8 +184,8 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
     const installedVersion = await readVersion(ctx, "E_PREFLIGHT");
     const m = resolved.migrations;
     let pendingMigrations: string[] | null = null;
+    const info = await db.check();
     if (m && "drizzle" in m) {
-      const info = await db.check();
       pendingMigrations = info.exists ? (await runMigrations(db.migrationDriver(), m.drizzle, { dryRun: true })).pending : null;
     }
     const steps = [];
@@ -191,7 +193,7 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       const reason = await effects[step].skip?.({ ...ctx, step });
       steps.push(reason === undefined ? { step, action: "run" as const } : { step, action: "skip" as const, reason });
     }
-    return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps };
+    return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps, notes: info.notes ?? [] };
   } finally {
     await db.close();
   }
@@ -220,7 +222,7 @@ export async function listBackups(config: ConfigInput, options: { cwd?: string; 
         if (e.type !== "step.succeeded" || !e.payload.output) continue;
         const o = e.payload.output as Record<string, unknown>;
         if (e.step === "backup") {
-          artifacts.push(o.database as BackupArtifact);
+          if (o.database) artifacts.push(o.database as BackupArtifact);
           files.push(...(o.files as typeof files));
         }
         if (e.step === "seal" && !(o.reusedHotBackup as boolean)) artifacts.push(o.restorePoint as BackupArtifact);

@@ -65,7 +65,7 @@ export function parseDatabaseUrl(url: string, baseDir: string): DatabaseTarget {
     scheme === "postgres" || scheme === "postgresql" ? "postgres" : scheme === "mysql" || scheme === "mariadb" ? "mysql" : null;
   if (!dialect) throw urlError(text, `unknown scheme "${scheme}"`);
   if (!rest.startsWith("//")) throw urlError(text, `expected "${scheme}://" followed by host and database`);
-  return parseServer(text, rest.slice(2), dialect);
+  return parseServer(text, rest.slice(2), dialect, baseDir);
 }
 
 function parseSqlite(url: string, rest: string, baseDir: string): DatabaseTarget {
@@ -79,7 +79,7 @@ function parseSqlite(url: string, rest: string, baseDir: string): DatabaseTarget
   return { dialect: "sqlite", path: isAbsolute(file) ? resolve(file) : resolve(baseDir, file) };
 }
 
-function parseServer(url: string, rest: string, dialect: "postgres" | "mysql"): DatabaseTarget {
+function parseServer(url: string, rest: string, dialect: "postgres" | "mysql", baseDir: string): DatabaseTarget {
   const authEnd = rest.search(/[/?#]/);
   const authority = authEnd < 0 ? rest : rest.slice(0, authEnd);
   const tail = authEnd < 0 ? "" : rest.slice(authEnd);
@@ -164,6 +164,14 @@ function parseServer(url: string, rest: string, dialect: "postgres" | "mysql"): 
     delete params.socketPath;
   }
   host = host === "" ? "localhost" : host.toLowerCase();
+  if (dialect === "postgres") {
+    // libpq reads these files relative to its working directory; the driver and the client tools
+    // must read the same file, so a relative path is taken relative to the config, like sqlite: paths.
+    for (const key of ["sslrootcert", "sslcert", "sslkey", "sslcrl"]) {
+      const value = params[key];
+      if (value !== undefined && value !== "" && value !== "system" && !isAbsolute(value)) params[key] = resolve(baseDir, value);
+    }
+  }
   return {
     dialect,
     host,

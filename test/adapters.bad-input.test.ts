@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openAdapter } from "../src/adapters/open.js";
 import { backupMysql, findMysqlTool, parseServerVersion, parseToolVersion, type MysqlTarget } from "../src/adapters/mysql/index.js";
-import { backupPostgres, derivedName, findPgTool, serverMajor, type PostgresTarget } from "../src/adapters/postgres/index.js";
+import { backupPostgres, createPostgresAdapter, derivedName, findPgClientTools, serverMajor, type PgTool, type PostgresTarget } from "../src/adapters/postgres/index.js";
 import type { DatabaseAdapter } from "../src/adapters/types.js";
 import { runMigrations } from "../src/migrations/runner.js";
 import { parseDatabaseUrl } from "../src/url.js";
@@ -51,7 +51,8 @@ for (const dialect of ["postgres", "mysql"] as const) {
     const adapters: DatabaseAdapter[] = [];
     const scratch: ScratchDatabase[] = [];
     const adapter = async (url: string): Promise<DatabaseAdapter> => {
-      const a = await openAdapter(parseDatabaseUrl(url, "/"));
+      // PostgreSQL: PATH alone decides where pg_dump is (these tests change it), not the usual install locations.
+      const a = dialect === "postgres" ? createPostgresAdapter(parseDatabaseUrl(url, "/") as PostgresTarget, { installDirs: [] }) : await openAdapter(parseDatabaseUrl(url, "/"));
       adapters.push(a);
       return a;
     };
@@ -103,7 +104,7 @@ for (const dialect of ["postgres", "mysql"] as const) {
         const v = String((await querySql<{ v: string }>(dialect, ADMIN_URL[dialect], [versionSql]))[0]?.v);
         const dump =
           dialect === "postgres"
-            ? backupPostgres(target as PostgresTarget, await findPgTool("pg_dump", Number(v)), dir, "tool")
+            ? backupPostgres(target as PostgresTarget, await pgDumpFor(Number(v)), dir, "tool")
             : backupMysql(target as MysqlTarget, await findMysqlTool("dump", parseServerVersion(v)), parseServerVersion(v), { database: db.name, charset: "utf8mb4", collation: "utf8mb4_general_ci" }, dir, "tool");
         const err = await caught(dump);
         expect(err.code).toBe("E_AUTH");
@@ -152,24 +153,40 @@ for (const dialect of ["postgres", "mysql"] as const) {
   });
 }
 
+/** The pg_dump the adapter would choose for a server, or a failure naming what was found. */
+async function pgDumpFor(versionNum: number): Promise<PgTool> {
+  const found = await findPgClientTools(versionNum);
+  if (!found.chosen) throw new Error(`no pg_dump for ${versionNum}: ${found.rejected.join("; ")}`);
+  return found.chosen.pgDump;
+}
+
+/** A fake pg_dump/pg_restore pair printing `version`, which touches `<dir>/ran` if it is ever run to dump. */
+function fakeTools(version: string): { bin: string; marker: string } {
+  const bin = mkdtempSync(join(tmpdir(), "um-old-pgdump-"));
+  const marker = join(bin, "ran");
+  for (const tool of ["pg_dump", "pg_restore"]) {
+    writeFileSync(join(bin, tool), `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "${tool} (PostgreSQL) ${version}"; exit 0; fi\ntouch "${marker}"\nexit 1\n`);
+    chmodSync(join(bin, tool), 0o755);
+  }
+  return { bin, marker };
+}
+
 const pgAvailable = await serverAvailable("postgres");
 describe.skipIf(!pgAvailable)("postgres: a pg_dump older than the server", () => {
-  it("is refused with E_TOOL_VERSION and the fix, and never run to dump", async () => {
-    const bin = mkdtempSync(join(tmpdir(), "um-old-pgdump-"));
-    const marker = join(bin, "ran");
-    writeFileSync(join(bin, "pg_dump"), `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 9.6.0"; exit 0; fi\ntouch "${marker}"\nexit 1\n`);
-    chmodSync(join(bin, "pg_dump"), 0o755);
+  it("when every pg_dump found is older, the dump strategy is refused with E_TOOL_VERSION naming each, the fix and the template strategy, and never run", async () => {
+    const { bin, marker } = fakeTools("9.6.0");
     const db = await createScratchDatabase("postgres", "um_oldtool");
-    const a = await openAdapter(parseDatabaseUrl(db.url, "/"));
     const path = process.env.PATH;
+    const a = createPostgresAdapter(parseDatabaseUrl(db.url, "/") as PostgresTarget, { installDirs: [] });
     try {
       const before = await a.fingerprint();
-      process.env.PATH = `${bin}:${path}`;
+      process.env.PATH = bin;
       for (const op of [() => a.check(), () => a.backup(join(bin, "backups"), "b")]) {
         const err = await caught(op());
         expect(err.code).toBe("E_TOOL_VERSION");
-        expect(err.message).toMatch(/9\.6\.0.*older than the PostgreSQL 15 server/);
+        expect(err.message).toContain(`${bin} (PATH): pg_dump 9.6.0 is older than the server (15)`);
         expect(err.hint).toMatch(/postgresql-client-15/);
+        expect(err.hint).toContain(`"strategy": "template" }: template restore points need no client tools`);
       }
       process.env.PATH = path;
       expect(existsSync(marker)).toBe(false);
@@ -180,6 +197,38 @@ describe.skipIf(!pgAvailable)("postgres: a pg_dump older than the server", () =>
       await a.close();
       await db.drop();
       rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it("an older pg_dump first on PATH is passed over for the newest that can serve the server, and the choice is reported", async () => {
+    const { bin, marker } = fakeTools("9.6.0");
+    const newer = fakeTools("99.1");
+    const db = await createScratchDatabase("postgres", "um_oldtool");
+    const path = process.env.PATH;
+    // toolsPath (9.6), PATH (Debian's 15), install locations (a fake 99.1, and /usr/lib/postgresql/15/bin): the newest wins.
+    const a = createPostgresAdapter(parseDatabaseUrl(db.url, "/") as PostgresTarget, { binPath: bin, installDirs: [newer.bin, "/usr/lib/postgresql/15/bin"] });
+    try {
+      const info = await a.check();
+      expect(info.choices?.clientTools).toMatchObject({ dir: newer.bin, source: "install location", pg_dump: "99.1", pg_restore: "99.1" });
+      expect(info.choices?.rejectedTools).toContain(`${bin} (toolsPath): pg_dump 9.6.0 is older than the server (15)`);
+      expect(info.notes?.[0]).toMatch(new RegExp(`^PostgreSQL 15\\.\\d+, dump restore points; client tools: pg_dump 99\\.1 and pg_restore 99\\.1 from ${newer.bin} \\(install location\\)$`));
+      // without the fake 99.1, the real 15 (on PATH first, in /usr/lib/postgresql/15/bin too) is chosen and dumps
+      const real = createPostgresAdapter(parseDatabaseUrl(db.url, "/") as PostgresTarget, { binPath: bin, installDirs: ["/usr/lib/postgresql/15/bin"] });
+      try {
+        const chosen = (await real.check()).choices?.clientTools as { dir: string; pg_dump: string };
+        expect(chosen.pg_dump).toMatch(/^15\./);
+        const artifact = await real.backup(join(newer.bin, "backups"), "b");
+        expect(artifact.format).toBe("pg_dump-custom");
+      } finally {
+        await real.close();
+      }
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      process.env.PATH = path;
+      await a.close();
+      await db.drop();
+      rmSync(bin, { recursive: true, force: true });
+      rmSync(newer.bin, { recursive: true, force: true });
     }
   });
 });

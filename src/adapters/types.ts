@@ -55,6 +55,22 @@ export interface RestoreOptions extends CopyOptions {
   expected?: Fingerprint;
 }
 
+/** What `check()` found out about a database and how the adapter will work with it. */
+export interface DatabaseCheck {
+  exists: boolean;
+  serverVersion?: string;
+  bytes?: number;
+  /** What the adapter chose (server version, backup strategy, client tools and their paths): JSON, kept in the journal. */
+  choices?: Record<string, unknown>;
+  /** Lines for the operator: how backups will be taken, what cannot be done and what it costs. */
+  notes?: string[];
+}
+
+/** A hot backup the adapter could not take, and why; the restore point is then taken after the stop. */
+export interface SkippedBackup {
+  skipped: string;
+}
+
 /**
  * One database being upgraded. Each driver (better-sqlite3, postgres, mysql2) implements this
  * interface in a folder of the same shape under `src/adapters/`.
@@ -64,10 +80,18 @@ export interface DatabaseAdapter {
   readonly capabilities: Capabilities;
   /** The target, printable: the password of a URL is redacted. */
   readonly display: string;
-  /** Connects and reports whether the database exists; throws E_CONNECT / E_AUTH / E_NOT_FOUND. */
-  check(): Promise<{ exists: boolean; serverVersion?: string; bytes?: number }>;
+  /**
+   * Connects and reports whether the database exists, and whether its backups can be taken
+   * (E_TOOL_MISSING / E_TOOL_VERSION when not); throws E_CONNECT / E_AUTH.
+   */
+  check(): Promise<DatabaseCheck>;
   /** Writes a consistent copy to `<dir>/<name>` (plus the dialect's extension) and hashes it. */
   backup(dir: string, name: string, options?: CopyOptions): Promise<BackupArtifact>;
+  /**
+   * The backup before the stop, while the service still runs, when it differs from `backup`: it
+   * may be skipped (the restore point is then taken after the stop). Default: `backup`.
+   */
+  hotBackup?(dir: string, name: string, options?: CopyOptions): Promise<BackupArtifact | SkippedBackup>;
   /** Replaces the database's content with the backup, atomically where the dialect allows. */
   restore(artifact: BackupArtifact, options?: RestoreOptions): Promise<void>;
   /** Fingerprint of the live database. */

@@ -37,6 +37,7 @@ export const planCommand = defineCommand({
     io.stdout.write(`installed: ${p.installedVersion ?? "unknown"}; target: ${p.toVersion ?? "(as the package commands decide)"}\n`);
     if (p.pendingMigrations) io.stdout.write(`pending migrations now: ${p.pendingMigrations.length ? p.pendingMigrations.join(", ") : "none"} (the new package may bring more)\n`);
     for (const s of p.steps) io.stdout.write(`  ${s.action === "run" ? "run " : "skip"} ${s.step}${s.reason ? ` (${s.reason})` : ""}\n`);
+    for (const note of p.notes) io.stdout.write(`database: ${note}\n`);
     return EXIT.ok;
   },
 });

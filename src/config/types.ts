@@ -85,13 +85,19 @@ export interface PackageConfig {
 /** Backup options of the database adapters. */
 export interface BackupOptions {
   /**
-   * PostgreSQL: `dump` (default) takes `pg_dump --format=custom` files restored with pg_restore;
-   * `template` takes `CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY` copies on the same server
-   * after the stop (several times faster; needs the server's disk space; falls back to a dump
-   * while other sessions are connected).
+   * PostgreSQL: `dump` (default) takes `pg_dump --format=custom` files restored with pg_restore
+   * (needs pg_dump and pg_restore at least as new as the server); `template` takes
+   * `CREATE DATABASE ... TEMPLATE` copies on the same server (`STRATEGY FILE_COPY` on 15+; several
+   * times faster; needs the server's disk space and no client tools). A template copy needs no
+   * other session on the database: while the service is connected, the hot backup is a pg_dump
+   * when one can serve the server, or is skipped and the restore point taken after the stop.
    */
   strategy?: "dump" | "template";
-  /** Where pg_dump/pg_restore or mariadb-dump/mariadb are looked for (PATH syntax); default PATH. */
+  /**
+   * Where pg_dump/pg_restore or mariadb-dump/mariadb are looked for first (PATH syntax). PostgreSQL
+   * then searches PATH and the usual install locations of each major, and uses the newest client
+   * at least as new as the server; MySQL/MariaDB: default PATH.
+   */
   toolsPath?: string;
   /** pg_dump's `--compress` level, 0-9. */
   compress?: number;

@@ -16,15 +16,24 @@ async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
  * a 0700 folder, sha256 of each) and the configuration files (their real files, their links
  * recorded). The backups folder (`<stateDir>/backups`) and the run's folder inside it are the
  * tool's own: created 0700, refused (E_BACKUP) when open to other users. Re-running overwrites.
+ * An adapter that cannot take one now (a PostgreSQL template copy with sessions connected and no
+ * suitable pg_dump) says why: the output and the log say so, and seal takes the restore point.
  */
 export const backup: StepDefinition = {
   async run(ctx) {
     await ensurePrivateDir(dirname(ctx.backupDir));
     await ensurePrivateDir(ctx.backupDir);
     const db = await ctx.database();
-    const artifact = await db.backup(ctx.backupDir, "database-hot", { onProgress: ctx.progress, signal: ctx.signal });
-    const fingerprint = db.fingerprintBackup ? await db.fingerprintBackup(artifact) : null;
-    const output: BackupOutput = { database: { ...artifact, fingerprint }, files: await backupFiles(ctx) };
+    const copyOptions = { onProgress: ctx.progress, signal: ctx.signal };
+    const taken = db.hotBackup ? await db.hotBackup(ctx.backupDir, "database-hot", copyOptions) : await db.backup(ctx.backupDir, "database-hot", copyOptions);
+    let output: BackupOutput;
+    if ("skipped" in taken) {
+      ctx.log(taken.skipped);
+      output = { database: null, databaseSkipped: taken.skipped, files: await backupFiles(ctx) };
+    } else {
+      const fingerprint = db.fingerprintBackup ? await db.fingerprintBackup(taken) : null;
+      output = { database: { ...taken, fingerprint }, files: await backupFiles(ctx) };
+    }
     return json(output);
   },
 };
@@ -41,11 +50,11 @@ export const seal: StepDefinition = {
     const db = await ctx.database();
     await db.quiesce();
     const live = await db.fingerprint();
-    const hotIntact = (await sha256OrNull(hot.database.path)) === hot.database.sha256;
+    const hotIntact = hot.database !== null && (await sha256OrNull(hot.database.path)) === hot.database.sha256;
     let restorePoint = hot.database;
-    const reused = hotIntact && hot.database.fingerprint?.hash === live.hash;
-    if (!reused) {
-      ctx.log("the database changed after the hot backup: taking the restore point now");
+    const reused = hotIntact && hot.database?.fingerprint?.hash === live.hash;
+    if (!reused || !restorePoint) {
+      ctx.log(hot.database ? "the database changed after the hot backup: taking the restore point now" : "no hot backup of the database: taking the restore point now");
       const artifact = await db.backup(ctx.backupDir, "database", { onProgress: ctx.progress, signal: ctx.signal });
       if (db.fingerprintBackup) {
         const copied = await db.fingerprintBackup(artifact);

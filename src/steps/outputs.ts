@@ -15,11 +15,16 @@ export interface PreflightOutput {
   pendingMigrations: string[] | null;
   /** The database file and the symbolic links leading to it (SQLite); absent in older journals. */
   databaseFile?: ResolvedPath | null;
+  /** What the database adapter chose (server version, backup strategy, client tools), when it says. */
+  database?: Record<string, unknown>;
 }
 
 /** The hot backup, taken while the service still runs. */
 export interface BackupOutput {
-  database: BackupArtifact & { fingerprint: Fingerprint | null };
+  /** null when the adapter could not take one (see `databaseSkipped`): seal then takes the restore point. */
+  database: (BackupArtifact & { fingerprint: Fingerprint | null }) | null;
+  /** Why there is no hot backup of the database. */
+  databaseSkipped?: string;
   files: FileCopy[];
 }
 

@@ -40,11 +40,13 @@ export function requestChecks(c: ResolvedConfig, toVersion: string | null): void
 
 /**
  * Reads the installed version (E_PREFLIGHT when `package.version` prints no version), checks
- * that the database exists and its migrations are sound, resolves the database file and every
- * file to back up through their symbolic links (each must be a regular file other than the
- * database and the journal), creates the state directory when it is missing (an existing one is
- * left as it is), checks that it has room for two copies of the database, and whether the
- * service is running (any HTTP answer from the health URL means it is). Changes nothing else.
+ * that the database exists, can be backed up (what the adapter chose, e.g. PostgreSQL's client
+ * tools, is logged and kept in the output), and that its migrations are sound, resolves the
+ * database file and every file to back up through their symbolic links (each must be a regular
+ * file other than the database and the journal), creates the state directory when it is missing
+ * (an existing one is left as it is), checks that it has room for two copies of the database,
+ * and whether the service is running (any HTTP answer from the health URL means it is). Changes
+ * nothing else.
  */
 export const preflight: StepDefinition = {
   async run(ctx) {
@@ -58,6 +60,7 @@ export const preflight: StepDefinition = {
         hint: "check `database` in the config (relative paths are relative to the config file)",
       });
     }
+    for (const note of info.notes ?? []) ctx.log(note);
     let pendingMigrations: string[] | null = null;
     if (c.migrations && "drizzle" in c.migrations) {
       const plan = await runMigrations(db.migrationDriver(), c.migrations.drizzle, { dryRun: true });
@@ -89,6 +92,7 @@ export const preflight: StepDefinition = {
       databaseBytes: info.bytes ?? null,
       pendingMigrations,
       databaseFile: paths.database,
+      ...(info.choices ? { database: info.choices } : {}),
     };
     if (output.serviceWasRunning === false) ctx.log("the service is not running; the stop is skipped and a rollback leaves it down");
     return json(output);

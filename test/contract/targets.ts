@@ -20,6 +20,7 @@ import { createPostgresAdapter, type PostgresAdapterOptions } from "../../src/ad
 import { createSqliteAdapter } from "../../src/adapters/sqlite/index.js";
 import type { DatabaseAdapter } from "../../src/adapters/types.js";
 import { parseDatabaseUrl } from "../../src/url.js";
+import { pgMajors, type PgMajor } from "../helpers/pg-majors.js";
 import { createScratchDatabase, querySql, serverAvailable, type ServerDialect } from "../helpers/servers.js";
 
 /** The drizzle-kit fixture folder of the "shop" schema for a dialect. */
@@ -139,20 +140,34 @@ function serverDb(dialect: ServerDialect, name: string, url: string, adapter: Da
   };
 }
 
-function postgresTarget(available: boolean, options: PostgresAdapterOptions = {}): ContractTarget {
+function postgresTarget(available: boolean, options: PostgresAdapterOptions = {}, server?: PgMajor): ContractTarget {
   const template = options.backupStrategy === "template";
+  const kind = template ? "template restore points" : "pg_dump";
   return {
-    name: template ? "postgres (template restore points)" : "postgres",
+    name: server ? `postgres ${server.major} (${kind})` : template ? "postgres (template restore points)" : "postgres",
     dialect: "postgres",
     available,
     migrations: shopMigrations("pg"),
     format: template ? "pg-template-database" : "pg_dump-custom",
     async create() {
-      const db = await createScratchDatabase("postgres");
+      const db = await createScratchDatabase("postgres", "um_test", server?.adminUrl);
       const adapter = createPostgresAdapter(parseDatabaseUrl(db.url, "/") as never, options);
       return serverDb("postgres", db.name, db.url, adapter, db.drop);
     },
   };
+}
+
+/**
+ * The other PostgreSQL majors (14, 16, 17, 18): template restore points on each, pg_dump ones
+ * where this machine has a pg_dump that can serve the server (Debian's 15 serves 14).
+ */
+export async function pgMajorTargets(): Promise<ContractTarget[]> {
+  const out: ContractTarget[] = [];
+  for (const m of (await pgMajors()).filter((m) => m.major !== 15)) {
+    if (m.dumpTools) out.push(postgresTarget(m.available, {}, m));
+    out.push(postgresTarget(m.available, { backupStrategy: "template" }, m));
+  }
+  return out;
 }
 
 function mysqlTarget(available: boolean): ContractTarget {
@@ -170,8 +185,11 @@ function mysqlTarget(available: boolean): ContractTarget {
   };
 }
 
-/** Every contract target; server targets are marked unavailable (skipped, loudly) when their server is down and CI is unset. */
+/**
+ * Every contract target (PostgreSQL on each major of the matrix); server targets are marked
+ * unavailable (skipped, loudly) when their server is down and CI is unset.
+ */
 export async function contractTargets(): Promise<ContractTarget[]> {
   const [pg, my] = await Promise.all([serverAvailable("postgres"), serverAvailable("mysql")]);
-  return [sqliteTarget(), postgresTarget(pg), postgresTarget(pg, { backupStrategy: "template" }), mysqlTarget(my)];
+  return [sqliteTarget(), postgresTarget(pg), postgresTarget(pg, { backupStrategy: "template" }), mysqlTarget(my), ...(await pgMajorTargets())];
 }

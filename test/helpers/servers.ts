@@ -45,7 +45,8 @@ export async function querySql<T = Record<string, unknown>>(dialect: ServerDiale
   const t = parseDatabaseUrl(url, "/") as ServerTarget;
   let last: unknown[] = [];
   if (dialect === "postgres") {
-    const sql = postgres({ host: t.host, port: t.port, user: t.user, password: t.password ?? "", database: t.database, max: 1, onnotice: () => undefined, connect_timeout: 5 });
+    const ssl = t.params.sslmode !== undefined && t.params.sslmode !== "disable" ? ("require" as const) : false;
+    const sql = postgres({ host: t.host, port: t.port, user: t.user, password: t.password ?? "", database: t.database, max: 1, onnotice: () => undefined, connect_timeout: 5, ssl });
     try {
       for (const s of statements) last = [...(await sql.unsafe(s))];
     } finally {
@@ -99,20 +100,25 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database with a random name on the test server. */
-export async function createScratchDatabase(dialect: ServerDialect, prefix = "um_test"): Promise<ScratchDatabase> {
+/**
+ * Creates an empty database with a random name on the test server (or on the server of
+ * `adminUrl`, e.g. another PostgreSQL major); `options` are appended to CREATE DATABASE.
+ */
+export async function createScratchDatabase(dialect: ServerDialect, prefix = "um_test", adminUrl = ADMIN_URL[dialect], options = ""): Promise<ScratchDatabase> {
   const name = randomName(prefix);
-  await execSql(dialect, ADMIN_URL[dialect], [dialect === "postgres" ? `CREATE DATABASE "${name}"` : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`]);
-  return { name, url: urlFor(dialect, name), drop: () => dropDatabases(dialect, [name]) };
+  await execSql(dialect, adminUrl, [dialect === "postgres" ? `CREATE DATABASE "${name}" ${options}` : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`]);
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return { name, url: url.toString(), drop: () => dropDatabases(dialect, [name], adminUrl) };
 }
 
 /** Drops databases (and, on PostgreSQL, the scratch copies the adapter derives from them). */
-export async function dropDatabases(dialect: ServerDialect, names: string[]): Promise<void> {
+export async function dropDatabases(dialect: ServerDialect, names: string[], adminUrl = ADMIN_URL[dialect]): Promise<void> {
   if (dialect === "mysql") {
-    await execSql(dialect, ADMIN_URL[dialect], names.map((n) => `DROP DATABASE IF EXISTS \`${n}\``));
+    await execSql(dialect, adminUrl, names.map((n) => `DROP DATABASE IF EXISTS \`${n}\``));
     return;
   }
   const like = names.map((n) => `datname = '${n}' OR datname LIKE '${n}\\_\\_um\\_%'`).join(" OR ");
-  const all = await querySql<{ datname: string }>(dialect, ADMIN_URL[dialect], [`SELECT datname FROM pg_database WHERE ${like}`]);
-  await execSql(dialect, ADMIN_URL[dialect], all.map((r) => `DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`));
+  const all = await querySql<{ datname: string }>(dialect, adminUrl, [`SELECT datname FROM pg_database WHERE ${like}`]);
+  await execSql(dialect, adminUrl, all.map((r) => `DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`));
 }

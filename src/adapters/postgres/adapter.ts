@@ -11,20 +11,26 @@ import { fingerprintPostgres } from "./fingerprint.js";
 import { createPostgresMigrationDriver } from "./migration-driver.js";
 import { pgRestoreInto, restorePostgres } from "./restore.js";
 import { PG_TEMPLATE_FORMAT, backupByTemplate, dropTemplateBackup, readTemplateManifest, restoreFromTemplate } from "./template.js";
-import { findPgTool, type PgTool, type PgToolName } from "./tools.js";
+import { afterStopCost, templateHotBackupNote } from "./costs.js";
+import { pgCatalog, type PgCatalog } from "./catalog.js";
+import { describeClientTools, findPgClientTools, noClientToolsError, type PgClientTools, type PgToolSearchResult } from "./tools.js";
 
 /** Options of `createPostgresAdapter`. */
 export interface PostgresAdapterOptions {
   /**
    * `dump` (default): restore points are `pg_dump --format=custom` files, restored with
-   * pg_restore into a fresh database swapped in by name. `template`: restore points are
-   * `CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY` copies on the same server (several times
-   * faster, but the copy lives on the server, needs its disk space, and needs the service
-   * stopped: while other sessions are connected a pg_dump file is taken instead).
+   * pg_restore into a fresh database swapped in by name; needs pg_dump and pg_restore at least as
+   * new as the server. `template`: restore points are `CREATE DATABASE ... TEMPLATE` copies on the
+   * same server (several times faster, but the copy lives on the server and needs its disk
+   * space); they need no client tools. A template copy needs no other session on the database: the
+   * hot backup before the stop is a pg_dump while the service is connected (when a suitable
+   * pg_dump exists) or skipped (the restore point is then taken after the stop).
    */
   backupStrategy?: "dump" | "template";
-  /** Directories searched for pg_dump and pg_restore, PATH syntax; default PATH. */
+  /** `backup.toolsPath`: directories searched first for pg_dump and pg_restore (PATH syntax); then PATH, then `installDirs`. */
   binPath?: string;
+  /** Directories searched last; default the usual install locations of each major (`installLocations()`). */
+  installDirs?: string[];
   /** pg_dump's `--compress` level (0-9); default pg_dump's own. */
   compress?: number;
   /** The database used to create, rename and drop databases; default `postgres`. */
@@ -39,10 +45,11 @@ export interface PostgresAdapter extends DatabaseAdapter {
 }
 
 /**
- * A `DatabaseAdapter` for a PostgreSQL database, on postgres.js (loaded on first use), with
- * backups by the real pg_dump / pg_restore (checked against the server's version). Two small
- * pools are opened lazily: one on the target, one on the maintenance database (for database
- * copies and swaps); `restore` and template backups close the first, `close` closes both.
+ * A `DatabaseAdapter` for a PostgreSQL database (14 to 18), on postgres.js (loaded on first use),
+ * with backups by the real pg_dump / pg_restore (the newest found that can serve the server) or by
+ * template copies. Two small pools are opened lazily: one on the target, one on the maintenance
+ * database (for database copies and swaps); `restore` and template backups close the first,
+ * `close` closes both.
  */
 export function createPostgresAdapter(target: PostgresTarget, options: PostgresAdapterOptions = {}): PostgresAdapter {
   const strategy = options.backupStrategy ?? "dump";
@@ -50,7 +57,7 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
   let pool: Promise<PgSql> | undefined;
   let adminPool: Promise<PgSql> | undefined;
   let versionNum: number | undefined;
-  const tools = new Map<PgToolName, Promise<PgTool>>();
+  let toolSearch: Promise<PgToolSearchResult> | undefined;
 
   const verified = (t: PostgresTarget, what: string) => async (): Promise<PgSql> => {
     const sql = await openPg(t);
@@ -86,27 +93,40 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     pool = undefined;
     await end(p);
   };
-  /** From the target itself (the maintenance database may be closed to this user); from the server when the target is missing. */
-  const serverVersion = async (): Promise<number> => {
+  /** The server's catalog differences, from the target (the maintenance database may be closed to this user), or the server when the target is missing. */
+  const catalog = async (): Promise<PgCatalog> => {
     if (versionNum === undefined) {
       await connect().catch((err: unknown) => {
         if (isUpgradeError(err, "E_NOT_FOUND")) return admin();
         throw err;
       });
     }
-    return versionNum ?? 0;
+    return pgCatalog(versionNum ?? 0);
   };
-  const tool = (name: PgToolName): Promise<PgTool> => {
-    let found = tools.get(name);
-    if (!found) {
-      found = serverVersion().then((v) => findPgTool(name, v, options.binPath));
-      found.catch(() => tools.delete(name));
-      tools.set(name, found);
-    }
-    return found;
+  const searchTools = (): Promise<PgToolSearchResult> => {
+    toolSearch ??= catalog().then((c) =>
+      findPgClientTools(c.versionNum, { ...(options.binPath !== undefined ? { toolsPath: options.binPath } : {}), ...(options.installDirs ? { installDirs: options.installDirs } : {}) }),
+    );
+    toolSearch.catch(() => (toolSearch = undefined));
+    return toolSearch;
+  };
+  /** The client tools, or E_TOOL_MISSING / E_TOOL_VERSION (with the advice that the template strategy needs none). */
+  const clientTools = async (): Promise<PgClientTools> => {
+    const found = await searchTools();
+    if (!found.chosen) throw noClientToolsError(found);
+    return found.chosen;
   };
   const dump = async (dir: string, name: string, copyOptions?: CopyOptions) =>
-    backupPostgres(target, await tool("pg_dump"), dir, name, { ...copyOptions, ...(options.compress !== undefined ? { compress: options.compress } : {}) });
+    backupPostgres(target, (await clientTools()).pgDump, dir, name, { ...copyOptions, ...(options.compress !== undefined ? { compress: options.compress } : {}) });
+  const templateCopy = async (dir: string, name: string, copyOptions?: CopyOptions) => {
+    await disconnect(); // our own session would make PostgreSQL refuse the copy
+    return backupByTemplate(await admin(), target, dir, name, await catalog(), copyOptions);
+  };
+
+  const sizeOf = async (): Promise<number> => {
+    const [row] = await (await admin())<{ bytes: string | null }[]>`SELECT pg_database_size(${target.database})::text AS bytes`;
+    return Number(row?.bytes ?? 0);
+  };
 
   const fingerprintOf = async (database: string): Promise<Fingerprint> => {
     const sql = await verified(onDatabase(target, database), "fingerprinting a restore point")();
@@ -130,31 +150,56 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
         if (isUpgradeError(err, "E_NOT_FOUND")) return { exists: false };
         throw err;
       }
-      const [row] = await sql<{ v: string; bytes: string }[]>`SELECT version() AS v, pg_database_size(current_database())::text AS bytes`;
-      // Both, in either strategy: a template backup falls back to pg_dump while sessions are connected.
-      await Promise.all([tool("pg_dump"), tool("pg_restore")]);
-      return { exists: true, serverVersion: row?.v ?? "", bytes: Number(row?.bytes ?? 0) };
+      const [row] = await sql<{ v: string; bytes: string; others: number }[]>`
+        SELECT current_setting('server_version') AS v, pg_database_size(current_database())::text AS bytes,
+          (SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+             AND application_name IS DISTINCT FROM 'upgrade-machine') AS others`;
+      const tools = await searchTools();
+      if (strategy === "dump" && !tools.chosen) throw noClientToolsError(tools);
+      const bytes = Number(row?.bytes ?? 0);
+      const serverVersion = (row?.v ?? "").split(" ")[0] ?? ""; // "15.20 (Debian 15.20-0+deb12u1)"
+      const notes = [`PostgreSQL ${serverVersion}, ${strategy} restore points; ${describeClientTools(tools)}`];
+      if (strategy === "template") notes.push(templateHotBackupNote(tools.chosen !== null, row?.others ?? 0, bytes));
+      const choices = {
+        serverVersion,
+        strategy,
+        clientTools: tools.chosen ? { dir: tools.chosen.dir, source: tools.chosen.source, pg_dump: tools.chosen.pgDump.version, pg_restore: tools.chosen.pgRestore.version } : null,
+        rejectedTools: tools.rejected,
+      };
+      return { exists: true, serverVersion, bytes, choices, notes };
     },
 
     async backup(dir, name, copyOptions) {
       if (strategy === "template") {
-        await disconnect(); // our own session would make PostgreSQL refuse the copy
         try {
-          return await backupByTemplate(await admin(), target, dir, name, await serverVersion(), copyOptions);
+          return await templateCopy(dir, name, copyOptions);
         } catch (err) {
-          if (!isUpgradeError(err, "E_BUSY")) throw err;
+          // After the stop a session may linger: a pg_dump needs none closed, when one can serve.
+          if (!isUpgradeError(err, "E_BUSY") || !(await searchTools()).chosen) throw err;
         }
       }
       return dump(dir, name, copyOptions);
     },
 
+    async hotBackup(dir, name, copyOptions) {
+      if (strategy === "dump") return dump(dir, name, copyOptions);
+      try {
+        return await templateCopy(dir, name, copyOptions);
+      } catch (err) {
+        if (!isUpgradeError(err, "E_BUSY")) throw err;
+      }
+      const tools = await searchTools();
+      if (tools.chosen) return dump(dir, name, copyOptions);
+      return { skipped: `no hot backup: other sessions are connected (a template copy needs none) and ${describeClientTools(tools).replace(/^client tools: /, "")}; ${afterStopCost(await sizeOf())}` };
+    },
+
     async restore(artifact, copyOptions) {
       await disconnect();
-      if (artifact.format === PG_TEMPLATE_FORMAT) return restoreFromTemplate(await admin(), target, artifact, await serverVersion(), copyOptions);
+      if (artifact.format === PG_TEMPLATE_FORMAT) return restoreFromTemplate(await admin(), target, artifact, await catalog(), copyOptions);
       if (artifact.format !== PG_DUMP_FORMAT) {
         throw new UpgradeError("E_RESTORE", `${artifact.path} is a ${artifact.format} backup, not a PostgreSQL one`, { hint: "restore it with the adapter that wrote it" });
       }
-      return restorePostgres(await admin(), target, await tool("pg_restore"), artifact, copyOptions);
+      return restorePostgres(await admin(), await catalog(), target, (await clientTools()).pgRestore, artifact, copyOptions);
     },
 
     async fingerprint() {
@@ -194,9 +239,10 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       const sql = await admin();
       const scratch = derivedName(target.database, "verify");
       await dropDatabase(sql, scratch);
-      await createDatabaseLike(sql, scratch, await readDatabaseProps(sql, target.database));
+      const pgRestore = (await clientTools()).pgRestore;
+      await createDatabaseLike(sql, await catalog(), scratch, await readDatabaseProps(sql, target.database, await catalog()));
       try {
-        await pgRestoreInto(target, await tool("pg_restore"), artifact, scratch);
+        await pgRestoreInto(target, pgRestore, artifact, scratch);
         return await fingerprintOf(scratch);
       } finally {
         await dropDatabase(sql, scratch);

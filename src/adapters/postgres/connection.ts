@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type postgres from "postgres";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import { describeTarget, redactSecrets, type DatabaseTarget } from "../../url.js";
@@ -44,11 +46,43 @@ const SESSION = {
   client_min_messages: "warning",
 };
 
-function sslOption(mode: string | undefined): postgres.Options<{}>["ssl"] {
+/** Reads a certificate or key file named by a URL parameter; E_URL when it cannot be read. */
+async function sslFile(params: Record<string, string>, key: string): Promise<Buffer | undefined> {
+  const path = params[key];
+  if (path === undefined || path === "" || path === "system") return undefined;
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new UpgradeError("E_URL", `cannot read ${key}=${path}: ${(err as Error).message}`, {
+      hint: `point ${key} at a readable PEM file (a relative path is relative to the config file)`,
+      cause: err,
+    });
+  }
+}
+
+/**
+ * libpq's `sslmode` (and `sslrootcert`, `sslcert`, `sslkey`) as postgres.js TLS options:
+ * `disable` plain; `allow`/`prefer` TLS when the server offers it; `require` TLS without
+ * verification, unless `sslrootcert` is given (then the chain is verified, as libpq does);
+ * `verify-ca` the chain against `sslrootcert` (or the system's CAs); `verify-full` the chain and
+ * `host` (the URL's) as the certificate's name. Without `sslmode` the driver does not use TLS
+ * (postgres.js's default).
+ */
+export async function sslOptions(params: Record<string, string>, host: string): Promise<postgres.Options<{}>["ssl"]> {
+  const mode = params.sslmode ?? (params.sslrootcert === "system" ? "verify-full" : undefined);
   if (mode === undefined || mode === "disable") return false;
-  if (mode === "require" || mode === "allow" || mode === "prefer" || mode === "verify-full") return mode;
-  if (mode === "verify-ca") return "verify-full";
-  throw new UpgradeError("E_URL", `unsupported sslmode=${mode}`, { hint: "use sslmode=disable, prefer, require, verify-ca or verify-full" });
+  if (!["allow", "prefer", "require", "verify-ca", "verify-full"].includes(mode)) {
+    throw new UpgradeError("E_URL", `unsupported sslmode=${mode}`, { hint: "use sslmode=disable, prefer, require, verify-ca or verify-full" });
+  }
+  const [ca, cert, key] = await Promise.all([sslFile(params, "sslrootcert"), sslFile(params, "sslcert"), sslFile(params, "sslkey")]);
+  const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  if (mode === "allow" || mode === "prefer") return cert || key ? { rejectUnauthorized: false, ...client } : "prefer";
+  if (mode === "require" && !ca) return cert || key ? { rejectUnauthorized: false, ...client } : "require";
+  const verify = { rejectUnauthorized: true, ...(ca ? { ca } : {}), ...client };
+  // verify-ca (and require with a root certificate): the chain, not the host name. verify-full
+  // names the host itself: postgres.js gives TLS no server name for an IP address, and Node then
+  // checks the certificate against "localhost".
+  return { ...verify, checkServerIdentity: mode === "verify-full" ? (_name: string, cert: PeerCertificate) => checkServerIdentity(host.replace(/^\[(.*)\]$/, "$1"), cert) : () => undefined };
 }
 
 /** The same server with another database (the maintenance database, a scratch copy). */
@@ -66,7 +100,7 @@ export async function openPg(target: PostgresTarget, max = 4): Promise<PgSql> {
     database: target.database,
     ...(target.user !== undefined ? { user: target.user } : {}),
     password: target.password ?? "",
-    ssl: sslOption(target.params.sslmode),
+    ssl: await sslOptions(target.params, target.host),
     max,
     connect_timeout: Number(target.params.connect_timeout ?? 10),
     idle_timeout: 30,
@@ -141,7 +175,7 @@ export function pgToolEnv(target: PostgresTarget, database = target.database): N
   env.PGCONNECT_TIMEOUT = target.params.connect_timeout ?? "10";
   if (target.user !== undefined) env.PGUSER = target.user;
   if (target.password !== undefined) env.PGPASSWORD = target.password;
-  const fromParams: Record<string, string> = { sslmode: "PGSSLMODE", sslrootcert: "PGSSLROOTCERT", sslcert: "PGSSLCERT", sslkey: "PGSSLKEY" };
+  const fromParams: Record<string, string> = { sslmode: "PGSSLMODE", sslrootcert: "PGSSLROOTCERT", sslcert: "PGSSLCERT", sslkey: "PGSSLKEY", sslcrl: "PGSSLCRL" };
   for (const [param, name] of Object.entries(fromParams)) {
     const value = target.params[param];
     if (value !== undefined) env[name] = value;

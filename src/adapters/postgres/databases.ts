@@ -1,17 +1,12 @@
 import { createHash } from "node:crypto";
 import { UpgradeError } from "../../errors.js";
 import { setTimeout as sleep } from "node:timers/promises";
+import { copyStrategyClause, localeClauses, type DatabaseLocale, type PgCatalog } from "./catalog.js";
 import { quoteIdent, quoteLiteral, type PgSql } from "./connection.js";
 
 /** What makes a database itself (not its content) what it is, copied onto a restored database. */
-export interface DatabaseProps {
+export interface DatabaseProps extends DatabaseLocale {
   owner: string;
-  encoding: string;
-  collate: string;
-  ctype: string;
-  /** `i` (ICU) or `c` (libc). */
-  provider: string;
-  iculocale: string | null;
   connlimit: number;
   /** null: the default privileges. */
   acl: { grantee: string | null; privilege: string; grantable: boolean }[] | null;
@@ -35,14 +30,14 @@ export function derivedName(database: string, suffix: string): string {
   return head + tag;
 }
 
-/** The properties of `name`, or undefined when it does not exist. */
-export async function readDatabaseProps(admin: PgSql, name: string): Promise<DatabaseProps | undefined> {
-  const [row] = await admin<
-    { owner: string; encoding: string; collate: string; ctype: string; provider: string; iculocale: string | null; connlimit: number; hasacl: boolean; comment: string | null }[]
-  >`SELECT pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype,
-       d.datlocprovider::text AS provider, d.daticulocale AS iculocale, d.datconnlimit AS connlimit, d.datacl IS NOT NULL AS hasacl,
-       shobj_description(d.oid, 'pg_database') AS comment
-     FROM pg_database d WHERE d.datname = ${name}`;
+/** The properties of `name` (the locale columns of the server's major), or undefined when it does not exist. */
+export async function readDatabaseProps(admin: PgSql, name: string, catalog: PgCatalog): Promise<DatabaseProps | undefined> {
+  const [row] = (await admin.unsafe(
+    `SELECT pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype,
+       ${catalog.localeColumns}, d.datconnlimit AS connlimit, d.datacl IS NOT NULL AS hasacl, shobj_description(d.oid, 'pg_database') AS comment
+     FROM pg_database d WHERE d.datname = $1`,
+    [name],
+  )) as unknown as (DatabaseLocale & { owner: string; connlimit: number; hasacl: boolean; comment: string | null })[];
   if (!row) return undefined;
   const acl = row.hasacl
     ? await admin<{ grantee: string | null; privilege: string; grantable: boolean }[]>`
@@ -51,7 +46,8 @@ export async function readDatabaseProps(admin: PgSql, name: string): Promise<Dat
     : null;
   const settings = await admin<{ s: string }[]>`
     SELECT unnest(s.setconfig) AS s FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = ${name} AND s.setrole = 0`;
-  return { ...row, acl: acl ? [...acl] : null, settings: settings.map((r) => r.s) };
+  const { hasacl: _hasacl, ...props } = row;
+  return { ...props, acl: acl ? [...acl] : null, settings: settings.map((r) => r.s) };
 }
 
 /** True when the database exists. */
@@ -65,25 +61,30 @@ export async function dropDatabase(admin: PgSql, name: string): Promise<void> {
 }
 
 /**
- * Creates `name` with `props` (owner, locale, connection limit, privileges, settings, comment):
- * from `template0` when `template` is not given (an empty database for pg_restore), or as a file
- * copy of `template` (which carries its own encoding and locale).
+ * The `CREATE DATABASE` statement of `createDatabaseLike`: from `template0` with the locale of
+ * `props` when `template` is not given, or a file copy of `template` (which carries its own
+ * encoding and locale, provider included).
  */
-export async function createDatabaseLike(admin: PgSql, name: string, props: DatabaseProps | undefined, template?: string, serverVersionNum = 150000): Promise<void> {
-  const q = quoteIdent(name);
-  const parts = [`CREATE DATABASE ${q}`];
+export function createDatabaseStatement(catalog: PgCatalog, name: string, props: DatabaseProps | undefined, template?: string): string {
+  const parts = [`CREATE DATABASE ${quoteIdent(name)}`];
   if (props) parts.push(`OWNER ${quoteIdent(props.owner)}`, `CONNECTION LIMIT ${props.connlimit}`);
   if (template === undefined) {
     parts.push("TEMPLATE template0");
-    if (props) {
-      parts.push(`ENCODING ${quoteLiteral(props.encoding)}`, `LC_COLLATE ${quoteLiteral(props.collate)}`, `LC_CTYPE ${quoteLiteral(props.ctype)}`);
-      if (props.provider === "i" && props.iculocale) parts.push(`LOCALE_PROVIDER icu`, `ICU_LOCALE ${quoteLiteral(props.iculocale)}`);
-    }
+    if (props) parts.push(...localeClauses(catalog, props));
   } else {
-    parts.push(`TEMPLATE ${quoteIdent(template)}`);
-    if (serverVersionNum >= 150000) parts.push("STRATEGY FILE_COPY");
+    parts.push(`TEMPLATE ${quoteIdent(template)}`, ...copyStrategyClause(catalog));
   }
-  await admin.unsafe(parts.join(" "));
+  return parts.join(" ");
+}
+
+/**
+ * Creates `name` with `props` (owner, locale, connection limit, privileges, settings, comment):
+ * from `template0` when `template` is not given (an empty database for pg_restore), or as a file
+ * copy of `template`.
+ */
+export async function createDatabaseLike(admin: PgSql, catalog: PgCatalog, name: string, props: DatabaseProps | undefined, template?: string): Promise<void> {
+  const q = quoteIdent(name);
+  await admin.unsafe(createDatabaseStatement(catalog, name, props, template));
   if (!props) return;
   if (props.acl) {
     await admin.unsafe(`REVOKE ALL ON DATABASE ${q} FROM PUBLIC, ${quoteIdent(props.owner)}`);

@@ -1,6 +1,7 @@
 import { describeTarget } from "../../url.js";
 import { feedFileToTool, verifyArtifact } from "../external/dump-file.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
+import type { PgCatalog } from "./catalog.js";
 import { pgError, pgToolEnv, type PgSql, type PostgresTarget } from "./connection.js";
 import { createDatabaseLike, derivedName, dropDatabase, readDatabaseProps, swapDatabase } from "./databases.js";
 import { classifyPgToolFailure, type PgTool } from "./tools.js";
@@ -29,7 +30,8 @@ export async function pgRestoreInto(target: PostgresTarget, pgRestore: PgTool, a
  *
  * 1. the file's sha256 is verified (a mismatch changes nothing);
  * 2. a scratch database `<db>__um_restore` is created from `template0` with the target's owner,
- *    encoding, locale, connection limit, privileges, settings and comment, and pg_restore loads
+ *    encoding, locale (provider, ICU or builtin locale and rules: see `localeClauses`), connection
+ *    limit, privileges, settings and comment, and pg_restore loads
  *    the backup into it in one transaction (the file hashed again while streaming);
  * 3. the target is closed to new connections, its sessions ended, and the two databases swap
  *    names in one transaction; the previous database is dropped.
@@ -43,13 +45,13 @@ export async function pgRestoreInto(target: PostgresTarget, pgRestore: PgTool, a
  *
  * @throws UpgradeError E_RESTORE (backup corrupt or pg_restore failed), E_BUSY, E_AUTH, E_CONNECT.
  */
-export async function restorePostgres(admin: PgSql, target: PostgresTarget, pgRestore: PgTool, artifact: BackupArtifact, options: CopyOptions = {}): Promise<void> {
+export async function restorePostgres(admin: PgSql, catalog: PgCatalog, target: PostgresTarget, pgRestore: PgTool, artifact: BackupArtifact, options: CopyOptions = {}): Promise<void> {
   await verifyArtifact(artifact);
   const scratch = derivedName(target.database, "restore");
   try {
-    const props = await readDatabaseProps(admin, target.database);
+    const props = await readDatabaseProps(admin, target.database, catalog);
     await dropDatabase(admin, scratch);
-    await createDatabaseLike(admin, scratch, props);
+    await createDatabaseLike(admin, catalog, scratch, props);
   } catch (err) {
     throw pgError(err, target, "preparing the restore", "E_RESTORE");
   }

@@ -5,6 +5,7 @@ import { UpgradeError } from "../../errors.js";
 import { checkBackupName, verifyArtifact } from "../external/dump-file.js";
 import { ensurePrivateDir, fsyncPath, removeIfExists, tempPathBeside } from "../../fs/durable.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
+import type { PgCatalog } from "./catalog.js";
 import { pgError, quoteIdent, type PgSql, type PostgresTarget } from "./connection.js";
 import { createDatabaseLike, databaseExists, derivedName, dropDatabase, readDatabaseProps, swapDatabase } from "./databases.js";
 
@@ -24,9 +25,9 @@ export interface TemplateManifest {
 }
 
 /**
- * Takes a restore point on the same server: `CREATE DATABASE <db>__um_<name>_<hash of dir> TEMPLATE <db>
- * STRATEGY FILE_COPY` (a file-level copy, about twice as fast as WAL_LOG and far faster than
- * pg_dump + pg_restore), plus a small manifest `<dir>/<name>.pgtemplate.json` (0600) naming
+ * Takes a restore point on the same server: `CREATE DATABASE <db>__um_<name>_<hash of dir> TEMPLATE <db>`
+ * with `STRATEGY FILE_COPY` on 15+ (a file-level copy, about twice as fast as WAL_LOG and far
+ * faster than pg_dump + pg_restore; see `copyStrategyClause`), plus a small manifest `<dir>/<name>.pgtemplate.json` (0600) naming
  * it; the artifact's sha256 is the manifest's. PostgreSQL refuses the copy while any other
  * session is connected to the source, and holds new connections off while it copies, so the
  * copy is exact. Re-running replaces the copy.
@@ -34,7 +35,7 @@ export interface TemplateManifest {
  * @throws UpgradeError E_BUSY when other sessions are connected (take a pg_dump instead, or stop
  * the service first); E_BACKUP otherwise.
  */
-export async function backupByTemplate(admin: PgSql, target: PostgresTarget, dir: string, name: string, serverVersionNum: number, options: CopyOptions = {}): Promise<BackupArtifact> {
+export async function backupByTemplate(admin: PgSql, target: PostgresTarget, dir: string, name: string, catalog: PgCatalog, options: CopyOptions = {}): Promise<BackupArtifact> {
   checkBackupName(name);
   const backupDir = resolve(dir);
   // The directory is part of the name: two runs' restore points named alike never collide.
@@ -43,7 +44,7 @@ export async function backupByTemplate(admin: PgSql, target: PostgresTarget, dir
   let databaseBytes: number;
   try {
     await dropDatabase(admin, snapshot);
-    await createDatabaseLike(admin, snapshot, undefined, target.database, serverVersionNum);
+    await createDatabaseLike(admin, catalog, snapshot, undefined, target.database);
     const [row] = await admin<{ bytes: string }[]>`SELECT pg_database_size(${snapshot})::text AS bytes`;
     databaseBytes = Number(row?.bytes ?? 0);
   } catch (err) {
@@ -95,13 +96,13 @@ export async function readTemplateManifest(admin: PgSql, artifact: BackupArtifac
  * database (with the target's owner, privileges and settings), swapped in by name atomically
  * (see `swapDatabase`). The snapshot itself is kept, so the restore can be repeated.
  */
-export async function restoreFromTemplate(admin: PgSql, target: PostgresTarget, artifact: BackupArtifact, serverVersionNum: number, options: CopyOptions = {}): Promise<void> {
+export async function restoreFromTemplate(admin: PgSql, target: PostgresTarget, artifact: BackupArtifact, catalog: PgCatalog, options: CopyOptions = {}): Promise<void> {
   const manifest = await readTemplateManifest(admin, artifact);
   const scratch = derivedName(target.database, "restore");
   try {
-    const props = await readDatabaseProps(admin, target.database);
+    const props = await readDatabaseProps(admin, target.database, catalog);
     await dropDatabase(admin, scratch);
-    await createDatabaseLike(admin, scratch, props, manifest.snapshot, serverVersionNum);
+    await createDatabaseLike(admin, catalog, scratch, props, manifest.snapshot);
     options.onProgress?.({ unit: "bytes", done: manifest.databaseBytes, total: manifest.databaseBytes });
     await swapDatabase(admin, target.database, scratch);
   } catch (err) {

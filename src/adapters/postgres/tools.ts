@@ -1,10 +1,13 @@
+import { readdir } from "node:fs/promises";
+import { delimiter, join } from "node:path";
 import { UpgradeError } from "../../errors.js";
 import { findExecutable, parseVersion, runTool } from "../external/tool.js";
+import { serverMajor } from "./catalog.js";
 
 /** The PostgreSQL client programs the adapter runs. */
 export type PgToolName = "pg_dump" | "pg_restore";
 
-/** A client program found on the search path, with its version. */
+/** A client program with its version. */
 export interface PgTool {
   name: PgToolName;
   path: string;
@@ -14,56 +17,157 @@ export interface PgTool {
   major: number;
 }
 
-/** The major version of a `server_version_num` (150020 -> 15, 90624 -> 9.6). */
-export function serverMajor(versionNum: number): number {
-  return versionNum >= 100_000 ? Math.floor(versionNum / 10_000) : Math.floor(versionNum / 10_000) + Math.floor((versionNum % 10_000) / 100) / 10;
+/** Where a directory of client tools was found. */
+export type PgToolSource = "toolsPath" | "PATH" | "install location";
+
+/** pg_dump and pg_restore of one directory, both at least as new as the server. */
+export interface PgClientTools {
+  dir: string;
+  source: PgToolSource;
+  pgDump: PgTool;
+  pgRestore: PgTool;
+}
+
+/** The result of a search: the tools chosen (null: none can serve this server), and why others were not. */
+export interface PgToolSearchResult {
+  chosen: PgClientTools | null;
+  /** Each directory looked at and not chosen, with the reason, e.g. `/usr/bin (PATH): pg_dump 15.20 is older than the server (18)`. */
+  rejected: string[];
+  /** The server's major, as the search compared it. */
+  serverMajor: number;
+}
+
+/** Where to look, in order. */
+export interface PgToolSearch {
+  /** `backup.toolsPath` (PATH syntax), searched first. */
+  toolsPath?: string;
+  /** Default `process.env.PATH`. */
+  path?: string;
+  /** Directories searched last; default `installLocations()`. */
+  installDirs?: string[];
+}
+
+/**
+ * The usual install locations of the client tools of each major, newest first: Debian and
+ * Ubuntu (`/usr/lib/postgresql/<major>/bin`, also apt.postgresql.org's), the PGDG RPMs
+ * (`/usr/pgsql-<major>/bin`), EDB's installers (`/opt/PostgreSQL/<major>/bin`,
+ * `/Library/PostgreSQL/<major>/bin`), Homebrew (`postgresql@<major>`), Postgres.app, Alpine and
+ * a source build's `/usr/local/pgsql/bin`. Only directories that exist are returned.
+ */
+export async function installLocations(): Promise<string[]> {
+  const families: [parent: string, entry: RegExp, sub: string][] = [
+    ["/usr/lib/postgresql", /^(\d+)$/, "bin"],
+    ["/usr", /^pgsql-(\d+)$/, "bin"],
+    ["/opt/PostgreSQL", /^(\d+)$/, "bin"],
+    ["/Library/PostgreSQL", /^(\d+)$/, "bin"],
+    ["/opt/homebrew/opt", /^postgresql@(\d+)$/, "bin"],
+    ["/usr/local/opt", /^postgresql@(\d+)$/, "bin"],
+    ["/Applications/Postgres.app/Contents/Versions", /^(\d+)$/, "bin"],
+    ["/usr/libexec", /^postgresql(\d+)$/, ""],
+  ];
+  const found: { dir: string; major: number }[] = [];
+  for (const [parent, entry, sub] of families) {
+    const names = await readdir(parent).catch(() => [] as string[]);
+    for (const name of names) {
+      const m = entry.exec(name);
+      if (m) found.push({ dir: join(parent, name, sub), major: Number(m[1]) });
+    }
+  }
+  found.sort((a, b) => b.major - a.major);
+  return [...found.map((f) => f.dir), "/usr/local/pgsql/bin"];
 }
 
 function toolMajor(version: { major: number; minor: number }): number {
   return version.major >= 10 ? version.major : version.major + version.minor / 10;
 }
 
-const INSTALL_HINT =
-  "install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client; RHEL/Fedora: dnf install postgresql), " +
-  "or point the adapter's `binPath` at the directory that holds them";
+/** Reads a program's `--version`; the reason as a string when it does not run or is not PostgreSQL's. */
+async function readTool(name: PgToolName, path: string): Promise<PgTool | string> {
+  const out = await runTool([path, "--version"], { env: process.env, secrets: [] }).catch((err: unknown) => err as Error);
+  if (out instanceof Error) return `${path} --version failed: ${out.message}`;
+  const parsed = parseVersion(out);
+  if (!parsed || !/PostgreSQL/i.test(out)) return `${path} is not PostgreSQL's ${name} (it printed ${JSON.stringify(out.trim().slice(0, 80))})`;
+  return { name, path, version: parsed.text, major: toolMajor(parsed) };
+}
+
+const fmt = (major: number): string => (major >= 10 ? String(major) : major.toFixed(1));
 
 /**
- * Finds `name` on `binPath` (PATH syntax; default PATH) and reads its version. A client older
- * than the server cannot dump (or reliably restore) it, so a client whose major version is
- * below `serverVersionNum`'s is refused.
- *
- * @throws UpgradeError E_TOOL_MISSING (with the package to install) or E_TOOL_VERSION (with the fix).
+ * Finds pg_dump and pg_restore for a server: every directory of `toolsPath`, then of PATH, then
+ * the usual install locations, holding both; among those whose tools are at least as new as the
+ * server's major (an older pg_dump refuses a newer server), the newest wins, the earlier in that
+ * order on a tie. Never throws for tools that are missing or too old: `chosen` is then null and
+ * `rejected` says what was found.
  */
-export async function findPgTool(name: PgToolName, serverVersionNum: number, binPath?: string): Promise<PgTool> {
-  const path = await findExecutable([name], binPath);
-  if (!path) {
-    throw new UpgradeError("E_TOOL_MISSING", `${name} was not found on ${binPath !== undefined ? "the adapter's binPath" : "PATH"}`, {
-      hint: INSTALL_HINT,
-      details: { tool: name },
-    });
-  }
-  const out = await runTool([path, "--version"], { env: process.env, secrets: [] }).catch((err: unknown) => {
-    throw new UpgradeError("E_TOOL_MISSING", `${path} --version failed: ${(err as Error).message}`, { hint: INSTALL_HINT, details: { tool: name, path }, cause: err });
-  });
-  const parsed = parseVersion(out);
-  if (!parsed) {
-    throw new UpgradeError("E_TOOL_VERSION", `cannot read the version of ${path} (it printed ${JSON.stringify(out.trim().slice(0, 100))})`, {
-      hint: `check that ${path} is PostgreSQL's ${name}`,
-      details: { tool: name, path },
-    });
-  }
-  const major = toolMajor(parsed);
+export async function findPgClientTools(serverVersionNum: number, search: PgToolSearch = {}): Promise<PgToolSearchResult> {
   const server = serverMajor(serverVersionNum);
-  if (major < server) {
-    const want = server >= 10 ? String(server) : server.toFixed(1);
-    throw new UpgradeError("E_TOOL_VERSION", `${name} ${parsed.text} (${path}) is older than the PostgreSQL ${want} server: it cannot ${name === "pg_dump" ? "dump" : "restore"} it safely`, {
-      hint:
-        `install the client of version ${want} or newer (Debian/Ubuntu: apt-get install postgresql-client-${want}, from apt.postgresql.org if your release lacks it) ` +
-        `and put it first on PATH (Debian keeps it in /usr/lib/postgresql/${want}/bin), or set the adapter's binPath to its directory`,
-      details: { tool: name, path, toolVersion: parsed.text, serverVersion: want },
-    });
+  const split = (p: string | undefined): string[] => (p ?? "").split(delimiter).filter((d) => d !== "");
+  const dirs: [string, PgToolSource][] = [
+    ...split(search.toolsPath).map((d): [string, PgToolSource] => [d, "toolsPath"]),
+    ...split(search.path ?? process.env.PATH).map((d): [string, PgToolSource] => [d, "PATH"]),
+    ...(search.installDirs ?? (await installLocations())).map((d): [string, PgToolSource] => [d, "install location"]),
+  ];
+  const seen = new Set<string>();
+  const rejected: string[] = [];
+  let chosen: PgClientTools | null = null;
+  for (const [dir, source] of dirs) {
+    const dumpPath = await findExecutable(["pg_dump"], dir);
+    if (!dumpPath) continue;
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const where = `${dir} (${source})`;
+    const restorePath = await findExecutable(["pg_restore"], dir);
+    if (!restorePath) {
+      rejected.push(`${where}: pg_dump without pg_restore`);
+      continue;
+    }
+    const [pgDump, pgRestore] = await Promise.all([readTool("pg_dump", dumpPath), readTool("pg_restore", restorePath)]);
+    if (typeof pgDump === "string" || typeof pgRestore === "string") {
+      rejected.push(`${where}: ${typeof pgDump === "string" ? pgDump : pgRestore}`);
+      continue;
+    }
+    const major = Math.min(pgDump.major, pgRestore.major);
+    if (major < server) {
+      rejected.push(`${where}: pg_dump ${pgDump.version} is older than the server (${fmt(server)})`);
+      continue;
+    }
+    if (chosen && Math.min(chosen.pgDump.major, chosen.pgRestore.major) >= major) {
+      rejected.push(`${where}: pg_dump ${pgDump.version}, not newer than ${chosen.dir}'s ${chosen.pgDump.version}`);
+      continue;
+    }
+    if (chosen) rejected.push(`${chosen.dir} (${chosen.source}): pg_dump ${chosen.pgDump.version}, older than ${dir}'s ${pgDump.version}`);
+    chosen = { dir, source, pgDump, pgRestore };
   }
-  return { name, path, version: parsed.text, major };
+  return { chosen, rejected, serverMajor: server };
+}
+
+/** One line for the operator and the journal: which client tools serve the server, or that none can. */
+export function describeClientTools(result: PgToolSearchResult): string {
+  const c = result.chosen;
+  if (c) return `client tools: pg_dump ${c.pgDump.version} and pg_restore ${c.pgRestore.version} from ${c.dir} (${c.source})`;
+  return `client tools: no pg_dump at least as new as PostgreSQL ${fmt(result.serverMajor)}${result.rejected.length ? ` (found: ${result.rejected.join("; ")})` : " was found"}`;
+}
+
+/**
+ * The error of a dump strategy without client tools that can serve the server: E_TOOL_MISSING
+ * when there is no pg_dump at all, E_TOOL_VERSION when every one found is too old; the hint says
+ * what to install and that the template strategy needs none.
+ */
+export function noClientToolsError(result: PgToolSearchResult): UpgradeError {
+  const want = fmt(result.serverMajor);
+  const tooOld = result.rejected.some((r) => r.includes("older than the server"));
+  const hint =
+    `install the PostgreSQL ${want} client tools or newer (Debian/Ubuntu: apt-get install postgresql-client-${want}, from apt.postgresql.org if your release lacks it; ` +
+    `RHEL/Fedora: dnf install postgresql${want}) and put them on PATH or in backup.toolsPath; ` +
+    `or set "backup": { "strategy": "template" }: template restore points need no client tools`;
+  const details = { serverVersion: want, found: result.rejected };
+  if (tooOld) {
+    return new UpgradeError("E_TOOL_VERSION", `no pg_dump at least as new as the PostgreSQL ${want} server was found: ${result.rejected.join("; ")}; an older pg_dump cannot dump it safely`, { hint, details });
+  }
+  return new UpgradeError("E_TOOL_MISSING", `pg_dump and pg_restore were not found (backup.toolsPath, PATH, the usual install locations)${result.rejected.length ? `: ${result.rejected.join("; ")}` : ""}`, {
+    hint: `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client; RHEL/Fedora: dnf install postgresql), or point backup.toolsPath at them; or set "backup": { "strategy": "template" }: template restore points need no client tools`,
+    details,
+  });
 }
 
 /**
@@ -76,11 +180,14 @@ export function classifyPgToolFailure(program: string, where: string, fallback: 
     if (/password authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist|no password supplied/i.test(stderr)) {
       return new UpgradeError("E_AUTH", `${program} could not log in to ${where}: ${stderr}`, { hint: "check the user and password in the URL", details });
     }
-    if (/could not connect|connection refused|could not translate host name|timeout expired|server closed the connection/i.test(stderr)) {
-      return new UpgradeError("E_CONNECT", `${program} could not connect to ${where}: ${stderr}`, { hint: "check that PostgreSQL is running and reachable", details });
-    }
     if (/database "[^"]*" does not exist/i.test(stderr)) {
       return new UpgradeError("E_NOT_FOUND", `${program}: the database of ${where} does not exist: ${stderr}`, { hint: "check the database name in the URL", details });
+    }
+    if (/could not connect|connection refused|could not translate host name|timeout expired|server closed the connection|connection to server (?:at|on) .* failed/i.test(stderr)) {
+      return new UpgradeError("E_CONNECT", `${program} could not connect to ${where}: ${stderr}`, {
+        hint: "check that PostgreSQL is running and reachable, and the URL's sslmode and sslrootcert",
+        details,
+      });
     }
     if (/server version mismatch|unsupported version .* in file header/i.test(stderr)) {
       return new UpgradeError("E_TOOL_VERSION", `${program} does not match the server or the archive: ${stderr}`, {
