@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { FORWARD_STEPS, type StepName } from "../machines/index.js";
-import { openAdapter } from "./adapters/open.js";
+import { openAdapter } from "./adapters/registry.js";
 import type { BackupArtifact } from "./adapters/types.js";
 import { UpgradeError, isUpgradeError, type ErrorCode } from "./errors.js";
 import { sha256OrNull } from "./fs/files.js";
@@ -13,11 +13,10 @@ import { runResult, type RunResult } from "./runner/result.js";
 import { abandonRun, type AbandonResult } from "./runner/abandon.js";
 import { resumeRun, runOfTarget, startRun } from "./runner/runner.js";
 import { manualInstructions } from "./steps/manual.js";
-import { redactorOf, resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
+import { keyOf, redactorOf, resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
 import { readVersion } from "./steps/commands.js";
 import { requestChecks } from "./steps/preflight.js";
 import type { StepContext } from "./steps/types.js";
-import { targetKey } from "./target-key.js";
 import { checkRequestedVersion } from "./versions.js";
 
 export type { ConfigInput, DriveOptions } from "./session.js";
@@ -38,20 +37,20 @@ export interface UpgradeOptions extends DriveOptions {
 export async function upgrade(config: ConfigInput, options: UpgradeOptions = {}): Promise<RunResult> {
   const resolved = await resolveInput(config, options.cwd);
   requestChecks(resolved, options.toVersion ?? null);
-  return withJournal(resolved, (store) => startRun(runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }), { create: true });
+  return withJournal(resolved, async (store) => startRun(await runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }), { create: true });
 }
 
 /** Continues an interrupted run (the latest of the target, or `runId`) from its journal. */
 export async function resume(config: ConfigInput, options: DriveOptions & { runId?: string } = {}): Promise<RunResult> {
   const resolved = await resolveInput(config, options.cwd);
-  return withJournal(resolved, (store) => resumeRun(runnerOptions(resolved, store, options), options.runId ? { runId: options.runId } : {}));
+  return withJournal(resolved, async (store) => resumeRun(await runnerOptions(resolved, store, options), options.runId ? { runId: options.runId } : {}));
 }
 
 /** The state of the latest run (or `runId`), folded from the journal; `none` when there is none. */
 export async function status(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<RunResult | { state: "none"; runId: null; step: null; fromVersion: null; toVersion: null }> {
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
-    const runId = await chosenRun(store, targetKey(resolved.target), options.runId);
+    const runId = await chosenRun(store, await keyOf(resolved), options.runId);
     if (!runId) return { state: "none" as const, runId: null, step: null, fromVersion: null, toVersion: null };
     const { events, result } = await readRun(store, runId);
     if (!events.length) throw new UpgradeError("E_NOT_FOUND", `run ${runId} does not exist`, { hint: "list runs with `upgrade-machine history`" });
@@ -67,11 +66,11 @@ export async function status(config: ConfigInput, options: { cwd?: string; runId
  */
 export async function abandon(config: ConfigInput, options: { cwd?: string; runId: string; reason: string }): Promise<AbandonResult> {
   const resolved = await resolveInput(config, options.cwd);
-  return withJournal(resolved, (store) =>
+  return withJournal(resolved, async (store) =>
     abandonRun(
       {
         store,
-        target: targetKey(resolved.target),
+        target: await keyOf(resolved),
         lockTarget: async () => (await openAdapter(resolved.target, resolved.backup)).lockTarget(),
         instructions: (run) => manualInstructions(resolved, run),
       },
@@ -96,7 +95,7 @@ async function readRun(store: JournalStore, runId: string): Promise<{ events: Jo
 /** The runs of the config's target, newest first. */
 export async function listRuns(config: ConfigInput, options: { cwd?: string } = {}): Promise<RunRecord[]> {
   const resolved = await resolveInput(config, options.cwd);
-  return withJournal(resolved, (store) => store.runs(targetKey(resolved.target)));
+  return withJournal(resolved, async (store) => store.runs(await keyOf(resolved)));
 }
 
 /**
@@ -106,7 +105,7 @@ export async function listRuns(config: ConfigInput, options: { cwd?: string } = 
 export async function history(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<{ runId: string | null; events: JournalEvent[]; result: RunResult | null }> {
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
-    const runId = await chosenRun(store, targetKey(resolved.target), options.runId);
+    const runId = await chosenRun(store, await keyOf(resolved), options.runId);
     if (!runId) return { runId: null, events: [], result: null };
     return { runId, ...(await readRun(store, runId)) };
   });
@@ -134,7 +133,7 @@ export async function listRunResults(config: ConfigInput, options: { cwd?: strin
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
     const out: RunListing[] = [];
-    for (const run of await store.runs(targetKey(resolved.target))) {
+    for (const run of await store.runs(await keyOf(resolved))) {
       const listing = { runId: run.runId, createdAt: run.createdAt };
       try {
         const { events, result } = await readRun(store, run.runId);
@@ -214,7 +213,7 @@ export async function listBackups(config: ConfigInput, options: { cwd?: string; 
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
     const out: BackupInfo[] = [];
-    for (const run of await store.runs(targetKey(resolved.target))) {
+    for (const run of await store.runs(await keyOf(resolved))) {
       const events = await store.read(run.runId);
       const artifacts: BackupArtifact[] = [];
       const files: { backup: string | null; sha256: string | null; bytes: number }[] = [];

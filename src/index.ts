@@ -13,7 +13,7 @@ export { foldJournal, currentStep, type UpgradeSnapshot } from "./runner/fold.js
 export { startRun, resumeRun, SimulatedCrash, type RunnerOptions } from "./runner/runner.js";
 export { defaultSteps, type StepContext, type StepDefinition, type StepImplementations } from "./steps/index.js";
 export type { DatabaseAdapter, BackupArtifact, Fingerprint, Capabilities, TargetLock } from "./adapters/types.js";
-export { openAdapter } from "./adapters/open.js";
+export { openAdapter } from "./adapters/registry.js";
 export { runMigrations, planMigrations } from "./migrations/runner.js";
 export { readDrizzleFolder } from "./migrations/drizzle-folder.js";
 export type { MigrationDriver, MigrationFile, AppliedMigration } from "./migrations/types.js";

@@ -1,13 +1,11 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { InspectionEvent, Observer } from "xstate";
-import { openAdapter } from "./adapters/open.js";
+import { openAdapter, openJournalStore, targetKey } from "./adapters/registry.js";
 import { loadConfig } from "./config/load.js";
 import { resolveConfig } from "./config/resolve.js";
 import type { ResolvedConfig, UpgradeConfig } from "./config/types.js";
 import { validateConfig } from "./config/validate.js";
 import { emptyJournal } from "./journal/empty-store.js";
-import { openJournal } from "./journal/open.js";
 import type { JournalEvent, JournalStore } from "./journal/types.js";
 import { expandPreset, presetSteps } from "./presets/registry.js";
 import type { RunnerOptions } from "./runner/runner.js";
@@ -15,7 +13,6 @@ import type { RunnerEvent } from "./runner/runner-events.js";
 import { defaultSteps } from "./steps/index.js";
 import { manualInstructions } from "./steps/manual.js";
 import type { StepImplementations } from "./steps/types.js";
-import { targetKey } from "./target-key.js";
 import { redactSecrets } from "./url.js";
 
 /** A config file path, a config object (paths relative to `cwd`), or an already resolved config. */
@@ -60,7 +57,8 @@ export function secretsOf(config: ResolvedConfig): string[] {
  */
 export function redactorOf(config: ResolvedConfig): (text: string) => string {
   const secrets = secretsOf(config);
-  const protect = [config.name, config.baseDir, config.stateDir, ...config.files, ...(config.target.dialect === "sqlite" ? [config.target.path] : [])];
+  // Absolute paths (the database file's among them) are protected by `redactSecrets` itself.
+  const protect = [config.name, config.baseDir, config.stateDir, ...config.files];
   return (text) => redactSecrets(text, secrets, protect);
 }
 
@@ -69,8 +67,7 @@ export function redactorOf(config: ResolvedConfig): (text: string) => string {
  * (`create`) makes a missing SQLite journal; the others see an empty one and change nothing.
  */
 export async function withJournal<T>(config: ResolvedConfig, fn: (store: JournalStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
-  const missing = config.journalTarget.dialect === "sqlite" && !existsSync(config.journalTarget.path);
-  const store = missing && !options.create ? emptyJournal(config.journal) : await openJournal(config.journal, config.baseDir);
+  const store = (await openJournalStore(config.journalTarget, { create: options.create ?? false })) ?? emptyJournal(config.journal);
   try {
     return await fn(store);
   } finally {
@@ -83,12 +80,17 @@ export function stepsFor(config: ResolvedConfig, overrides: Partial<StepImplemen
   return { ...defaultSteps, ...presetSteps(config), ...overrides };
 }
 
+/** The key the journal files the config's target under (see each dialect's `targetKey`). */
+export function keyOf(config: ResolvedConfig): Promise<string> {
+  return targetKey(config.target);
+}
+
 /** The runner's options for a config. */
-export function runnerOptions(config: ResolvedConfig, store: JournalStore, options: DriveOptions): RunnerOptions {
+export async function runnerOptions(config: ResolvedConfig, store: JournalStore, options: DriveOptions): Promise<RunnerOptions> {
   return {
     store,
     config,
-    target: targetKey(config.target),
+    target: await keyOf(config),
     lockTarget: async () => (await openAdapter(config.target, config.backup)).lockTarget(),
     steps: stepsFor(config, options.steps),
     openDatabase: () => openAdapter(config.target, config.backup),

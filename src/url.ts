@@ -184,6 +184,14 @@ function parseServer(url: string, rest: string, dialect: "postgres" | "mysql", b
   };
 }
 
+/**
+ * A URL for `target` that means the same from any directory: a SQLite file's URL with its
+ * absolute path; a server's URL as `written` (it may carry a password: never print it).
+ */
+export function absoluteUrl(target: DatabaseTarget, written: string): string {
+  return target.dialect === "sqlite" ? `sqlite:${target.path}` : written;
+}
+
 /** `scheme://user:` followed by the rest of a whitespace-delimited token. */
 const CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/\s"'`<>]*:)([^\s"'`<>]*)/g;
 

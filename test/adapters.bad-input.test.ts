@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openAdapter } from "../src/adapters/open.js";
+import { openAdapter } from "../src/adapters/registry.js";
 import { backupMysql, findMysqlTool, parseServerVersion, parseToolVersion, type MysqlTarget } from "../src/adapters/mysql/index.js";
 import { backupPostgres, createPostgresAdapter, derivedName, findPgClientTools, serverMajor, type PgTool, type PostgresTarget } from "../src/adapters/postgres/index.js";
 import type { DatabaseAdapter } from "../src/adapters/types.js";

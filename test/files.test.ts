@@ -149,7 +149,7 @@ describe("the commands to finish by hand", () => {
     const config = resolveConfig({ name: "svc", database: "sqlite:./db.sqlite", files: ["./link.conf"] }, dir, null);
     const seal = { restorePoint: { path: join(dir, "db-backup.sqlite"), sha256: "0".repeat(64), bytes: 0, format: "sqlite-backup-api", createdAt: "" }, fingerprint: { hash: "x", schema: "", tables: {} }, reusedHotBackup: true, files: [copy] };
     const run = { runId: "r", target: null, toVersion: null, fromVersion: null, outputs: { seal }, skipped: {}, attempts: {}, failure: null, rollbackFailure: null } as never;
-    const lines = manualInstructions(config, run).filter((l) => /^(restore a symbolic link|restore a file): /.test(l));
+    const lines = (await manualInstructions(config, run)).filter((l) => /^(restore a symbolic link|restore a file): /.test(l));
     expect(lines).toHaveLength(2);
     for (const line of lines) execFileSync("bash", ["-c", line.replace(/^[^:]+: /, "")], { cwd: dir });
     expect(readlinkSync(link)).toBe("etc/real.conf");

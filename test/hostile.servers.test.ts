@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openAdapter } from "../src/adapters/open.js";
+import { openAdapter } from "../src/adapters/registry.js";
 import { runMigrations } from "../src/migrations/runner.js";
 import { parseDatabaseUrl } from "../src/url.js";
 import { shopMigrations } from "./contract/targets.js";

@@ -103,7 +103,7 @@ describe("the jupyterhub preset's config (no Hub needed)", () => {
     expect(hub.config).toMatchObject({ name: "hub", preset: "jupyterhub", database: "postgres://hub@db/jhub", files: ["/srv/hub/jupyterhub_config.py"] });
     const resolved = await resolveInput(hub.config, "/elsewhere");
     expect(resolved.migrations).toEqual({ command: ["jupyterhub", "upgrade-db", "-f", "/srv/hub/jupyterhub_config.py"], cwd: "/srv/hub" });
-    const { steps } = runnerOptions(resolved, undefined as never, {});
+    const { steps } = await runnerOptions(resolved, undefined as never, {});
     for (const step of ["preflight", "stop", "migrate", "start", "health", "restoreDatabase", "verifyRestore"] as const) {
       expect(steps[step]).toBe(hub.steps[step]);
       expect(steps[step]).not.toBe(defaultSteps[step]);

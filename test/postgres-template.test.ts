@@ -34,7 +34,7 @@ describe.skipIf(!available)("postgres template restore points", () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const fingerprintBackup = (artifact: BackupArtifact): Promise<Fingerprint> => {
-    if (!adapter.fingerprintBackup) throw new Error("a template adapter fingerprints its backups");
+    if (!adapter.capabilities.backupFingerprints) throw new Error("a template adapter fingerprints its backups");
     return adapter.fingerprintBackup(artifact);
   };
   const snapshots = async (): Promise<string[]> =>

@@ -1,11 +1,8 @@
 import type { OnProgress } from "../progress.js";
 import type { MigrationDriver } from "../migrations/types.js";
+import type { Capabilities } from "./capabilities.js";
 
-/** What a dialect can do, so the core never asks `if (dialect === ...)`. */
-export interface Capabilities {
-  /** DDL runs inside a transaction and rolls back with it (SQLite, PostgreSQL: yes; MySQL: no). */
-  transactionalDdl: boolean;
-}
+export type { Capabilities } from "./capabilities.js";
 
 /** A file written by a backup. */
 export interface BackupArtifact {
@@ -72,33 +69,38 @@ export interface SkippedBackup {
 }
 
 /**
- * One database being upgraded. Each driver (better-sqlite3, postgres, mysql2) implements this
- * interface in a folder of the same shape under `src/adapters/`.
+ * One database being upgraded: what the core asks of a dialect's driver, nothing more. Each
+ * driver (better-sqlite3, postgres, mysql2) implements it in a folder of the same shape under
+ * `src/adapters/<dialect>/`; a dialect's other abilities (dropping a backup, its own options)
+ * live on its own adapter type.
  */
 export interface DatabaseAdapter {
-  readonly dialect: "sqlite" | "postgres" | "mysql";
+  /** What this adapter can do; the core reads these flags, never the dialect's name. */
   readonly capabilities: Capabilities;
   /** The target, printable: the password of a URL is redacted. */
   readonly display: string;
   /**
    * Connects and reports whether the database exists, and whether its backups can be taken
-   * (E_TOOL_MISSING / E_TOOL_VERSION when not); throws E_CONNECT / E_AUTH.
+   * (E_TOOL_MISSING / E_TOOL_VERSION when not); throws E_CONNECT / E_AUTH. Changes nothing.
    */
   check(): Promise<DatabaseCheck>;
-  /** Writes a consistent copy to `<dir>/<name>` (plus the dialect's extension) and hashes it. */
+  /** Writes a consistent copy to `<dir>/<name>` (plus the dialect's extension), 0600, hashed. */
   backup(dir: string, name: string, options?: CopyOptions): Promise<BackupArtifact>;
   /**
-   * The backup before the stop, while the service still runs, when it differs from `backup`: it
-   * may be skipped (the restore point is then taken after the stop). Default: `backup`.
+   * The backup before the stop, while the service still runs: `backup`, unless the dialect cannot
+   * take one now (then it says why, and the seal takes the restore point after the stop).
    */
-  hotBackup?(dir: string, name: string, options?: CopyOptions): Promise<BackupArtifact | SkippedBackup>;
+  hotBackup(dir: string, name: string, options?: CopyOptions): Promise<BackupArtifact | SkippedBackup>;
   /** Replaces the database's content with the backup, atomically where the dialect allows. */
   restore(artifact: BackupArtifact, options?: RestoreOptions): Promise<void>;
   /** Fingerprint of the live database. */
   fingerprint(): Promise<Fingerprint>;
-  /** Fingerprint of a backup file, without touching the live database. */
-  fingerprintBackup?(artifact: BackupArtifact): Promise<Fingerprint>;
-  /** Makes every committed write durable in the main file(s), e.g. a WAL checkpoint. */
+  /**
+   * Fingerprint of a backup without touching the live database; only when
+   * `capabilities.backupFingerprints` (E_INTERNAL otherwise).
+   */
+  fingerprintBackup(artifact: BackupArtifact): Promise<Fingerprint>;
+  /** Makes every committed write durable in the main file(s), e.g. a WAL checkpoint; a no-op where commits are. */
   quiesce(): Promise<void>;
   /**
    * Takes the target lock at once (E_BUSY when another orchestrator holds it): an OS lock beside
@@ -107,7 +109,14 @@ export interface DatabaseAdapter {
    * or `close()` does not release it.
    */
   lockTarget(): Promise<TargetLock>;
+  /**
+   * The first row's `column` of `table`, as text: null when the table is empty or the value
+   * NULL, undefined when there is no such table. Read-only; presets read a service's own
+   * bookkeeping with it (JupyterHub's `alembic_version`).
+   */
+  readValue(table: string, column: string): Promise<string | null | undefined>;
   /** The dialect's side of the drizzle-kit migration runner. */
   migrationDriver(): MigrationDriver;
+  /** Closes the adapter's connections (not the target lock). */
   close(): Promise<void>;
 }

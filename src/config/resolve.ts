@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { UpgradeError, isUpgradeError } from "../errors.js";
-import { parseDatabaseUrl, targetId } from "../url.js";
+import { absoluteUrl, parseDatabaseUrl, targetId } from "../url.js";
 import type { DatabaseTarget } from "../url.js";
 import type { CommandSpec, ResolvedCommandSpec, ResolvedConfig, ResolvedMigrations, UpgradeConfig } from "./types.js";
 
@@ -46,7 +46,7 @@ export function resolveConfig(config: UpgradeConfig, baseDir: string, configPath
   const stateDir = resolve(base, config.stateDir ?? ".upgrade");
   const journalTarget: DatabaseTarget =
     config.journal !== undefined ? parseField("journal", config.journal, base) : { dialect: "sqlite", path: join(stateDir, "journal.sqlite") };
-  const journal = journalTarget.dialect === "sqlite" ? `sqlite:${journalTarget.path}` : (config.journal ?? "");
+  const journal = absoluteUrl(journalTarget, config.journal ?? "");
   if (targetId(journalTarget) === targetId(target)) {
     throw new UpgradeError("E_CONFIG", "invalid upgrade config: journal: the journal must not be the database being upgraded", {
       hint: "remove `journal` to use the default sqlite:<stateDir>/journal.sqlite, or name another database",

@@ -1,4 +1,4 @@
-import { UpgradeError } from "../errors.js";
+import { UpgradeError, isUpgradeError } from "../errors.js";
 import type { OnProgress } from "../progress.js";
 import { readDrizzleFolder } from "./drizzle-folder.js";
 import type { AppliedMigration, MigrationDriver, MigrationFile } from "./types.js";
@@ -110,6 +110,19 @@ function report(onProgress: OnProgress | undefined, done: number, total: number,
 }
 
 /**
+ * A migration that failed on a database that commits DDL as it goes: what ran before the failing
+ * statement stays, so the error says the database must be restored, not migrated again.
+ */
+function partlyApplied(err: unknown, tag: string): unknown {
+  if (!isUpgradeError(err, "E_MIGRATION_FAILED")) return err;
+  return new UpgradeError("E_MIGRATION_FAILED", err.summary, {
+    hint: `this database has no transactional DDL: statements of ${tag} before the failing one stay applied. A run restores its restore point on its own; by hand, restore the backup before migrating again`,
+    details: { ...err.details, transactionalDdl: false },
+    cause: err,
+  });
+}
+
+/**
  * Applies the pending migrations of a drizzle-kit folder through a dialect's driver: takes the
  * driver's lock around everything, checks the whole plan (`planMigrations`) before applying
  * anything, then applies one migration per transaction (`driver.apply`), in `idx` order.
@@ -139,7 +152,9 @@ export async function runMigrations(driver: MigrationDriver, dir: string, option
         });
       }
       report(options.onProgress, applied.length, total, migration.tag);
-      await driver.apply(migration);
+      await driver.apply(migration).catch((err: unknown) => {
+        throw driver.capabilities.transactionalDdl ? err : partlyApplied(err, migration.tag);
+      });
       applied.push(migration.tag);
     }
     if (total > 0) report(options.onProgress, total, total, applied[applied.length - 1]);

@@ -1,4 +1,4 @@
-import type { Capabilities } from "../adapters/types.js";
+import type { Capabilities } from "../adapters/capabilities.js";
 
 /** One migration read from a drizzle-kit folder. */
 export interface MigrationFile {
@@ -31,7 +31,8 @@ export interface ApplyOptions {
  * The generic runner (`runMigrations`) holds the ordering, checksum and progress logic.
  */
 export interface MigrationDriver {
-  readonly capabilities: Capabilities;
+  /** Only `transactionalDdl` is read (by the runner, for what a failed migration may leave behind). */
+  readonly capabilities: Pick<Capabilities, "transactionalDdl">;
   /** Takes the migration lock (waiting up to `timeoutMs`), returns its release; E_LOCKED on timeout. */
   lock(timeoutMs: number): Promise<() => Promise<void>>;
   /** Creates drizzle's bookkeeping table when missing, in drizzle's own shape. */

@@ -15,7 +15,7 @@ export interface AbandonOptions {
   target: string;
   lockTarget?: () => Promise<TargetLock>;
   /** The commands a person runs to finish by hand, from the run's context. */
-  instructions: (run: UpgradeContext) => string[];
+  instructions: (run: UpgradeContext) => Promise<string[]>;
 }
 
 /** An abandoned run and what the target was left in. */
@@ -51,7 +51,7 @@ export async function abandonRun(options: AbandonOptions, runId: string, reason:
       await lease.ensure();
       await journal.fenceWith({ target: options.target, owner: lease.owner }).append({ type: "run.abandoned", payload: { reason, at: String(before.value), by: `${hostname()}:${process.pid}` } });
       const after = foldJournal(journal.events);
-      return { ...runResult(runId, journal.events, after), report: leftIn(before.context, String(before.value), options.instructions) };
+      return { ...runResult(runId, journal.events, after), report: await leftIn(before.context, String(before.value), options.instructions) };
     } finally {
       await lease.release().catch(() => undefined);
     }
@@ -65,7 +65,7 @@ function succeeded(run: UpgradeContext, step: StepName): boolean {
 }
 
 /** Where an abandoned run left the target, in words, from the journal alone. */
-function leftIn(run: UpgradeContext, at: string, instructions: (run: UpgradeContext) => string[]): string[] {
+async function leftIn(run: UpgradeContext, at: string, instructions: (run: UpgradeContext) => Promise<string[]>): Promise<string[]> {
   const lines = [`The run was abandoned at ${at}.`];
   const stopped = succeeded(run, "stop");
   const restarted = succeeded(run, "start") || succeeded(run, "startPrevious") || succeeded(run, "restartService");
@@ -79,5 +79,5 @@ function leftIn(run: UpgradeContext, at: string, instructions: (run: UpgradeCont
   const hot = run.outputs.backup as { database?: { path?: string } } | undefined;
   if (seal?.restorePoint?.path) lines.push(`The restore point (exact as of the stop) is ${seal.restorePoint.path}.`);
   else if (hot?.database?.path) lines.push(`The hot backup (taken before the stop) is ${hot.database.path}.`);
-  return [...lines, ...(run.attempts.stop || run.attempts.seal ? instructions(run) : [])];
+  return [...lines, ...(run.attempts.stop || run.attempts.seal ? await instructions(run) : [])];
 }

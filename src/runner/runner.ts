@@ -35,7 +35,7 @@ export interface RunnerOptions {
   /** Called after each event is durable; crash tests kill the process here. */
   afterAppend?: (event: JournalEvent) => void;
   /** What a person must do when the rollback failed, from the run's context. */
-  instructions?: (run: UpgradeContext) => string[];
+  instructions?: (run: UpgradeContext) => Promise<string[]>;
   /**
    * Removes secrets from free text (error messages, log lines). Never applied to step outputs:
    * a step redacts the outside text it keeps (commands' output) itself.
@@ -208,7 +208,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
     const state = snapshot.value as keyof typeof TERMINAL_EVENT | "abandoned";
     const closed = journal.events.some((e) => e.type.startsWith("run.") && e.type !== "run.requested");
     if (state !== "abandoned" && !closed) {
-      const instructions = state === "failed" ? (options.instructions?.(snapshot.context) ?? []) : [];
+      const instructions = state === "failed" ? ((await options.instructions?.(snapshot.context)) ?? []) : [];
       await append({
         type: TERMINAL_EVENT[state],
         payload: {

@@ -25,13 +25,13 @@ export const backup: StepDefinition = {
     await ensurePrivateDir(ctx.backupDir);
     const db = await ctx.database();
     const copyOptions = { onProgress: ctx.progress, signal: ctx.signal };
-    const taken = db.hotBackup ? await db.hotBackup(ctx.backupDir, "database-hot", copyOptions) : await db.backup(ctx.backupDir, "database-hot", copyOptions);
+    const taken = await db.hotBackup(ctx.backupDir, "database-hot", copyOptions);
     let output: BackupOutput;
     if ("skipped" in taken) {
       ctx.log(taken.skipped);
       output = { database: null, databaseSkipped: taken.skipped, files: await backupFiles(ctx) };
     } else {
-      const fingerprint = db.fingerprintBackup ? await db.fingerprintBackup(taken) : null;
+      const fingerprint = db.capabilities.backupFingerprints ? await db.fingerprintBackup(taken) : null;
       output = { database: { ...taken, fingerprint }, files: await backupFiles(ctx) };
     }
     return json(output);
@@ -56,7 +56,7 @@ export const seal: StepDefinition = {
     if (!reused || !restorePoint) {
       ctx.log(hot.database ? "the database changed after the hot backup: taking the restore point now" : "no hot backup of the database: taking the restore point now");
       const artifact = await db.backup(ctx.backupDir, "database", { onProgress: ctx.progress, signal: ctx.signal });
-      if (db.fingerprintBackup) {
+      if (db.capabilities.backupFingerprints) {
         const copied = await db.fingerprintBackup(artifact);
         if (copied.hash !== live.hash) {
           throw new UpgradeError("E_BACKUP", "the restore point does not match the stopped database", {

@@ -1,11 +1,13 @@
 import type { UpgradeContext } from "../../machines/index.js";
+import { shellWord } from "../adapters/dialect.js";
+import { manualRestore } from "../adapters/registry.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { FileCopy } from "../fs/files.js";
 import type { LinkHop } from "../fs/links.js";
 import { safeUrl } from "../process/http.js";
 import type { PreflightOutput, SealOutput } from "./outputs.js";
 
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const quote = shellWord;
 const argv = (a: readonly string[], vars: Record<string, string | null>) =>
   a.map((x) => quote(x.replace(/\{(\w+)\}/g, (w, n: string) => vars[n] ?? w))).join(" ");
 const relink = (links: readonly LinkHop[] | undefined) => (links ?? []).map((l) => `restore a symbolic link: ln -sfn ${quote(l.target)} ${quote(l.path)}`);
@@ -37,7 +39,7 @@ function stopFirst(config: ResolvedConfig, details: Record<string, unknown> | un
  * What a person must do when the rollback itself failed: each remaining part of the rollback as
  * a command to run by hand, from the restore point and the config.
  */
-export function manualInstructions(config: ResolvedConfig, run: UpgradeContext): string[] {
+export async function manualInstructions(config: ResolvedConfig, run: UpgradeContext): Promise<string[]> {
   const seal = run.outputs.seal as unknown as SealOutput | undefined;
   const vars = { fromVersion: run.fromVersion, toVersion: run.toVersion };
   const lines: string[] = [];
@@ -52,19 +54,8 @@ export function manualInstructions(config: ResolvedConfig, run: UpgradeContext):
   const rp = seal.restorePoint;
   lines.push(`The restore point is ${rp.path} (sha256 ${rp.sha256}); it is kept until you delete it.`);
   const pre = run.outputs.preflight as unknown as PreflightOutput | undefined;
-  if (config.target.dialect === "sqlite") {
-    const db = pre?.databaseFile?.realPath ?? config.target.path;
-    lines.push(...relink(pre?.databaseFile?.links));
-    lines.push(`restore the database: rm -f ${quote(`${db}-wal`)} ${quote(`${db}-shm`)} && cp ${quote(rp.path)} ${quote(db)}`);
-  } else if (config.target.dialect === "postgres" && rp.format === "pg-template-database") {
-    lines.push(`restore the database: the restore point is the database copy named in ${quote(rp.path)} ("snapshot"); with the service stopped: ALTER DATABASE ${quote(config.target.database)} RENAME TO <old>; ALTER DATABASE <snapshot> RENAME TO ${quote(config.target.database)}`);
-  } else if (config.target.dialect === "postgres") {
-    const db = quote(config.target.database);
-    lines.push(`restore the database: dropdb --force ${db} && createdb ${db} && pg_restore --single-transaction -d ${db} ${quote(rp.path)}`);
-  } else {
-    const db = config.target.database;
-    lines.push(`restore the database: mariadb -e ${quote(`DROP DATABASE \`${db}\`; CREATE DATABASE \`${db}\``)} && mariadb ${quote(db)} < ${quote(rp.path)}`);
-  }
+  lines.push(...relink(pre?.databaseFile?.links));
+  lines.push(`restore the database: ${await manualRestore(config.target, rp, pre?.databaseFile?.realPath)}`);
   for (const f of seal.files as FileCopy[]) lines.push(...fileCommands(f));
   if (config.package?.downgrade && config.package.upgrade) lines.push(`reinstall the previous version: ${argv(config.package.downgrade.command, vars)}`);
   if (config.service?.start && pre?.serviceWasRunning !== false) lines.push(`start the service: ${argv(config.service.start.command, vars)}`);

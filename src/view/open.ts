@@ -1,6 +1,6 @@
 import { openJournal } from "../journal/open.js";
 import { resolveInput, type ConfigInput } from "../session.js";
-import { targetKey } from "../target-key.js";
+import { keyOf } from "../session.js";
 import { startViewServer, type ViewServer } from "./server.js";
 
 /** Options of `openView()`: where to listen and how often to read the journal. */
@@ -26,7 +26,7 @@ export async function openView(config: ConfigInput, options: OpenViewOptions = {
   try {
     const server = await startViewServer({
       store,
-      target: targetKey(resolved.target),
+      target: await keyOf(resolved),
       name: resolved.name,
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.host !== undefined ? { host: options.host } : {}),

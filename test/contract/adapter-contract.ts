@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openAdapter } from "../../src/adapters/open.js";
+import { openAdapter } from "../../src/adapters/registry.js";
 import type { BackupArtifact } from "../../src/adapters/types.js";
 import { readDrizzleFolder } from "../../src/migrations/drizzle-folder.js";
 import { runMigrations } from "../../src/migrations/runner.js";
@@ -146,8 +146,12 @@ export function defineAdapterContract(target: ContractTarget): void {
       expect(await db.adapter.fingerprint()).toEqual(now);
     });
 
-    it("fingerprintBackup, where the adapter has it, equals the fingerprint of the database when it was backed up", async (ctx) => {
-      if (!db.adapter.fingerprintBackup) return ctx.skip();
+    it("fingerprintBackup, where the adapter declares it (capabilities.backupFingerprints), equals the fingerprint of the database when it was backed up; elsewhere it is refused", async () => {
+      if (!db.adapter.capabilities.backupFingerprints) {
+        await seeded();
+        expect((await caught(db.adapter.fingerprintBackup(await db.adapter.backup(dir, "x")))).code).toBe("E_INTERNAL");
+        return;
+      }
       await seeded();
       const live = await db.adapter.fingerprint();
       const artifact = await db.adapter.backup(dir, "point");
@@ -157,7 +161,7 @@ export function defineAdapterContract(target: ContractTarget): void {
 
     it("migrations apply once, are recorded as drizzle records them, and drizzle-orm's own migrate() then finds nothing to do", async () => {
       const driver = db.adapter.migrationDriver();
-      expect(driver.capabilities).toEqual(db.adapter.capabilities);
+      expect(driver.capabilities.transactionalDdl).toBe(db.adapter.capabilities.transactionalDdl);
       const first = await runMigrations(driver, target.migrations);
       expect(first.applied).toEqual(["0000_v1", "0001_v2", "0002_v3"]);
       expect((await runMigrations(driver, target.migrations)).applied).toEqual([]);
@@ -181,6 +185,9 @@ export function defineAdapterContract(target: ContractTarget): void {
         expect(await db.columns("customers")).toContain("nickname");
         expect(err.details?.ranBefore).toEqual([{ index: 0, statement: expect.stringMatching(/ADD `nickname`/) }]);
         expect(err.message).toMatch(/statement 2 of 2/);
+        // the runner reads the capability: the error says what stays and that the database must be restored
+        expect(err.details?.transactionalDdl).toBe(false);
+        expect(err.hint).toMatch(/no transactional DDL: statements of 0002_v3 before the failing one stay applied/);
       }
     });
 

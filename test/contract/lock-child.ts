@@ -1,6 +1,6 @@
 // A child process that takes the target lock of a database URL, prints `locked <identity>`, and
 // holds it until it is killed: the target-lock tests SIGKILL it and take the lock at once.
-import { openAdapter } from "../../src/adapters/open.js";
+import { openAdapter } from "../../src/adapters/registry.js";
 import { parseDatabaseUrl } from "../../src/url.js";
 
 const [url] = process.argv.slice(2);

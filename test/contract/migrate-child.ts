@@ -3,7 +3,7 @@
 // Waits until the start time when one is given (a barrier shared with the other process), prints
 // "ready" just before it asks for the migration lock, then the result of runMigrations (or the
 // error code) as one JSON line.
-import { openAdapter } from "../../src/adapters/open.js";
+import { openAdapter } from "../../src/adapters/registry.js";
 import { isUpgradeError } from "../../src/errors.js";
 import { runMigrations } from "../../src/migrations/runner.js";
 import { parseDatabaseUrl } from "../../src/url.js";

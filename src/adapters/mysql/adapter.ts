@@ -4,7 +4,7 @@ import type { MigrationDriver } from "../../migrations/types.js";
 import { describeTarget } from "../../url.js";
 import type { BackupArtifact, DatabaseAdapter, Fingerprint } from "../types.js";
 import { MYSQL_DUMP_FORMAT, backupMysql, type DumpHeader } from "./backup.js";
-import { mysqlError, openMysql, type MysqlPool, type MysqlTarget } from "./connection.js";
+import { mysqlError, openMysql, quoteIdent, type MysqlPool, type MysqlTarget } from "./connection.js";
 import { fingerprintMysql } from "./fingerprint.js";
 import { createMysqlMigrationDriver } from "./migration-driver.js";
 import { restoreMysql, type MysqlRestoreOptions } from "./restore.js";
@@ -91,7 +91,7 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
 
   return {
     dialect: "mysql",
-    capabilities: { transactionalDdl: false },
+    capabilities: { transactionalDdl: false, backupFingerprints: false },
     display: describeTarget(target),
 
     async check() {
@@ -131,6 +131,27 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
         return await fingerprintMysql(await connect(), target.database);
       } catch (err) {
         throw mysqlError(err, target, "fingerprinting", "E_VERIFY");
+      }
+    },
+
+    hotBackup(dir, name, copyOptions) {
+      return this.backup(dir, name, copyOptions);
+    },
+
+    async fingerprintBackup(): Promise<Fingerprint> {
+      throw new UpgradeError("E_INTERNAL", "MySQL dumps are fingerprinted only by loading them (capabilities.backupFingerprints is false)");
+    },
+
+    async readValue(table, column) {
+      const p = await connect();
+      try {
+        const [tables] = await p.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", [table]);
+        if ((tables as unknown[]).length === 0) return undefined;
+        const [rows] = await p.query(`SELECT ${quoteIdent(column)} AS v FROM ${quoteIdent(table)} LIMIT 1`);
+        const v = (rows as { v: unknown }[])[0]?.v;
+        return v === null || v === undefined ? null : String(v);
+      } catch (err) {
+        throw mysqlError(err, target, `reading ${table}.${column}`);
       }
     },
 

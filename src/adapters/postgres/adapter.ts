@@ -1,11 +1,10 @@
-import { lockPostgresTarget } from "./target-lock.js";
 import { rm } from "node:fs/promises";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { MigrationDriver } from "../../migrations/types.js";
 import { describeTarget } from "../../url.js";
 import type { BackupArtifact, CopyOptions, DatabaseAdapter, Fingerprint } from "../types.js";
 import { PG_DUMP_FORMAT, backupPostgres } from "./backup.js";
-import { onDatabase, openPg, pgError, type PgSql, type PostgresTarget } from "./connection.js";
+import { onDatabase, openPg, pgError, quoteIdent, type PgSql, type PostgresTarget } from "./connection.js";
 import { createDatabaseLike, derivedName, dropDatabase, readDatabaseProps } from "./databases.js";
 import { fingerprintPostgres } from "./fingerprint.js";
 import { createPostgresMigrationDriver } from "./migration-driver.js";
@@ -13,6 +12,7 @@ import { pgRestoreInto, restorePostgres } from "./restore.js";
 import { PG_TEMPLATE_FORMAT, backupByTemplate, dropTemplateBackup, readTemplateManifest, restoreFromTemplate } from "./template.js";
 import { afterStopCost, templateHotBackupNote } from "./costs.js";
 import { pgCatalog, type PgCatalog } from "./catalog.js";
+import { lockPostgresTarget } from "./target-lock.js";
 import { describeClientTools, findPgClientTools, noClientToolsError, type PgClientTools, type PgToolSearchResult } from "./tools.js";
 
 /** Options of `createPostgresAdapter`. */
@@ -137,9 +137,11 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     }
   };
 
-  const adapter: PostgresAdapter = {
+  return {
     dialect: "postgres",
-    capabilities: { transactionalDdl: true },
+    // Template copies are fingerprinted in place (a dump taken while sessions were connected
+    // through a scratch restore); dump restore points only by restoring them.
+    capabilities: { transactionalDdl: true, backupFingerprints: strategy === "template" },
     display: describeTarget(target),
 
     async check() {
@@ -210,6 +212,34 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       }
     },
 
+    async fingerprintBackup(artifact: BackupArtifact): Promise<Fingerprint> {
+      if (strategy !== "template") throw new UpgradeError("E_INTERNAL", "dump restore points are fingerprinted only by restoring them (capabilities.backupFingerprints is false)");
+      if (artifact.format === PG_TEMPLATE_FORMAT) return fingerprintOf((await readTemplateManifest(await admin(), artifact)).snapshot);
+      const sql = await admin();
+      const scratch = derivedName(target.database, "verify");
+      await dropDatabase(sql, scratch);
+      const pgRestore = (await clientTools()).pgRestore;
+      await createDatabaseLike(sql, await catalog(), scratch, await readDatabaseProps(sql, target.database, await catalog()));
+      try {
+        await pgRestoreInto(target, pgRestore, artifact, scratch);
+        return await fingerprintOf(scratch);
+      } finally {
+        await dropDatabase(sql, scratch);
+      }
+    },
+
+    async readValue(table, column) {
+      const sql = await connect();
+      try {
+        const [present] = await sql<{ ok: boolean }[]>`SELECT to_regclass(${quoteIdent(table)}) IS NOT NULL AS ok`;
+        if (!present?.ok) return undefined;
+        const [row] = await sql.unsafe<Record<string, unknown>[]>(`SELECT ${quoteIdent(column)} AS v FROM ${quoteIdent(table)} LIMIT 1`);
+        return row === undefined || row.v === null || row.v === undefined ? null : String(row.v);
+      } catch (err) {
+        throw pgError(err, target, `reading ${table}.${column}`);
+      }
+    },
+
     async quiesce() {
       // Nothing to do: a committed transaction is durable in PostgreSQL's WAL.
     },
@@ -232,22 +262,4 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     },
   };
 
-  if (strategy === "template") {
-    /** Template copies are fingerprinted in place; a dump (taken while sessions were connected) through a scratch restore. */
-    adapter.fingerprintBackup = async (artifact: BackupArtifact): Promise<Fingerprint> => {
-      if (artifact.format === PG_TEMPLATE_FORMAT) return fingerprintOf((await readTemplateManifest(await admin(), artifact)).snapshot);
-      const sql = await admin();
-      const scratch = derivedName(target.database, "verify");
-      await dropDatabase(sql, scratch);
-      const pgRestore = (await clientTools()).pgRestore;
-      await createDatabaseLike(sql, await catalog(), scratch, await readDatabaseProps(sql, target.database, await catalog()));
-      try {
-        await pgRestoreInto(target, pgRestore, artifact, scratch);
-        return await fingerprintOf(scratch);
-      } finally {
-        await dropDatabase(sql, scratch);
-      }
-    };
-  }
-  return adapter;
 }

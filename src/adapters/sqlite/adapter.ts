@@ -29,6 +29,8 @@ export interface SqliteAdapter extends DatabaseAdapter {
   /** Absolute path of the database file. */
   readonly path: string;
   fingerprintBackup(artifact: BackupArtifact): Promise<Fingerprint>;
+  /** Deletes a backup file once no run needs it. */
+  dropBackup(artifact: BackupArtifact): Promise<void>;
 }
 
 /**
@@ -55,7 +57,7 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
 
   return {
     dialect: "sqlite",
-    capabilities: { transactionalDdl: true },
+    capabilities: { transactionalDdl: true, backupFingerprints: true },
     display: path,
     path,
 
@@ -79,6 +81,22 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
 
     async fingerprint() {
       return fingerprintSqlite(await connect());
+    },
+
+    hotBackup(dir: string, name: string, copyOptions?: CopyOptions) {
+      return this.backup(dir, name, copyOptions);
+    },
+
+    async readValue(table: string, column: string) {
+      const db = await connect();
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) return undefined;
+      const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+      const row = db.prepare(`SELECT ${quote(column)} AS v FROM ${quote(table)} LIMIT 1`).get() as { v: unknown } | undefined;
+      return row === undefined || row.v === null || row.v === undefined ? null : String(row.v);
+    },
+
+    async dropBackup(artifact: BackupArtifact) {
+      await removeIfExists(artifact.path);
     },
 
     async fingerprintBackup(artifact: BackupArtifact) {

@@ -3,10 +3,8 @@ import { access, open } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { UpgradeError } from "../../errors.js";
 import { runCommand } from "../../process/command.js";
+import { openAdapter } from "../../adapters/registry.js";
 import type { DatabaseTarget } from "../../url.js";
-
-type ServerTarget = Extract<DatabaseTarget, { dialect: "postgres" | "mysql" }>;
-const QUERY = "SELECT version_num FROM alembic_version";
 
 function unreadable(err: unknown): UpgradeError {
   return new UpgradeError("E_CONNECT", `cannot read alembic_version: ${(err as Error).message}`, {
@@ -15,81 +13,19 @@ function unreadable(err: unknown): UpgradeError {
   });
 }
 
-async function sqliteRevision(path: string): Promise<string | null> {
-  const { openSqlite } = await import("../../adapters/sqlite/connection.js");
-  const db = await openSqlite(path, { readonly: true });
-  try {
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").get();
-    if (!exists) return null;
-    const row = db.prepare(QUERY).get() as { version_num?: unknown } | undefined;
-    return typeof row?.version_num === "string" ? row.version_num : null;
-  } finally {
-    db.close();
-  }
-}
-
-async function postgresRevision(t: ServerTarget): Promise<string | null> {
-  const mod = (await import("postgres")) as unknown as { default: (options: Record<string, unknown>) => PgClient };
-  const sql = mod.default({
-    host: t.host,
-    port: t.port,
-    database: t.database,
-    ...(t.user !== undefined ? { user: t.user } : {}),
-    password: t.password ?? "",
-    ...(t.socket !== undefined ? { path: `${t.socket.replace(/\/$/, "")}/.s.PGSQL.${t.port}` } : {}),
-    ssl: t.params.sslmode === undefined || t.params.sslmode === "disable" ? false : t.params.sslmode === "verify-ca" ? "verify-full" : t.params.sslmode,
-    max: 1,
-    connect_timeout: 10,
-    onnotice: () => undefined,
-  });
-  try {
-    const rows = await sql.unsafe("SELECT to_regclass('alembic_version') IS NOT NULL AS present");
-    if (!rows[0]?.present) return null;
-    const [row] = await sql.unsafe(QUERY);
-    return typeof row?.version_num === "string" ? row.version_num : null;
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-interface PgClient {
-  unsafe(query: string): Promise<Record<string, unknown>[]>;
-  end(options: { timeout: number }): Promise<void>;
-}
-
-async function mysqlRevision(t: ServerTarget): Promise<string | null> {
-  const mysql = (await import("mysql2/promise")) as unknown as {
-    createConnection(options: Record<string, unknown>): Promise<{ query(sql: string): Promise<[unknown, unknown]>; end(): Promise<void> }>;
-  };
-  const conn = await mysql.createConnection({
-    host: t.host,
-    port: t.port,
-    database: t.database,
-    ...(t.user !== undefined ? { user: t.user } : {}),
-    ...(t.password !== undefined ? { password: t.password } : {}),
-    ...(t.socket !== undefined ? { socketPath: t.socket } : {}),
-  });
-  try {
-    const [tables] = (await conn.query("SHOW TABLES LIKE 'alembic_version'")) as [unknown[], unknown];
-    if (tables.length === 0) return null;
-    const [rows] = (await conn.query(QUERY)) as [{ version_num?: unknown }[], unknown];
-    return typeof rows[0]?.version_num === "string" ? rows[0].version_num : null;
-  } finally {
-    await conn.end();
-  }
-}
-
 /**
  * The alembic revision JupyterHub's database is at (`alembic_version.version_num`), or null
- * when the table does not exist. Read-only; the driver is loaded only for its dialect.
+ * when the table does not exist. Read-only, through the target's own adapter.
  */
 export async function readAlembicRevision(target: DatabaseTarget): Promise<string | null> {
+  const db = await openAdapter(target);
   try {
-    if (target.dialect === "sqlite") return await sqliteRevision(target.path);
-    if (target.dialect === "postgres") return await postgresRevision(target);
-    return await mysqlRevision(target);
+    return (await db.readValue("alembic_version", "version_num")) ?? null;
   } catch (err) {
-    if (err instanceof UpgradeError) throw err;
+    if (err instanceof UpgradeError && err.code !== "E_CONNECT") throw err;
     throw unreadable(err);
+  } finally {
+    await db.close();
   }
 }
 

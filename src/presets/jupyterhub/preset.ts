@@ -1,7 +1,7 @@
 import type { ResolvedConfig, UpgradeConfig } from "../../config/types.js";
 import { validateConfig } from "../../config/validate.js";
 import type { StepImplementations } from "../../steps/types.js";
-import type { Preset } from "../registry.js";
+import type { Preset } from "../types.js";
 import { expandJupyterHub, settingsOf } from "./expand.js";
 import type { JupyterHubOptions } from "./options.js";
 import { jupyterHubSteps } from "./steps.js";

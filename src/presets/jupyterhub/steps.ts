@@ -1,5 +1,6 @@
 import { access } from "node:fs/promises";
 import type { Json } from "../../../machines/index.js";
+import { localPathOf } from "../../adapters/registry.js";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import { readVersion, startSpec } from "../../steps/commands.js";
 import { migrate as baseMigrate } from "../../steps/migrate.js";
@@ -24,14 +25,14 @@ export interface JupyterHubPreflightOutput extends PreflightOutput {
 }
 
 async function refuseMissingSqlite(ctx: StepContext, s: JupyterHubSettings): Promise<void> {
-  const t = ctx.config.target;
-  if (t.dialect !== "sqlite" || (await access(t.path).then(() => true, () => false))) return;
+  const path = await localPathOf(ctx.config.target);
+  if (path === null || (await access(path).then(() => true, () => false))) return;
   const where = s.relativeSqlite ? `, relative to jupyterhub.workingDir ${s.workingDir}` : "";
-  throw new UpgradeError("E_NOT_FOUND", `JupyterHub's database ${t.path} does not exist (jupyterhub.dbUrl ${s.dbUrl}${where})`, {
+  throw new UpgradeError("E_NOT_FOUND", `JupyterHub's database ${path} does not exist (jupyterhub.dbUrl ${s.dbUrl}${where})`, {
     hint: s.relativeSqlite
       ? "a relative sqlite:/// URL is resolved from the directory the Hub runs in: set jupyterhub.workingDir to it (from any other directory `jupyterhub upgrade-db` creates, stamps and 'upgrades' an empty database)"
       : "check jupyterhub.dbUrl against c.JupyterHub.db_url in jupyterhub_config.py",
-    details: { path: t.path },
+    details: { path },
   });
 }
 

@@ -4,13 +4,13 @@ import { createRequire } from "node:module";
 import { and, asc, desc, eq, isNull, or } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
-import * as schema from "../../schema/sqlite.js";
-import { UpgradeError, isUpgradeError } from "../errors.js";
-import { journalMigrationsDir } from "../package-root.js";
-import { runMigrations } from "../migrations/runner.js";
-import { createSqliteAdapter } from "../adapters/sqlite/index.js";
-import type { JournalEvent, JournalStore, Lease, LeaseFence, LeaseRequest, RunRecord } from "./types.js";
-import { fencedError, fromRow, leaseLostError, toRow } from "./rows.js";
+import * as schema from "../../../schema/sqlite.js";
+import { UpgradeError, isUpgradeError } from "../../errors.js";
+import { journalMigrationsDir } from "../../package-root.js";
+import { runMigrations } from "../../migrations/runner.js";
+import { createSqliteAdapter } from "./adapter.js";
+import type { JournalEvent, JournalStore, Lease, LeaseFence, LeaseRequest, RunRecord } from "../../journal/types.js";
+import { fencedError, fromRow, leaseLostError, toRow } from "../../journal/rows.js";
 
 /**
  * The default journal: a SQLite file in the state directory, written with `synchronous=FULL`
