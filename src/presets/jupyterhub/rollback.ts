@@ -11,7 +11,7 @@ import { readAlembicRevision } from "./alembic.js";
 import { settingsOf } from "./expand.js";
 import { hubState } from "./hub-api.js";
 import { shutDownIfRunning, startHub } from "./hub-control.js";
-import type { JupyterHubPreflightOutput } from "./steps.js";
+import type { JupyterHubPreflightOutput } from "./outputs.js";
 
 /**
  * The first rollback step: a Hub this run started (or any Hub that answers) is shut down before

@@ -12,17 +12,10 @@ import { readAlembicRevision } from "./alembic.js";
 import { settingsOf, type JupyterHubSettings } from "./expand.js";
 import { apiToken, checkShutdownScope, hubState, waitHubVersion } from "./hub-api.js";
 import { expectedHead, notAtHead, shutDownHub, startHub } from "./hub-control.js";
+import type { JupyterHubPreflightOutput } from "./outputs.js";
 import { jupyterHubRollbackSteps } from "./rollback.js";
 
-/** What the JupyterHub preflight adds to the general one. */
-export interface JupyterHubPreflightOutput extends PreflightOutput {
-  /** The Hub as `GET /hub/api/` saw it: its version when it answered, else the status (null: nothing answered). */
-  hub: { url: string; version: string | null; status: number | null };
-  /** `alembic_version.version_num` before the run (null: no such table). */
-  alembicRevision: string | null;
-  /** The token may shut the Hub down (checked when the Hub is up and stopped through the API). */
-  tokenCanShutdown: boolean | null;
-}
+export type { JupyterHubPreflightOutput } from "./outputs.js";
 
 async function refuseMissingSqlite(ctx: StepContext, s: JupyterHubSettings): Promise<void> {
   const path = await localPathOf(ctx.config.target);
