@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { StepName } from "../machines/index.js";
 import { verifyChain } from "../src/journal/hash.js";
-import { expectedPath, expectedTerminal, faultScheduleArbitrary, INTERRUPTING, simulateRun, type FaultSchedule } from "../src/testing/index.js";
+import { expectedPath, expectedTerminal, faultScheduleArbitrary, finalBreach, INTERRUPTING, serviceEffect, serviceWorld, simulateRun, type FaultSchedule } from "../src/testing/index.js";
 
 /** The effect executions a schedule must cause: one per attempt that got past `step.started` without a crash before. */
 function expectedEffects(schedule: FaultSchedule): StepName[] {
@@ -32,6 +32,8 @@ describe("the runner over fault schedules (real runner, real SQLite journal, ste
         expect(sim.replayMatches).toBe(true);
         // invariant 3: no step that completed ran again; only interrupted ones did
         expect(sim.effects).toEqual(expectedEffects(schedule));
+        // the service: never two instances, nothing restored under a live process, and the version the final state promises
+        expect(sim.service.violations).toEqual([]);
         // a driver that lost its lease (taken over, or unrenewable) wrote nothing more: every one was resumed
         const losses = Object.values(schedule).flat().filter((f) => f === "loseLease" || f === "renewalFails").length;
         expect(sim.leaseLosses).toBeLessThanOrEqual(losses);
@@ -53,6 +55,19 @@ describe("the runner over fault schedules (real runner, real SQLite journal, ste
       { numRuns: 120 },
     );
   }, 240_000);
+
+  it("the simulated service catches what it is there for: a restore under a live process, two instances, the wrong version at the end", () => {
+    const world = serviceWorld();
+    serviceEffect(world, "stop", "ok");
+    serviceEffect(world, "start", "ok");
+    serviceEffect(world, "restoreDatabase", "ok"); // skipping stopNewVersion
+    expect(world.violations).toEqual(["restoreDatabase ran while new ran"]);
+    world.instances.push("old");
+    serviceEffect(world, "health", "ok");
+    expect(world.violations.at(-1)).toMatch(/2 instances/);
+    expect(finalBreach({ instances: ["new"], violations: [] }, "rolledBack")).toMatch(/rolledBack with \["new"\] running/);
+    expect(() => serviceEffect(serviceWorld(), "stopNewVersion", "keepsRunning")).toThrow(/still answers/);
+  });
 
   it("the oracle itself is not trivial: schedules reach every terminal state", () => {
     const states = new Set<string>();

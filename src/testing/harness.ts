@@ -13,6 +13,7 @@ import { runResult, type RunResult } from "../runner/result.js";
 import { resumeRun, SimulatedCrash, startRun } from "../runner/runner.js";
 import type { StepDefinition, StepImplementations } from "../steps/types.js";
 import type { FaultSchedule } from "./faults.js";
+import { finalBreach, serviceEffect, serviceWorld, type ServiceWorld } from "./service-world.js";
 
 /** The lease's time in simulations: short, so a `renewalFails` fault outlives it quickly. */
 const SIMULATED_LEASE_MS = 400;
@@ -31,6 +32,8 @@ export interface SimulatedRun {
   leaseLosses: number;
   /** The snapshot folded from the journal afterwards equals the live one. */
   replayMatches: boolean;
+  /** The simulated service: what runs at the end, and every breach of its guarantees on the way. */
+  service: ServiceWorld;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
   const config = options.config ?? resolveConfig({ name: "simulated", database: "sqlite:./target.sqlite" }, dir, null);
   const store = await openJournal(`sqlite:${join(dir, "journal.sqlite")}`, dir);
   const effects: StepName[] = [];
+  const service = serviceWorld();
   const attempts = new Map<StepName, number>();
   const crashAfterResult = new Set<string>();
   const faultOf = (step: StepName, attempt: number) => options.schedule[step]?.[attempt] ?? "ok";
@@ -57,8 +61,9 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
           const fault = faultOf(step, attempt);
           if (fault === "crashBefore") throw new SimulatedCrash(`crash before ${step}`);
           effects.push(step);
+          if (!inner) serviceEffect(service, step, fault);
           const output = inner ? await inner.run(ctx) : { step, attempt };
-          if (fault === "crashAfter") throw new SimulatedCrash(`crash after ${step}`);
+          if (fault === "crashAfter" || fault === "secondInstance") throw new SimulatedCrash(`crash after ${step}`);
           if (fault === "loseLease") {
             await store.acquireLease({ target: TARGET, owner: THIEF, runId: null, host: "elsewhere", pid: 1, process: null }, 60_000, () => true);
           }
@@ -126,7 +131,9 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
     const run = await latestRun(store, TARGET);
     const events = await store.read(run!.runId);
     const replayMatches = JSON.stringify(runResult(run!.runId, events, foldJournal(events))) === JSON.stringify(result);
-    return { result, effects, events, crashes, leaseLosses, replayMatches };
+    const breach = finalBreach(service, result.state);
+    if (breach) service.violations.push(breach);
+    return { result, effects, events, crashes, leaseLosses, replayMatches, service };
   } finally {
     await store.close();
   }

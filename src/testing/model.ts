@@ -10,7 +10,7 @@ const ROLLBACK_CHAIN: readonly StepName[] = ["stopNewVersion", "restoreDatabase"
 /** True when the step's effect eventually throws (crashes are resumed and change nothing). */
 function fails(schedule: FaultSchedule, step: StepName): boolean {
   for (const f of schedule[step] ?? []) {
-    if (f === "throw") return true;
+    if (f === "throw" || f === "keepsRunning") return true;
     if (f === "ok" || f === "crashAfterResult") return false;
   }
   return false;
