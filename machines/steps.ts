@@ -45,6 +45,30 @@ export type StepName = (typeof STEP_NAMES)[number];
 export const TERMINAL_STATES = ["completed", "rolledBack", "aborted", "failed", "abandoned"] as const;
 export type TerminalState = (typeof TERMINAL_STATES)[number];
 
+/** The terminal states the runner closes with a `run.*` marker (`abandoned` is its own event). */
+export type ClosedState = Exclude<TerminalState, "abandoned">;
+
+/**
+ * The one map between the terminal states and the journal events that close a run in them: the
+ * runner appends `CLOSING_EVENTS[state]` once the machine is final; the fold accepts that event
+ * only in that state.
+ */
+export const CLOSING_EVENTS = {
+  completed: "run.completed",
+  rolledBack: "run.rolledBack",
+  aborted: "run.aborted",
+  failed: "run.failed",
+} as const satisfies { [S in ClosedState]: `run.${S}` };
+
+/** A journal event that closes a run. */
+export type ClosingEvent = (typeof CLOSING_EVENTS)[ClosedState];
+
+/** The terminal state a closing event names, or null when `type` closes nothing. */
+export function closedStateOf(type: string): ClosedState | null {
+  const entry = Object.entries(CLOSING_EVENTS).find(([, event]) => event === type);
+  return entry ? (entry[0] as ClosedState) : null;
+}
+
 /** Which part of the flow a step belongs to. */
 export type StepPhase = "forward" | "abort" | "rollback";
 

@@ -1,45 +1,114 @@
 import { assign, setup } from "xstate";
 import type { Json, UpgradeContext, UpgradeEvent } from "./events.js";
-import type { StepName } from "./steps.js";
+import type { StepName, StepPhase, TerminalState } from "./steps.js";
+
+/** One row of the flow: a step's phase and the states its `step.succeeded` and `step.failed` lead to. */
+interface FlowRow {
+  phase: StepPhase;
+  onSuccess: StepName | TerminalState;
+  onFailure: StepName | TerminalState;
+  /** The step's output names the versions (`fromVersion`, `toVersion`): keep them in the context. */
+  recordsVersions?: true;
+}
 
 /**
- * The upgrade as a state machine: one state per step, each left by `step.succeeded` or
- * `step.failed` for that step. Pure: it names no effect and performs none. The runner folds the
- * journal through `transition()` and runs the step of the state it lands in.
- *
- * Failure before the stop ends `aborted` (announcement withdrawn, service restarted if a stop
- * was attempted); failure after the stop runs the rollback chain to `rolledBack`, starting with
- * `stopNewVersion` (nothing is restored under a live new version); a failure in either chain
- * ends `failed`.
+ * The flow, one row per step, in the order the diagrams draw it. A failure before the stop ends
+ * `aborted` (announcement withdrawn, service restarted if a stop was attempted); a failure after
+ * the stop runs the rollback chain to `rolledBack`, starting with `stopNewVersion` (nothing is
+ * restored under a live new version); a failure in either chain ends `failed`.
+ */
+const FLOW: Record<StepName, FlowRow> = {
+  preflight:            { phase: "forward",  onSuccess: "backup",               onFailure: "aborted", recordsVersions: true },
+  backup:               { phase: "forward",  onSuccess: "announce",             onFailure: "aborted" },
+  announce:             { phase: "forward",  onSuccess: "grace",                onFailure: "withdrawAnnouncement" },
+  grace:                { phase: "forward",  onSuccess: "stop",                 onFailure: "withdrawAnnouncement" },
+  stop:                 { phase: "forward",  onSuccess: "seal",                 onFailure: "restartService" },
+  seal:                 { phase: "forward",  onSuccess: "upgradePackage",       onFailure: "restartService" },
+  upgradePackage:       { phase: "forward",  onSuccess: "migrate",              onFailure: "stopNewVersion" },
+  migrate:              { phase: "forward",  onSuccess: "verify",               onFailure: "stopNewVersion" },
+  verify:               { phase: "forward",  onSuccess: "start",                onFailure: "stopNewVersion" },
+  start:                { phase: "forward",  onSuccess: "health",               onFailure: "stopNewVersion" },
+  health:               { phase: "forward",  onSuccess: "completed",            onFailure: "stopNewVersion" },
+  restartService:       { phase: "abort",    onSuccess: "withdrawAnnouncement", onFailure: "failed" },
+  withdrawAnnouncement: { phase: "abort",    onSuccess: "aborted",              onFailure: "aborted" },
+  stopNewVersion:       { phase: "rollback", onSuccess: "restoreDatabase",      onFailure: "failed" },
+  restoreDatabase:      { phase: "rollback", onSuccess: "restoreFiles",         onFailure: "failed" },
+  restoreFiles:         { phase: "rollback", onSuccess: "reinstallPrevious",    onFailure: "failed" },
+  reinstallPrevious:    { phase: "rollback", onSuccess: "startPrevious",        onFailure: "failed" },
+  startPrevious:        { phase: "rollback", onSuccess: "verifyRestore",        onFailure: "failed" },
+  verifyRestore:        { phase: "rollback", onSuccess: "rolledBack",           onFailure: "failed" },
+};
+
+/** What each step does: the state's `description`, shown by the live view and the diagrams. */
+const DOES: Record<StepName, string> = {
+  preflight: "Reads the installed version, checks the database, the folders and the free space. Changes nothing.",
+  backup: "Hot backup of the database and copies of the configuration files, while the service still runs.",
+  announce: "Tells the users about the downtime.",
+  grace: "Waits until the deadline journaled when the step first started.",
+  stop: "Stops the service.",
+  seal: "Makes the restore point exact: every write committed before the stop is in it.",
+  upgradePackage: "Installs the new version.",
+  migrate: "Migrates the database schema, one transaction per migration.",
+  verify: "Runs the verification commands against the migrated database.",
+  start: "Starts the new version.",
+  health: "Waits for the service to answer healthy.",
+  restartService: "Starts the service again after a failed stop or seal (nothing was changed).",
+  withdrawAnnouncement: "Withdraws the downtime announcement.",
+  stopNewVersion: "Stops whatever the run started (the new version) and proves it down, before anything is restored.",
+  restoreDatabase: "Restores the database from the restore point.",
+  restoreFiles: "Restores the configuration files byte for byte.",
+  reinstallPrevious: "Reinstalls the version that was installed before the run.",
+  startPrevious: "Starts the previous version (only when it was running before the run).",
+  verifyRestore: "Proves the restore: database fingerprint, files and version equal the restore point.",
+};
+
+/**
+ * One state per row of the flow. A step's state counts its starts and leaves only on its own
+ * result (`stepIs`). A failure in the abort or rollback chain is kept apart from the failure that
+ * turned the run, which it must never hide.
+ */
+function stepStates() {
+  const state = (step: StepName) => {
+    const { phase, onSuccess, onFailure, recordsVersions } = FLOW[step];
+    const stepIs = { type: "stepIs", params: { step } } as const;
+    const keepOutput = recordsVersions ? (["recordOutput", "recordVersions"] as const) : "recordOutput";
+    const keepFailure = phase === "forward" ? "recordFailure" : "recordRollbackFailure";
+    return {
+      description: DOES[step],
+      tags: ["step"],
+      meta: { step, phase },
+      on: {
+        "step.started": { guard: stepIs, actions: "recordStarted" },
+        "step.succeeded": { guard: stepIs, target: onSuccess, actions: keepOutput },
+        "step.failed": { guard: stepIs, target: onFailure, actions: keepFailure },
+      },
+    } as const;
+  };
+  const steps = Object.keys(FLOW) as StepName[];
+  return Object.fromEntries(steps.map((step) => [step, state(step)])) as Record<StepName, ReturnType<typeof state>>;
+}
+
+/**
+ * The upgrade as a state machine: one state per step of the flow above, each left by
+ * `step.succeeded` or `step.failed` for that step. Pure: it names no effect and performs none.
+ * The runner folds the journal through `transition()` and runs the step of the state it lands in.
  */
 export const upgradeMachine = setup({
-  types: {
-    context: {} as UpgradeContext,
-    events: {} as UpgradeEvent,
-  },
-  guards: {
-    stepIs: ({ event }, params: { step: StepName }) => "step" in event && event.step === params.step,
-  },
+  types: { context: {} as UpgradeContext, events: {} as UpgradeEvent },
+  guards: { stepIs: ({ event }, params: { step: StepName }) => "step" in event && event.step === params.step },
   actions: {
     recordRequest: assign(({ event }) =>
-      event.type === "run.requested"
-        ? { runId: event.runId, target: event.target, toVersion: event.toVersion }
-        : {},
+      event.type === "run.requested" ? { runId: event.runId, target: event.target, toVersion: event.toVersion } : {},
     ),
     recordStarted: assign({
       attempts: ({ context, event }) =>
-        event.type === "step.started"
-          ? { ...context.attempts, [event.step]: (context.attempts[event.step] ?? 0) + 1 }
-          : context.attempts,
+        event.type === "step.started" ? { ...context.attempts, [event.step]: (context.attempts[event.step] ?? 0) + 1 } : context.attempts,
     }),
-    recordOutput: assign(({ context, event }) =>
-      event.type === "step.succeeded"
-        ? {
-            outputs: { ...context.outputs, [event.step]: event.output },
-            skipped: event.skipped ? { ...context.skipped, [event.step]: event.skipped } : context.skipped,
-          }
-        : {},
-    ),
+    recordOutput: assign(({ context, event }) => {
+      if (event.type !== "step.succeeded") return {};
+      const skipped = event.skipped ? { ...context.skipped, [event.step]: event.skipped } : context.skipped;
+      return { outputs: { ...context.outputs, [event.step]: event.output }, skipped };
+    }),
     recordVersions: assign(({ context, event }) => {
       if (event.type !== "step.succeeded") return {};
       const out = event.output as { [key: string]: Json } | null;
@@ -59,214 +128,16 @@ export const upgradeMachine = setup({
   id: "upgrade",
   initial: "idle",
   context: {
-    runId: null,
-    target: null,
-    toVersion: null,
-    fromVersion: null,
-    outputs: {},
-    skipped: {},
-    attempts: {},
-    failure: null,
-    rollbackFailure: null,
+    runId: null, target: null, toVersion: null, fromVersion: null,
+    outputs: {}, skipped: {}, attempts: {}, failure: null, rollbackFailure: null,
   },
-  on: {
-    "run.abandoned": { target: ".abandoned" },
-  },
+  on: { "run.abandoned": { target: ".abandoned" } },
   states: {
     idle: {
       description: "No run yet: waiting for run.requested.",
       on: { "run.requested": { target: "preflight", actions: "recordRequest" } },
     },
-    preflight: {
-      description: "Reads the installed version, checks the database, the folders and the free space. Changes nothing.",
-      tags: ["step"],
-      meta: { step: "preflight", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "preflight" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "preflight" } }, target: "backup", actions: ["recordOutput", "recordVersions"] },
-        "step.failed": { guard: { type: "stepIs", params: { step: "preflight" } }, target: "aborted", actions: "recordFailure" },
-      },
-    },
-    backup: {
-      description: "Hot backup of the database and copies of the configuration files, while the service still runs.",
-      tags: ["step"],
-      meta: { step: "backup", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "backup" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "backup" } }, target: "announce", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "backup" } }, target: "aborted", actions: "recordFailure" },
-      },
-    },
-    announce: {
-      description: "Tells the users about the downtime.",
-      tags: ["step"],
-      meta: { step: "announce", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "announce" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "announce" } }, target: "grace", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "announce" } }, target: "withdrawAnnouncement", actions: "recordFailure" },
-      },
-    },
-    grace: {
-      description: "Waits until the deadline journaled when the step first started.",
-      tags: ["step"],
-      meta: { step: "grace", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "grace" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "grace" } }, target: "stop", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "grace" } }, target: "withdrawAnnouncement", actions: "recordFailure" },
-      },
-    },
-    stop: {
-      description: "Stops the service.",
-      tags: ["step"],
-      meta: { step: "stop", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "stop" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "stop" } }, target: "seal", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "stop" } }, target: "restartService", actions: "recordFailure" },
-      },
-    },
-    seal: {
-      description: "Makes the restore point exact: every write committed before the stop is in it.",
-      tags: ["step"],
-      meta: { step: "seal", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "seal" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "seal" } }, target: "upgradePackage", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "seal" } }, target: "restartService", actions: "recordFailure" },
-      },
-    },
-    upgradePackage: {
-      description: "Installs the new version.",
-      tags: ["step"],
-      meta: { step: "upgradePackage", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "upgradePackage" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "upgradePackage" } }, target: "migrate", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "upgradePackage" } }, target: "stopNewVersion", actions: "recordFailure" },
-      },
-    },
-    migrate: {
-      description: "Migrates the database schema, one transaction per migration.",
-      tags: ["step"],
-      meta: { step: "migrate", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "migrate" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "migrate" } }, target: "verify", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "migrate" } }, target: "stopNewVersion", actions: "recordFailure" },
-      },
-    },
-    verify: {
-      description: "Runs the verification commands against the migrated database.",
-      tags: ["step"],
-      meta: { step: "verify", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "verify" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "verify" } }, target: "start", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "verify" } }, target: "stopNewVersion", actions: "recordFailure" },
-      },
-    },
-    start: {
-      description: "Starts the new version.",
-      tags: ["step"],
-      meta: { step: "start", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "start" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "start" } }, target: "health", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "start" } }, target: "stopNewVersion", actions: "recordFailure" },
-      },
-    },
-    health: {
-      description: "Waits for the service to answer healthy.",
-      tags: ["step"],
-      meta: { step: "health", phase: "forward" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "health" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "health" } }, target: "completed", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "health" } }, target: "stopNewVersion", actions: "recordFailure" },
-      },
-    },
-    restartService: {
-      description: "Starts the service again after a failed stop or seal (nothing was changed).",
-      tags: ["step"],
-      meta: { step: "restartService", phase: "abort" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "restartService" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "restartService" } }, target: "withdrawAnnouncement", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "restartService" } }, target: "failed", actions: "recordRollbackFailure" },
-      },
-    },
-    withdrawAnnouncement: {
-      description: "Withdraws the downtime announcement.",
-      tags: ["step"],
-      meta: { step: "withdrawAnnouncement", phase: "abort" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "withdrawAnnouncement" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "withdrawAnnouncement" } }, target: "aborted", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "withdrawAnnouncement" } }, target: "aborted", actions: "recordRollbackFailure" },
-      },
-    },
-    stopNewVersion: {
-      description: "Stops whatever the run started (the new version) and proves it down, before anything is restored.",
-      tags: ["step"],
-      meta: { step: "stopNewVersion", phase: "rollback" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "stopNewVersion" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "stopNewVersion" } }, target: "restoreDatabase", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "stopNewVersion" } }, target: "failed", actions: "recordRollbackFailure" },
-      },
-    },
-    restoreDatabase: {
-      description: "Restores the database from the restore point.",
-      tags: ["step"],
-      meta: { step: "restoreDatabase", phase: "rollback" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "restoreDatabase" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "restoreDatabase" } }, target: "restoreFiles", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "restoreDatabase" } }, target: "failed", actions: "recordRollbackFailure" },
-      },
-    },
-    restoreFiles: {
-      description: "Restores the configuration files byte for byte.",
-      tags: ["step"],
-      meta: { step: "restoreFiles", phase: "rollback" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "restoreFiles" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "restoreFiles" } }, target: "reinstallPrevious", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "restoreFiles" } }, target: "failed", actions: "recordRollbackFailure" },
-      },
-    },
-    reinstallPrevious: {
-      description: "Reinstalls the version that was installed before the run.",
-      tags: ["step"],
-      meta: { step: "reinstallPrevious", phase: "rollback" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "reinstallPrevious" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "reinstallPrevious" } }, target: "startPrevious", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "reinstallPrevious" } }, target: "failed", actions: "recordRollbackFailure" },
-      },
-    },
-    startPrevious: {
-      description: "Starts the previous version (only when it was running before the run).",
-      tags: ["step"],
-      meta: { step: "startPrevious", phase: "rollback" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "startPrevious" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "startPrevious" } }, target: "verifyRestore", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "startPrevious" } }, target: "failed", actions: "recordRollbackFailure" },
-      },
-    },
-    verifyRestore: {
-      description: "Proves the restore: database fingerprint, files and version equal the restore point.",
-      tags: ["step"],
-      meta: { step: "verifyRestore", phase: "rollback" },
-      on: {
-        "step.started": { guard: { type: "stepIs", params: { step: "verifyRestore" } }, actions: "recordStarted" },
-        "step.succeeded": { guard: { type: "stepIs", params: { step: "verifyRestore" } }, target: "rolledBack", actions: "recordOutput" },
-        "step.failed": { guard: { type: "stepIs", params: { step: "verifyRestore" } }, target: "failed", actions: "recordRollbackFailure" },
-      },
-    },
+    ...stepStates(),
     completed: { type: "final", description: "The new version runs on the migrated database.", tags: ["terminal"] },
     rolledBack: { type: "final", description: "The previous version runs (if it ran before) on a database equal to the restore point.", tags: ["terminal"] },
     aborted: { type: "final", description: "Nothing was changed; the announcement was withdrawn.", tags: ["terminal"] },

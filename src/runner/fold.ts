@@ -1,17 +1,10 @@
 import { initialTransition, transition, type SnapshotFrom } from "xstate";
-import { upgradeMachine, isStepName, type StepName, type TerminalState, type UpgradeEvent } from "../../machines/index.js";
+import { closedStateOf, upgradeMachine, isStepName, type StepName, type UpgradeEvent } from "../../machines/index.js";
 import { UpgradeError } from "../errors.js";
 import type { JournalEvent } from "../journal/types.js";
 
 /** The machine's snapshot. */
 export type UpgradeSnapshot = SnapshotFrom<typeof upgradeMachine>;
-
-const CLOSING: Record<string, TerminalState> = {
-  "run.completed": "completed",
-  "run.rolledBack": "rolledBack",
-  "run.aborted": "aborted",
-  "run.failed": "failed",
-};
 
 /** The journal event as the machine sees it; null for the closing `run.*` markers. */
 export function toMachineEvent(event: JournalEvent): UpgradeEvent | null {
@@ -44,7 +37,7 @@ export function initialSnapshot(): UpgradeSnapshot {
 
 /** One pure step of the fold; throws E_JOURNAL_MISMATCH when the machine cannot take the event. */
 export function applyEvent(snapshot: UpgradeSnapshot, event: JournalEvent): UpgradeSnapshot {
-  const closing = CLOSING[event.type];
+  const closing = closedStateOf(event.type);
   if (closing) {
     if (snapshot.value !== closing) throw mismatch(event, snapshot);
     return snapshot;

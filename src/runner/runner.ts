@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createActor, transition, type Actor, type InspectionEvent, type Observer } from "xstate";
-import { upgradeMachine, type Json, type StepName, type UpgradeContext } from "../../machines/index.js";
+import { CLOSING_EVENTS, upgradeMachine, type ClosedState, type Json, type StepName, type UpgradeContext } from "../../machines/index.js";
 import type { DatabaseAdapter, TargetLock } from "../adapters/types.js";
 import type { ResolvedConfig } from "../config/types.js";
 import { UpgradeError, errorRecord } from "../errors.js";
@@ -55,8 +55,6 @@ export class SimulatedCrash extends Error {
     this.name = "SimulatedCrash";
   }
 }
-
-const TERMINAL_EVENT = { completed: "run.completed", rolledBack: "run.rolledBack", aborted: "run.aborted", failed: "run.failed" } as const;
 
 /** A new run id: sortable by time, unique. */
 export function newRunId(now = new Date()): string {
@@ -205,12 +203,12 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
       const done = await append({ type: "step.succeeded", step, payload: { output: output ?? null } });
       onEvent?.({ type: "step.finished", runId, step, outcome: "succeeded", durationMs: Date.parse(done.at) - Date.parse(started.at) });
     }
-    const state = snapshot.value as keyof typeof TERMINAL_EVENT | "abandoned";
+    const state = snapshot.value as ClosedState | "abandoned";
     const closed = journal.events.some((e) => e.type.startsWith("run.") && e.type !== "run.requested");
     if (state !== "abandoned" && !closed) {
       const instructions = state === "failed" ? ((await options.instructions?.(snapshot.context)) ?? []) : [];
       await append({
-        type: TERMINAL_EVENT[state],
+        type: CLOSING_EVENTS[state],
         payload: {
           fromVersion: snapshot.context.fromVersion,
           toVersion: snapshot.context.toVersion,
