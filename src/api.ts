@@ -1,18 +1,18 @@
 import { join } from "node:path";
-import { FORWARD_STEPS, type StepName } from "../machines/index.js";
+import { FORWARD_STEPS, type StepName, type UpgradeContext } from "../machines/index.js";
 import { openAdapter } from "./adapters/registry.js";
-import type { BackupArtifact } from "./adapters/types.js";
 import { UpgradeError, isUpgradeError, type ErrorCode } from "./errors.js";
 import { sha256OrNull } from "./fs/files.js";
 import { RunJournal } from "./journal/journal.js";
 import { latestRun } from "./journal/latest-run.js";
 import type { JournalEvent, JournalStore, RunRecord } from "./journal/types.js";
 import { runMigrations } from "./migrations/runner.js";
-import { foldJournal } from "./runner/fold.js";
+import { applyEvent, foldJournal, initialSnapshot } from "./runner/fold.js";
 import { runResult, type RunResult } from "./runner/result.js";
 import { abandonRun, type AbandonResult } from "./runner/abandon.js";
 import { resumeRun, runOfTarget, startRun } from "./runner/runner.js";
 import { manualInstructions } from "./steps/manual.js";
+import { maybeOutputOf } from "./steps/output-of.js";
 import { keyOf, redactorOf, resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
 import { readVersion } from "./steps/commands.js";
 import { requestChecks } from "./steps/preflight.js";
@@ -214,23 +214,32 @@ export async function listBackups(config: ConfigInput, options: { cwd?: string; 
   return withJournal(resolved, async (store) => {
     const out: BackupInfo[] = [];
     for (const run of await store.runs(await keyOf(resolved))) {
-      const events = await store.read(run.runId);
-      const artifacts: BackupArtifact[] = [];
-      const files: { backup: string | null; sha256: string | null; bytes: number }[] = [];
-      for (const e of events) {
-        if (e.type !== "step.succeeded" || !e.payload.output) continue;
-        const o = e.payload.output as Record<string, unknown>;
-        if (e.step === "backup") {
-          if (o.database) artifacts.push(o.database as BackupArtifact);
-          files.push(...(o.files as typeof files));
-        }
-        if (e.step === "seal" && !(o.reusedHotBackup as boolean)) artifacts.push(o.restorePoint as BackupArtifact);
-      }
+      const context = foldedAsFarAsItFits(await store.read(run.runId));
+      const hot = maybeOutputOf(context, "backup");
+      const seal = maybeOutputOf(context, "seal");
+      const artifacts = [...(hot?.database ? [hot.database] : []), ...(seal && !seal.reusedHotBackup ? [seal.restorePoint] : [])];
       for (const a of artifacts) out.push(await info(run.runId, a.path, a.bytes, a.sha256, options.verify));
-      for (const f of files) if (f.backup) out.push(await info(run.runId, f.backup, f.bytes, f.sha256, options.verify));
+      for (const f of hot?.files ?? []) if (f.backup) out.push(await info(run.runId, f.backup, f.bytes, f.sha256, options.verify));
     }
     return out;
   });
+}
+
+/**
+ * A run's context folded from its events up to the first one the machine cannot take: the
+ * backups of a run whose journal stops fitting the flow are still listed.
+ */
+function foldedAsFarAsItFits(events: readonly JournalEvent[]): UpgradeContext {
+  let snapshot = initialSnapshot();
+  for (const event of events) {
+    try {
+      snapshot = applyEvent(snapshot, event);
+    } catch (err) {
+      if (isUpgradeError(err, "E_JOURNAL_MISMATCH")) break;
+      throw err;
+    }
+  }
+  return snapshot.context;
 }
 
 async function info(runId: string, path: string, bytes: number, sha256: string | null, verify?: boolean): Promise<BackupInfo> {

@@ -68,7 +68,7 @@ export const ERROR_CODES = {
   E_DISK_FULL: { exit: "failed", meaning: "no room left to write (backup folder, state directory, journal)" },
   E_JOURNAL: { exit: "failed", meaning: "the journal cannot be opened, read or written" },
   E_JOURNAL_TAMPERED: { exit: "failed", meaning: "the journal's hash chain is broken: an event was changed or removed by hand" },
-  E_JOURNAL_MISMATCH: { exit: "failed", meaning: "the journal does not fit the machine: an event the flow cannot take, a step output missing" },
+  E_JOURNAL_MISMATCH: { exit: "failed", meaning: "the journal does not fit the machine: an event the flow cannot take, a step output missing or of a shape this version does not read" },
   E_TOOL_VERSION: { exit: "failed", meaning: "a dump or restore tool does not fit the server's version" },
   E_TOOL_MISSING: { exit: "failed", meaning: "a program or optional package that is needed is not installed" },
   E_STEP: { exit: "failed", meaning: "a step failed with no more specific code: a plain `Error` from your own step, a wait that was asked to stop" },

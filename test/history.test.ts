@@ -9,7 +9,7 @@ import { loadConfig } from "../src/config/load.js";
 import { UpgradeError } from "../src/errors.js";
 import { openJournal } from "../src/journal/open.js";
 import { startRun } from "../src/runner/runner.js";
-import type { StepImplementations } from "../src/steps/types.js";
+import type { StepEffects } from "../src/steps/types.js";
 import { targetId } from "../src/url.js";
 import { JournalFeed } from "../src/view/journal-feed.js";
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
   try {
     // Two runs with step doubles: one completes, one fails in migrate and rolls back.
     for (const failAt of [null, "migrate"]) {
-      const steps = {} as StepImplementations;
+      const steps = {} as StepEffects;
       for (const step of STEP_NAMES) {
         steps[step] = {
           async run() {

@@ -10,7 +10,7 @@ import { main } from "../src/cli/main.js";
 import { resolveConfig } from "../src/config/resolve.js";
 import { openJournal } from "../src/journal/open.js";
 import { resumeRun, SimulatedCrash, startRun, type RunnerOptions } from "../src/runner/runner.js";
-import type { StepImplementations } from "../src/steps/types.js";
+import type { StepEffects } from "../src/steps/types.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,9 +24,9 @@ function tempDir(): string {
 }
 
 /** Step doubles: each returns its name; `crashAt` crashes (once) as the process would die. */
-function doubles(crashAt?: StepName): StepImplementations {
+function doubles(crashAt?: StepName): StepEffects {
   let crashed = false;
-  const steps = {} as StepImplementations;
+  const steps = {} as StepEffects;
   for (const step of STEP_NAMES) {
     steps[step] = {
       async run() {
@@ -41,7 +41,7 @@ function doubles(crashAt?: StepName): StepImplementations {
   return steps;
 }
 
-async function runner(dir: string, steps: StepImplementations): Promise<RunnerOptions> {
+async function runner(dir: string, steps: StepEffects): Promise<RunnerOptions> {
   const config = resolveConfig({ name: "inspected", database: "sqlite:./target.sqlite" }, dir, null);
   const store = await openJournal(config.journal, dir);
   return { store, config, target: "inspected-target", steps, openDatabase: () => Promise.reject(new Error("no database")), backupRoot: join(dir, "backups"), leaseTtlMs: 60_000 };

@@ -2,10 +2,14 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { STEP_NAMES } from "../machines/index.js";
+import { history } from "../src/api.js";
 import { main } from "../src/cli/main.js";
 import { jupyterhub } from "../src/presets/jupyterhub/index.js";
 import { translateDbUrl } from "../src/presets/jupyterhub/db-url.js";
+import { maybeHubOutputOf } from "../src/presets/jupyterhub/outputs.js";
 import { expandPreset } from "../src/presets/registry.js";
+import { foldJournal } from "../src/runner/fold.js";
 import { defaultSteps } from "../src/steps/index.js";
 import { resolveInput, runnerOptions } from "../src/session.js";
 import { jupyterhubInstalled, NEW_REVISION, NEW_VERSION, postgresReady, TestHub, TOKEN_ENV, type Membership } from "./helpers/jupyterhub.js";
@@ -63,6 +67,14 @@ async function downtime(hub: TestHub, config: string): Promise<{ total: number; 
   const steps: Record<string, number> = {};
   for (const step of ["stop", "seal", "upgradePackage", "migrate", "start", "health"]) steps[step] = (at("step.succeeded", step) - at("step.started", step)) / 1000;
   return { total: (at("step.succeeded", "health") - at("step.started", "stop")) / 1000, steps };
+}
+
+/** Every output the run journaled is read back through the preset's checks: JupyterHubOutputs is what the journal holds. */
+async function expectHubOutputsRead(config: string, cwd: string): Promise<void> {
+  const run = foldJournal((await history(config, { cwd })).events).context;
+  const journaled = STEP_NAMES.filter((step) => run.outputs[step] != null);
+  expect(journaled.length).toBeGreaterThan(5);
+  expect(STEP_NAMES.filter((step) => maybeHubOutputOf(run, step) !== undefined)).toEqual(journaled);
 }
 
 /** The API token appears nowhere: not in the journal, not in anything the CLI printed. */
@@ -155,6 +167,7 @@ hubSuite("the JupyterHub preset against Debian's JupyterHub", () => {
       expect(await hub.revision()).toBe(head);
       expect(await hub.version()).toBe(version);
       expect(await hub.membership()).toEqual(before);
+      await expectHubOutputsRead(config, hub.dir);
       expectNoToken(hub, r.stdout, r.stderr);
     });
 
@@ -167,6 +180,7 @@ hubSuite("the JupyterHub preset against Debian's JupyterHub", () => {
       expect(await hub.version()).toBe(NEW_VERSION);
       expect(await hub.revision()).toBe(NEW_REVISION);
       expect(await hub.membership()).toEqual(before);
+      await expectHubOutputsRead(config, hub.dir);
       const d = await downtime(hub, config);
       console.log(`JupyterHub preset downtime on ${db} (stop -> healthy Hub): ${d.total.toFixed(2)} s; per step: ${JSON.stringify(d.steps)}`);
       expectNoToken(hub, r.stdout, r.stderr);
@@ -186,6 +200,7 @@ hubSuite("the JupyterHub preset against Debian's JupyterHub", () => {
       expect(await hub.revision()).toBe(OLD_HEAD);
       expect(await hub.membership()).toEqual(before);
       expect(readFileSync(join(hub.dir, "jupyterhub_config.py"))).toEqual(configBefore);
+      await expectHubOutputsRead(config, hub.dir);
       expectNoToken(hub, r.stdout, r.stderr);
     });
   }

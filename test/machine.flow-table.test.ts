@@ -61,7 +61,7 @@ describe("the machine built from the flow table", () => {
     ];
     const ends = new Set<string>();
     for (const schedule of schedules) {
-      const { events } = await simulateRun({ schedule, steps: { preflight: { run: async () => ({ fromVersion: "1.0.0", toVersion: "2.0.0" }) } } });
+      const { events } = await simulateRun({ schedule, steps: { preflight: { run: async () => ({ fromVersion: "1.0.0", toVersion: "2.0.0", serviceWasRunning: true, databaseBytes: 0, pendingMigrations: [] }) } } });
       const cut = Math.floor(events.length / 2); // the machine is still running there: abandon the run
       const abandoned = [...events.slice(0, cut), { ...events[cut]!, seq: cut + 1, type: "run.abandoned" as const, step: null, payload: { reason: "test" } }];
       for (const journal of [events, abandoned]) {

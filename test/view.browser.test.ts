@@ -13,7 +13,7 @@ import { openJournal } from "../src/journal/open.js";
 import type { JournalStore } from "../src/journal/types.js";
 import { startRun } from "../src/runner/runner.js";
 import type { RunResult } from "../src/runner/result.js";
-import type { StepImplementations } from "../src/steps/types.js";
+import type { StepEffects } from "../src/steps/types.js";
 import { targetId } from "../src/url.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -41,7 +41,7 @@ describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chr
   let page: Page;
 
   // Each step's effect waits until the test opens its gate, so the run stands still on it.
-  const steps = {} as StepImplementations;
+  const steps = {} as StepEffects;
   for (const step of STEP_NAMES) {
     steps[step] = {
       async run() {

@@ -4,6 +4,7 @@ import type { TargetLock } from "../adapters/types.js";
 import { UpgradeError, isUpgradeError } from "../errors.js";
 import { RunJournal } from "../journal/journal.js";
 import type { JournalStore } from "../journal/types.js";
+import { maybeOutputOf } from "../steps/output-of.js";
 import { foldJournal } from "./fold.js";
 import { acquireLease } from "./lease.js";
 import { runResult, type RunResult } from "./result.js";
@@ -75,9 +76,24 @@ async function leftIn(run: UpgradeContext, at: string, instructions: (run: Upgra
   if (succeeded(run, "restoreDatabase")) lines.push("The database was restored to the restore point.");
   else if (run.attempts.migrate) lines.push("The database may be partly migrated: migrate started and the database was not restored.");
   else lines.push("The database was not migrated by this run.");
-  const seal = run.outputs.seal as { restorePoint?: { path?: string } } | undefined;
-  const hot = run.outputs.backup as { database?: { path?: string } } | undefined;
-  if (seal?.restorePoint?.path) lines.push(`The restore point (exact as of the stop) is ${seal.restorePoint.path}.`);
-  else if (hot?.database?.path) lines.push(`The hot backup (taken before the stop) is ${hot.database.path}.`);
-  return [...lines, ...(run.attempts.stop || run.attempts.seal ? await instructions(run) : [])];
+  const seal = await unlessUnreadable(lines, () => maybeOutputOf(run, "seal"));
+  const hot = await unlessUnreadable(lines, () => maybeOutputOf(run, "backup"));
+  if (seal) lines.push(`The restore point (exact as of the stop) is ${seal.restorePoint.path}.`);
+  else if (hot?.database) lines.push(`The hot backup (taken before the stop) is ${hot.database.path}.`);
+  const manual = run.attempts.stop || run.attempts.seal ? await unlessUnreadable(lines, () => instructions(run)) : [];
+  return [...lines, ...(manual ?? [])];
+}
+
+/**
+ * What `read` returns; an output the journal holds in a shape this version does not read is
+ * said in the report instead of thrown: abandon is how a run that cannot be resumed is ended.
+ */
+async function unlessUnreadable<T>(lines: string[], read: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!isUpgradeError(err, "E_JOURNAL_MISMATCH")) throw err;
+    lines.push(`${err.summary}: look for the backups in the run's backup folder.`);
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import type { StepError, StepName, TerminalState } from "../../machines/index.js";
 import type { JournalEvent } from "../journal/types.js";
+import { anyValue, describeMismatch, object, optional, recordOf, str } from "../steps/json-guard.js";
 import type { UpgradeSnapshot } from "./fold.js";
 
 /** How one step went, as the journal tells it. */
@@ -12,6 +13,15 @@ export interface StepOutcome {
   durationMs: number | null;
   skipped?: string;
   error?: StepError;
+}
+
+const stepError = object<StepError>({ code: str, message: str, hint: optional(str), details: optional(recordOf(anyValue)) });
+
+/** A step's error as the journal holds it; one of another shape is reported as such, not trusted. */
+function errorOf(value: unknown): StepError {
+  const where: string[] = [];
+  if (stepError(value, where)) return value;
+  return { code: "E_JOURNAL_MISMATCH", message: `the journal's error of this step is not what this version reads: ${describeMismatch(where)}` };
 }
 
 /** The state of a run: `running` until the machine reaches a final state. */
@@ -53,7 +63,7 @@ export function stepOutcomes(events: readonly JournalEvent[]): StepOutcome[] {
       o.durationMs = o.startedAt ? Date.parse(e.at) - Date.parse(o.startedAt) : 0;
       if (e.type === "step.failed") {
         o.outcome = "failed";
-        o.error = e.payload.error as unknown as StepError;
+        o.error = errorOf(e.payload.error);
       } else if (typeof e.payload.skipped === "string") {
         o.outcome = "skipped";
         o.skipped = e.payload.skipped;

@@ -8,7 +8,8 @@ import { RunJournal } from "../journal/journal.js";
 import { latestRun } from "../journal/latest-run.js";
 import type { JournalEvent, JournalStore, RunRecord } from "../journal/types.js";
 import type { Progress } from "../progress.js";
-import type { StepContext, StepImplementations } from "../steps/types.js";
+import { toJson } from "../steps/output-of.js";
+import type { StepContext, StepEffects } from "../steps/types.js";
 import { currentStep, foldJournal, toMachineEvent, type UpgradeSnapshot } from "./fold.js";
 import { acquireLease, type HeldLease } from "./lease.js";
 import { runResult, type RunResult } from "./result.js";
@@ -25,7 +26,7 @@ export interface RunnerOptions {
    * config or journal), held for the whole drive; absent in harnesses without a real target.
    */
   lockTarget?: () => Promise<TargetLock>;
-  steps: StepImplementations;
+  steps: StepEffects;
   openDatabase: () => Promise<DatabaseAdapter>;
   /** The folder under which each run gets its backup folder. */
   backupRoot: string;
@@ -189,14 +190,14 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
       onEvent?.({ type: "step.started", runId, step, attempt: ctx.attempt, resumed: interrupted });
       let output: Json;
       try {
-        output = await def.run(ctx);
+        output = toJson(await def.run(ctx));
       } catch (err) {
         if (err instanceof SimulatedCrash) throw err;
         const error = errorRecord(err);
         error.message = redact(error.message);
         if (error.hint) error.hint = redact(error.hint);
         if (error.details) error.details = redactStrings(error.details, redact) as Record<string, unknown>;
-        const failed = await append({ type: "step.failed", step, payload: { error: error as unknown as Json } });
+        const failed = await append({ type: "step.failed", step, payload: { error: toJson(error) } });
         onEvent?.({ type: "step.finished", runId, step, outcome: "failed", durationMs: Date.parse(failed.at) - Date.parse(started.at), error });
         continue;
       }
@@ -212,7 +213,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
         payload: {
           fromVersion: snapshot.context.fromVersion,
           toVersion: snapshot.context.toVersion,
-          ...(snapshot.context.failure ? { failure: snapshot.context.failure as unknown as Json } : {}),
+          ...(snapshot.context.failure ? { failure: toJson(snapshot.context.failure) } : {}),
           ...(state === "failed" ? { instructions } : {}),
         },
       });

@@ -2,27 +2,31 @@ import type { CommandSpec, HttpSpec } from "../config/types.js";
 import { UpgradeError } from "../errors.js";
 import { sendRequest } from "../process/http.js";
 import { commandOutput, runSpec } from "./commands.js";
-import { json } from "./outputs.js";
-import type { StepContext, StepDefinition } from "./types.js";
+import type { AnnounceOutput, CommandRecord, HttpAnswer, NotifyOutput } from "./outputs.js";
+import type { BuiltInStep, StepContext } from "./types.js";
 
-async function notify(ctx: StepContext, how: CommandSpec | { http: HttpSpec }) {
-  if ("http" in how) {
-    const h = how.http;
-    const res = await sendRequest({ ...h, timeoutMs: (h.timeoutSeconds ?? 30) * 1000, body: h.body ?? { name: ctx.config.name, fromVersion: ctx.run.fromVersion, toVersion: ctx.run.toVersion } });
-    return json({ status: res.status });
-  }
-  return json(commandOutput(await runSpec(ctx, how, ctx.config.announce?.timeoutSeconds ?? 60)));
+async function post(ctx: StepContext, h: HttpSpec): Promise<HttpAnswer> {
+  const res = await sendRequest({ ...h, timeoutMs: (h.timeoutSeconds ?? 30) * 1000, body: h.body ?? { name: ctx.config.name, fromVersion: ctx.run.fromVersion, toVersion: ctx.run.toVersion } });
+  return { status: res.status };
+}
+
+async function command(ctx: StepContext, spec: CommandSpec): Promise<CommandRecord> {
+  return commandOutput(await runSpec(ctx, spec, ctx.config.announce?.timeoutSeconds ?? 60));
+}
+
+function notify(ctx: StepContext, how: CommandSpec | { http: HttpSpec }): Promise<NotifyOutput> {
+  return "http" in how ? post(ctx, how.http) : command(ctx, how);
 }
 
 /** Tells the users about the downtime: `announce.command` and/or `announce.webhook`. */
-export const announce: StepDefinition = {
+export const announce: BuiltInStep<"announce"> = {
   skip: (ctx) => (ctx.config.announce?.command || ctx.config.announce?.webhook ? undefined : "no announce.command or announce.webhook"),
   async run(ctx) {
     const a = ctx.config.announce!;
-    const out: Record<string, unknown> = {};
-    if (a.command) out.command = await notify(ctx, { command: a.command });
-    if (a.webhook) out.webhook = await notify(ctx, { http: a.webhook });
-    return json(out);
+    const out: AnnounceOutput = {};
+    if (a.command) out.command = await command(ctx, { command: a.command });
+    if (a.webhook) out.webhook = await post(ctx, a.webhook);
+    return out;
   },
 };
 
@@ -30,7 +34,7 @@ export const announce: StepDefinition = {
  * Waits out `announce.graceSeconds`. The deadline is counted from the step's first start, which
  * the journal keeps, so a restart in the middle waits only for what is left.
  */
-export const grace: StepDefinition = {
+export const grace: BuiltInStep<"grace"> = {
   skip: (ctx) => ((ctx.config.announce?.graceSeconds ?? 0) > 0 ? undefined : "no grace period"),
   async run(ctx) {
     const total = ctx.config.announce!.graceSeconds!;
@@ -44,12 +48,12 @@ export const grace: StepDefinition = {
       }
       await new Promise((r) => setTimeout(r, Math.min(1_000, left)));
     }
-    return json({ deadline: new Date(deadline).toISOString() });
+    return { deadline: new Date(deadline).toISOString() };
   },
 };
 
 /** Withdraws the announcement after an abort; skipped when none was made. */
-export const withdrawAnnouncement: StepDefinition = {
+export const withdrawAnnouncement: BuiltInStep<"withdrawAnnouncement"> = {
   skip: (ctx) => {
     if (!ctx.config.announce?.withdraw) return "no announce.withdraw";
     const announced = ctx.run.outputs.announce !== undefined && ctx.run.skipped.announce === undefined;

@@ -2,8 +2,9 @@ import { dirname } from "node:path";
 import { UpgradeError } from "../errors.js";
 import { ensurePrivateDir } from "../fs/durable.js";
 import { backupFile, fileDrift, sha256OrNull, type FileCopy } from "../fs/files.js";
-import { json, outputOf, type BackupOutput, type SealOutput } from "./outputs.js";
-import type { StepContext, StepDefinition } from "./types.js";
+import { outputOf } from "./output-of.js";
+import type { BackupOutput, SealOutput } from "./outputs.js";
+import type { BuiltInStep, StepContext } from "./types.js";
 
 async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
   const copies: FileCopy[] = [];
@@ -19,7 +20,7 @@ async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
  * An adapter that cannot take one now (a PostgreSQL template copy with sessions connected and no
  * suitable pg_dump) says why: the output and the log say so, and seal takes the restore point.
  */
-export const backup: StepDefinition = {
+export const backup: BuiltInStep<"backup"> = {
   async run(ctx) {
     await ensurePrivateDir(dirname(ctx.backupDir));
     await ensurePrivateDir(ctx.backupDir);
@@ -34,7 +35,7 @@ export const backup: StepDefinition = {
       const fingerprint = db.capabilities.backupFingerprints ? await db.fingerprintBackup(taken) : null;
       output = { database: { ...taken, fingerprint }, files: await backupFiles(ctx) };
     }
-    return json(output);
+    return output;
   },
 };
 
@@ -44,9 +45,9 @@ export const backup: StepDefinition = {
  * new backup is taken now. Files that changed since the hot backup (content, mode, owner, links)
  * are copied again.
  */
-export const seal: StepDefinition = {
+export const seal: BuiltInStep<"seal"> = {
   async run(ctx) {
-    const hot = outputOf<BackupOutput>(ctx, "backup");
+    const hot = outputOf(ctx, "backup");
     const db = await ctx.database();
     await db.quiesce();
     const live = await db.fingerprint();
@@ -74,6 +75,6 @@ export const seal: StepDefinition = {
     }
     const { fingerprint: _ignored, ...point } = restorePoint;
     const output: SealOutput = { restorePoint: point, fingerprint: live, reusedHotBackup: reused, files };
-    return json(output);
+    return output;
   },
 };

@@ -6,6 +6,7 @@ import { processStartTime } from "../process/identity.js";
 import { liveStartedProcess, readStartRecord, startRecordPath, writeStartRecord, type StartRecord } from "../process/start-record.js";
 import { join } from "node:path";
 import { versionFromOutput } from "../versions.js";
+import type { CommandRecord, StartOutcome } from "./outputs.js";
 import type { StepContext } from "./types.js";
 
 const DEFAULT_TIMEOUT_S = 600;
@@ -30,15 +31,6 @@ export async function runSpec(ctx: StepContext, spec: CommandSpec, defaultTimeou
     signal: ctx.signal,
   });
   return { ...result, shown: { argv: result.argv.map(ctx.redact), stdout: ctx.redact(result.stdout), stderr: ctx.redact(result.stderr) } };
-}
-
-/** What a start step did: started a process, or adopted one a crashed attempt had started. */
-export interface StartOutcome {
-  argv: string[];
-  pid: number;
-  exited: boolean;
-  /** Set when nothing was started: a live recorded process (`process`) or a service that answers (`answers`). */
-  adopted?: "process" | "answers";
 }
 
 /**
@@ -100,7 +92,7 @@ async function adoptStarted(ctx: StepContext, file: string, ifAnswers: boolean):
 }
 
 /** The part of a command's result worth keeping in the journal (its redacted form, from `runSpec`). */
-export function commandOutput(result: ShownResult): { argv: string[]; exitCode: number; stdout: string; stderr: string; durationMs: number } {
+export function commandOutput(result: ShownResult): CommandRecord {
   const shown = result.shown ?? result;
   return { argv: shown.argv, exitCode: result.exitCode, stdout: shown.stdout, stderr: shown.stderr, durationMs: result.durationMs };
 }

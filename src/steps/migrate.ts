@@ -1,14 +1,13 @@
 import { UpgradeError } from "../errors.js";
 import { runMigrations } from "../migrations/runner.js";
 import { commandOutput, runSpec } from "./commands.js";
-import { json } from "./outputs.js";
-import type { StepDefinition } from "./types.js";
+import type { BuiltInStep } from "./types.js";
 
 /**
  * Migrates the database: a drizzle-kit folder through the adapter's migration driver (one
  * transaction per migration, under a lock, checksums checked), or the service's own command.
  */
-export const migrate: StepDefinition = {
+export const migrate: BuiltInStep<"migrate"> = {
   skip: (ctx) => (ctx.config.migrations ? undefined : "no migrations"),
   async run(ctx) {
     const m = ctx.config.migrations!;
@@ -18,15 +17,15 @@ export const migrate: StepDefinition = {
         onProgress: ctx.progress,
         lockTimeoutMs: (m.lockTimeoutSeconds ?? 60) * 1000,
       });
-      return json({ applied: result.applied, alreadyApplied: result.alreadyApplied.length });
+      return { applied: result.applied, alreadyApplied: result.alreadyApplied.length };
     }
     const { command, ...rest } = m;
-    return json(commandOutput(await runSpec(ctx, { command, ...rest }, 3600)));
+    return commandOutput(await runSpec(ctx, { command, ...rest }, 3600));
   },
 };
 
 /** Runs the `verify` commands; with drizzle migrations, also checks none is left pending. */
-export const verify: StepDefinition = {
+export const verify: BuiltInStep<"verify"> = {
   skip: (ctx) => (ctx.config.verify?.length || (ctx.config.migrations && "drizzle" in ctx.config.migrations) ? undefined : "nothing to verify"),
   async run(ctx) {
     const m = ctx.config.migrations;
@@ -40,6 +39,6 @@ export const verify: StepDefinition = {
     }
     const checks = [];
     for (const spec of ctx.config.verify ?? []) checks.push(commandOutput(await runSpec(ctx, spec, 600)));
-    return json({ checks, pending });
+    return { checks, pending };
   },
 };

@@ -1,9 +1,9 @@
 import { UpgradeError } from "../errors.js";
 import { commandOutput, readVersion, runSpec } from "./commands.js";
-import { json } from "./outputs.js";
-import type { StepContext, StepDefinition } from "./types.js";
+import type { PackageOutput } from "./outputs.js";
+import type { BuiltInStep, StepContext } from "./types.js";
 
-async function installAndCheck(ctx: StepContext, which: "upgrade" | "downgrade", expected: string | null) {
+async function installAndCheck(ctx: StepContext, which: "upgrade" | "downgrade", expected: string | null): Promise<PackageOutput> {
   const out = commandOutput(await runSpec(ctx, ctx.config.package![which]!, 1800));
   const installed = await readVersion(ctx);
   if (expected && installed !== null && installed !== expected) {
@@ -12,17 +12,17 @@ async function installAndCheck(ctx: StepContext, which: "upgrade" | "downgrade",
       details: { installed, expected },
     });
   }
-  return json({ command: out, installedVersion: installed });
+  return { command: out, installedVersion: installed };
 }
 
 /** Installs the new version (`package.upgrade`), then checks `package.version` reports it. */
-export const upgradePackage: StepDefinition = {
+export const upgradePackage: BuiltInStep<"upgradePackage"> = {
   skip: (ctx) => (ctx.config.package?.upgrade ? undefined : "no package.upgrade"),
   run: (ctx) => installAndCheck(ctx, "upgrade", ctx.run.toVersion),
 };
 
 /** In the rollback: reinstalls the version preflight found (`package.downgrade`). */
-export const reinstallPrevious: StepDefinition = {
+export const reinstallPrevious: BuiltInStep<"reinstallPrevious"> = {
   skip: (ctx) => (ctx.config.package?.downgrade && ctx.config.package.upgrade ? undefined : "no package.upgrade/downgrade"),
   run: (ctx) => installAndCheck(ctx, "downgrade", ctx.run.fromVersion),
 };

@@ -7,9 +7,9 @@ import { safeUrl } from "../process/http.js";
 import { liveness } from "../process/liveness.js";
 import { checkRequestedVersion } from "../versions.js";
 import { readVersion } from "./commands.js";
-import { json, type PreflightOutput } from "./outputs.js";
+import type { PreflightOutput } from "./outputs.js";
 import type { ResolvedConfig } from "../config/types.js";
-import type { StepDefinition } from "./types.js";
+import type { BuiltInStep } from "./types.js";
 
 function usesPlaceholder(argv: readonly string[] | undefined, name: string): boolean {
   return !!argv?.some((a) => a.includes(`{${name}}`));
@@ -48,7 +48,7 @@ export function requestChecks(c: ResolvedConfig, toVersion: string | null): void
  * and whether the service is running (any HTTP answer from the health URL means it is). Changes
  * nothing else.
  */
-export const preflight: StepDefinition = {
+export const preflight: BuiltInStep<"preflight"> = {
   async run(ctx) {
     const c = ctx.config;
     requestChecks(c, ctx.run.toVersion);
@@ -95,6 +95,6 @@ export const preflight: StepDefinition = {
       ...(info.choices ? { database: info.choices } : {}),
     };
     if (output.serviceWasRunning === false) ctx.log("the service is not running; the stop is skipped and a rollback leaves it down");
-    return json(output);
+    return output;
   },
 };

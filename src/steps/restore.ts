@@ -2,13 +2,14 @@ import { UpgradeError } from "../errors.js";
 import { fileDrift, restoreFile } from "../fs/files.js";
 import { linkDrift, restoreLinks, type LinkHop } from "../fs/links.js";
 import { readVersion } from "./commands.js";
-import { json, outputOf, type PreflightOutput, type SealOutput } from "./outputs.js";
+import { maybeOutputOf, outputOf } from "./output-of.js";
+import type { RestoreProof } from "./outputs.js";
 import { checkOneVersionRuns } from "./running-check.js";
-import type { StepContext, StepDefinition } from "./types.js";
+import type { BuiltInStep, StepContext } from "./types.js";
 
 /** The symbolic links leading to the database file, as preflight found them (none for a server). */
 function databaseLinks(ctx: StepContext): LinkHop[] {
-  return (ctx.run.outputs.preflight as unknown as PreflightOutput | undefined)?.databaseFile?.links ?? [];
+  return maybeOutputOf(ctx.run, "preflight")?.databaseFile?.links ?? [];
 }
 
 /**
@@ -17,9 +18,9 @@ function databaseLinks(ctx: StepContext): LinkHop[] {
  * dialect allows), then proves it at once, before the previous version starts and writes to it
  * again: the database's fingerprint equals the one taken at the stop (E_RESTORE otherwise).
  */
-export const restoreDatabase: StepDefinition = {
+export const restoreDatabase: BuiltInStep<"restoreDatabase"> = {
   async run(ctx) {
-    const seal = outputOf<SealOutput>(ctx, "seal");
+    const seal = outputOf(ctx, "seal");
     const db = await ctx.database();
     await restoreLinks(databaseLinks(ctx));
     await db.restore(seal.restorePoint, { onProgress: ctx.progress, signal: ctx.signal, expected: seal.fingerprint });
@@ -32,7 +33,7 @@ export const restoreDatabase: StepDefinition = {
         details: { differing },
       });
     }
-    return json({ restored: seal.restorePoint.path, sha256: seal.restorePoint.sha256, fingerprint: now.hash });
+    return { restored: seal.restorePoint.path, sha256: seal.restorePoint.sha256, fingerprint: now.hash };
   },
 };
 
@@ -40,12 +41,12 @@ export const restoreDatabase: StepDefinition = {
  * Puts every configuration file back: its symbolic links as they were, the real file byte for
  * byte with its mode and owner (or removes one that did not exist).
  */
-export const restoreFiles: StepDefinition = {
+export const restoreFiles: BuiltInStep<"restoreFiles"> = {
   skip: (ctx) => (ctx.config.files?.length ? undefined : "no files"),
   async run(ctx) {
-    const { files } = outputOf<SealOutput>(ctx, "seal");
+    const { files } = outputOf(ctx, "seal");
     for (const copy of files) await restoreFile(copy);
-    return json({ restored: files.map((f) => f.path) });
+    return { restored: files.map((f) => f.path) };
   },
 };
 
@@ -56,9 +57,9 @@ export const restoreFiles: StepDefinition = {
  * found, every file's links, real file, sha256, mode and owner equal its backup's, and the
  * installed version is the previous one.
  */
-export async function proveRestore(ctx: StepContext): Promise<{ fingerprint: string; files: number; version: string | null }> {
-  const seal = outputOf<SealOutput>(ctx, "seal");
-  const proof = ctx.run.outputs.restoreDatabase as { fingerprint?: unknown } | undefined;
+export async function proveRestore(ctx: StepContext): Promise<RestoreProof> {
+  const seal = outputOf(ctx, "seal");
+  const proof = maybeOutputOf(ctx.run, "restoreDatabase");
   if (proof?.fingerprint !== seal.fingerprint.hash) {
     throw new UpgradeError("E_VERIFY", "the journal holds no proof that the restored database equalled the restore point", {
       hint: `stop the service and restore ${seal.restorePoint.path} by hand`,
@@ -92,9 +93,9 @@ export async function proveRestore(ctx: StepContext): Promise<{ fingerprint: str
  * Proves the rollback: the restored data (`proveRestore`), then that exactly one version runs,
  * the previous one, or none if none ran before the run (`checkOneVersionRuns`).
  */
-export const verifyRestore: StepDefinition = {
+export const verifyRestore: BuiltInStep<"verifyRestore"> = {
   async run(ctx) {
     const proof = await proveRestore(ctx);
-    return json({ ...proof, running: await checkOneVersionRuns(ctx) });
+    return { ...proof, running: await checkOneVersionRuns(ctx) };
   },
 };

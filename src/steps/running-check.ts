@@ -2,19 +2,10 @@ import { UpgradeError } from "../errors.js";
 import { probe, safeUrl } from "../process/http.js";
 import { sameProcessAlive } from "../process/identity.js";
 import { readStartRecord, startRecordPath } from "../process/start-record.js";
-import { serviceWasRunning } from "./outputs.js";
+import { serviceWasRunning } from "./output-of.js";
+import type { RunningCheck } from "./outputs.js";
 import { liveStart } from "./stop-new-version.js";
 import type { StepContext } from "./types.js";
-
-/** What the end-of-rollback check saw. */
-export interface RunningCheck {
-  /** The health URL's status, null when nothing answered (or no health URL). */
-  status: number | null;
-  /** The version the health answer names (a JSON `version` field), when it names one. */
-  version: string | null;
-  /** The pid of the previous version when this run started it in the foreground. */
-  pid: number | null;
-}
 
 function versionIn(body: string): string | null {
   try {

@@ -1,17 +1,18 @@
 import { probe, sendRequest, waitDown, waitHealthy } from "../process/http.js";
 import { commandOutput, runSpec, startSpec } from "./commands.js";
-import { json, serviceWasRunning } from "./outputs.js";
-import type { StepContext, StepDefinition } from "./types.js";
+import { serviceWasRunning } from "./output-of.js";
+import type { HealthOutput, StartAgainOutput, StopOutput } from "./outputs.js";
+import type { BuiltInStep, StepContext } from "./types.js";
 
-async function startAndCheck(ctx: StepContext) {
+async function startAndCheck(ctx: StepContext): Promise<StartAgainOutput> {
   const start = ctx.config.service!.start!;
   const started = await startSpec(ctx, start);
   const health = ctx.config.service?.health;
   const healthy = health ? await checkHealth(ctx) : null;
-  return json({ start: started, health: healthy });
+  return { start: started, health: healthy };
 }
 
-async function checkHealth(ctx: StepContext) {
+async function checkHealth(ctx: StepContext): Promise<HealthOutput> {
   const h = ctx.config.service!.health!;
   const res = await waitHealthy(h.url, {
     timeoutMs: (h.timeoutSeconds ?? 30) * 1000,
@@ -22,7 +23,7 @@ async function checkHealth(ctx: StepContext) {
 }
 
 /** Stops the service by command or HTTP request, then waits until its health URL stops answering. */
-export const stop: StepDefinition = {
+export const stop: BuiltInStep<"stop"> = {
   skip: (ctx) => {
     if (!ctx.config.service?.stop) return "no service.stop";
     return serviceWasRunning(ctx) ? undefined : "the service was not running";
@@ -31,8 +32,8 @@ export const stop: StepDefinition = {
     const how = ctx.config.service!.stop!;
     const health = ctx.config.service?.health;
     // Re-run after a crash: a service that no longer answers was stopped by the first attempt.
-    if (ctx.attempt > 1 && health && (await probe(health.url)) === null) return json({ stop: "already down", waitedMs: 0 });
-    let out: unknown;
+    if (ctx.attempt > 1 && health && (await probe(health.url)) === null) return { stop: "already down", waitedMs: 0 };
+    let out: StopOutput["stop"];
     let waitSeconds = 30;
     if ("http" in how) {
       const res = await sendRequest({ ...how.http, timeoutMs: (how.http.timeoutSeconds ?? 30) * 1000 });
@@ -42,28 +43,28 @@ export const stop: StepDefinition = {
       out = commandOutput(await runSpec(ctx, how, 120));
     }
     const waitedMs = health ? await waitDown(health.url, waitSeconds * 1000) : null;
-    return json({ stop: out, waitedMs });
+    return { stop: out, waitedMs };
   },
 };
 
 /** Starts the new version, detached from the orchestrator. */
-export const start: StepDefinition = {
+export const start: BuiltInStep<"start"> = {
   skip: (ctx) => (ctx.config.service?.start ? undefined : "no service.start"),
   async run(ctx) {
-    return json(await startSpec(ctx, ctx.config.service!.start!));
+    return startSpec(ctx, ctx.config.service!.start!);
   },
 };
 
 /** Waits until the service's health URL answers healthy. */
-export const health: StepDefinition = {
+export const health: BuiltInStep<"health"> = {
   skip: (ctx) => (ctx.config.service?.health ? undefined : "no service.health"),
   async run(ctx) {
-    return json(await checkHealth(ctx));
+    return checkHealth(ctx);
   },
 };
 
 /** After a failed stop or seal: starts the service again (it ran before and nothing changed). */
-export const restartService: StepDefinition = {
+export const restartService: BuiltInStep<"restartService"> = {
   skip: (ctx) => {
     if (!ctx.config.service?.start) return "no service.start";
     return serviceWasRunning(ctx) ? undefined : "the service was not running before the run; it stays down";
@@ -72,7 +73,7 @@ export const restartService: StepDefinition = {
 };
 
 /** In the rollback: starts the previous version, if the service ran before the run. */
-export const startPrevious: StepDefinition = {
+export const startPrevious: BuiltInStep<"startPrevious"> = {
   skip: restartService.skip!,
   run: startAndCheck,
 };

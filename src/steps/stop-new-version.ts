@@ -4,8 +4,8 @@ import { terminateRecorded, type Termination } from "../process/group.js";
 import { sameProcessAlive } from "../process/identity.js";
 import { liveStartedProcess, startRecordPath, type StartRecord } from "../process/start-record.js";
 import { commandOutput, runSpec } from "./commands.js";
-import { json } from "./outputs.js";
-import type { StepContext, StepDefinition } from "./types.js";
+import type { StopNewVersionOutput } from "./outputs.js";
+import type { BuiltInStep, StepContext } from "./types.js";
 
 /** Seconds a stopped service gets to go away before it is taken to outlive its stop. */
 const STOP_WAIT_S = 30;
@@ -42,7 +42,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Pr
  * then SIGKILL, to its process group. E_TIMEOUT when it still runs: the run ends `failed` and
  * nothing is restored under it.
  */
-export const stopNewVersion: StepDefinition = {
+export const stopNewVersion: BuiltInStep<"stopNewVersion"> = {
   async skip(ctx) {
     if (startWasAttempted(ctx)) return undefined;
     const health = ctx.config.service?.health;
@@ -59,10 +59,10 @@ export const stopNewVersion: StepDefinition = {
       return lastStatus === null && !pidAlive();
     };
     // Re-run after a crash, or the new version died on its own: nothing left to stop.
-    if (health && (await isDown())) return json({ stop: "already down", waitedMs: 0, pid: recorded?.pid ?? null, signals: [] });
+    if (health && (await isDown())) return { stop: "already down", waitedMs: 0, pid: recorded?.pid ?? null, signals: [] };
 
     const how = ctx.config.service?.stop;
-    let stop: unknown = "no service.stop";
+    let stop: StopNewVersionOutput["stop"] = "no service.stop";
     let stopError: { code: string; message: string } | null = null;
     const waitSeconds = how && "http" in how ? (how.waitSeconds ?? STOP_WAIT_S) : STOP_WAIT_S;
     if (how) {
@@ -93,7 +93,7 @@ export const stopNewVersion: StepDefinition = {
         details: { stopError },
       });
     }
-    return json({ stop, stopError, waitedMs: Date.now() - started, pid: recorded?.pid ?? null, signals: termination?.signals ?? [] });
+    return { stop, stopError, waitedMs: Date.now() - started, pid: recorded?.pid ?? null, signals: termination?.signals ?? [] };
   },
 };
 

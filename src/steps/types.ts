@@ -1,7 +1,8 @@
-import type { Json, StepName, UpgradeContext } from "../../machines/index.js";
+import type { StepName, UpgradeContext } from "../../machines/index.js";
 import type { DatabaseAdapter } from "../adapters/types.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { Progress } from "../progress.js";
+import type { BuiltInOutputs, StepOutputs } from "./outputs.js";
 
 /** What a step's effect is given: the run, the config, the outputs of earlier steps. */
 export interface StepContext {
@@ -33,18 +34,35 @@ export interface StepContext {
 }
 
 /**
- * The effect behind one step. `run` must be idempotent: after a crash at any point inside it,
- * running it again converges. It returns a JSON output (kept in the journal, seen by later
- * steps) or throws, preferably an UpgradeError with a code.
+ * The effect behind step `S`. `run` must be idempotent: after a crash at any point inside it,
+ * running it again converges. It returns the step's output, of type `O` (`StepOutputs[S]` or a
+ * type that extends it, e.g. a preset's), which the runner keeps in the journal as JSON and
+ * later steps read back with `outputOf`; or it throws, preferably an UpgradeError with a code.
  */
-export interface StepDefinition {
+export interface StepDefinition<S extends StepName = StepName, O extends StepOutputs[S] = StepOutputs[S]> {
   /**
    * Why this step does nothing for this run (journaled as skipped), or undefined to run it. May
    * look (a health probe) but must change nothing: it is asked again after a crash.
    */
   skip?(ctx: StepContext): string | undefined | Promise<string | undefined>;
-  run(ctx: StepContext): Promise<Json>;
+  run(ctx: StepContext): Promise<O>;
 }
 
-/** An effect for every step of the machine. */
-export type StepImplementations = Record<StepName, StepDefinition>;
+/** A built-in step: it returns its `BuiltInOutputs` type. */
+export type BuiltInStep<S extends StepName> = StepDefinition<S, BuiltInOutputs[S]>;
+
+/** An effect for every step of the machine, each returning its step's output. */
+export type StepImplementations = { [S in StepName]: StepDefinition<S> };
+
+/**
+ * A step's effect as the runner drives it: it journals whatever `run` returns as JSON and reads
+ * no output itself. `StepImplementations` are step effects; so are test doubles, whose outputs
+ * no real step reads.
+ */
+export interface StepEffect {
+  skip?(ctx: StepContext): string | undefined | Promise<string | undefined>;
+  run(ctx: StepContext): Promise<unknown>;
+}
+
+/** What the runner is given: an effect for every step. */
+export type StepEffects = Record<StepName, StepEffect>;

@@ -11,7 +11,7 @@ import type { JournalEvent } from "../journal/types.js";
 import { foldJournal } from "../runner/fold.js";
 import { runResult, type RunResult } from "../runner/result.js";
 import { resumeRun, SimulatedCrash, startRun } from "../runner/runner.js";
-import type { StepDefinition, StepImplementations } from "../steps/types.js";
+import type { StepDefinition, StepEffect, StepEffects, StepImplementations } from "../steps/types.js";
 import type { FaultSchedule } from "./faults.js";
 import { finalBreach, serviceEffect, serviceWorld, type ServiceWorld } from "./service-world.js";
 
@@ -54,7 +54,7 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
   const doubles = Object.fromEntries(
     STEP_NAMES.map((step) => {
       const inner: StepDefinition | undefined = options.steps?.[step];
-      const def: StepDefinition = {
+      const def: StepEffect = {
         async run(ctx) {
           const attempt = attempts.get(step) ?? 0;
           attempts.set(step, attempt + 1);
@@ -82,7 +82,7 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
       };
       return [step, def];
     }),
-  ) as StepImplementations;
+  ) as StepEffects;
   const runner = {
     store,
     config,

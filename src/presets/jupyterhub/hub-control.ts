@@ -1,10 +1,12 @@
 import type { ResolvedCommandSpec } from "../../config/types.js";
 import { UpgradeError } from "../../errors.js";
 import { commandOutput, runSpec, startSpec } from "../../steps/commands.js";
+import type { StartOutcome } from "../../steps/outputs.js";
 import type { StepContext } from "../../steps/types.js";
 import { installedHead, interpreterOf } from "./alembic.js";
 import { settingsOf, type JupyterHubSettings } from "./expand.js";
 import { apiToken, hubState, readPid, requestShutdown, waitHubDown, waitHubVersion, waitPidGone } from "./hub-api.js";
+import type { HubShutdown, HubStart } from "./outputs.js";
 
 /** How long to let a Hub finish its cleanup when its pid is unknown (no `jupyterhub.pidFile`). */
 const SETTLE_MS = 1_000;
@@ -14,9 +16,9 @@ const SETTLE_MS = 1_000;
  * environment (never from the config); then waits until the Hub no longer answers and, when
  * its pid file is known, until its process exited (its last database commit is done).
  */
-export async function shutDownHub(ctx: StepContext, s: JupyterHubSettings): Promise<Record<string, unknown>> {
+export async function shutDownHub(ctx: StepContext, s: JupyterHubSettings): Promise<HubShutdown> {
   const pid = await readPid(s.pidFile);
-  let how: unknown;
+  let how: HubShutdown["stop"];
   if (s.stopByCommand) {
     how = commandOutput(await runSpec(ctx, ctx.config.service!.stop as ResolvedCommandSpec, 120));
   } else {
@@ -34,7 +36,7 @@ export async function shutDownHub(ctx: StepContext, s: JupyterHubSettings): Prom
 }
 
 /** Stops the Hub if it answers (a Hub started by this run, before its database is replaced). */
-export async function shutDownIfRunning(ctx: StepContext): Promise<Record<string, unknown> | null> {
+export async function shutDownIfRunning(ctx: StepContext): Promise<HubShutdown | null> {
   const s = settingsOf(ctx.config);
   const state = await hubState(s.hubUrl);
   if (!state.up) return null;
@@ -46,10 +48,10 @@ export async function shutDownIfRunning(ctx: StepContext): Promise<Record<string
  * Starts the Hub unless it already answers (a start repeated after a crash must not launch a
  * second Hub), then waits until `GET /hub/api/` answers with `expected` (any version when null).
  */
-export async function startHub(ctx: StepContext, expected: string | null): Promise<Record<string, unknown>> {
+export async function startHub(ctx: StepContext, expected: string | null): Promise<HubStart> {
   const s = settingsOf(ctx.config);
   const state = await hubState(s.hubUrl);
-  let started: unknown = "already running";
+  let started: StartOutcome | "already running" = "already running";
   if (state.up) ctx.log(`the Hub already answers (version ${state.version}): not starting another`);
   // Only a Hub answering with its version counts: the proxy alone answers 503 and is no Hub to adopt.
   else started = await startSpec(ctx, ctx.config.service!.start!, { adoptIfAnswers: false });

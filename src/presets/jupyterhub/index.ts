@@ -4,4 +4,5 @@ export { parseJupyterHubOptions, type JupyterHubOptions } from "./options.js";
 export { expandJupyterHub, type JupyterHubSettings } from "./expand.js";
 export { translateDbUrl, type TranslatedDbUrl } from "./db-url.js";
 export { readAlembicRevision } from "./alembic.js";
-export { jupyterHubSteps, type JupyterHubPreflightOutput } from "./steps.js";
+export { jupyterHubSteps } from "./steps.js";
+export type { JupyterHubOutputs, JupyterHubPreflightOutput } from "./outputs.js";

@@ -1,17 +1,16 @@
-import type { Json } from "../../../machines/index.js";
 import { UpgradeError, errorRecord } from "../../errors.js";
-import { json, outputOf, serviceWasRunning } from "../../steps/outputs.js";
+import { serviceWasRunning } from "../../steps/output-of.js";
 import { terminateRecorded, waitProcessGone } from "../../process/group.js";
 import { proveRestore, restoreDatabase as baseRestoreDatabase } from "../../steps/restore.js";
 import { assertNewVersionGone } from "../../steps/running-check.js";
 import { liveStart, startWasAttempted } from "../../steps/stop-new-version.js";
 import { startPrevious as baseStartPrevious } from "../../steps/service.js";
-import type { StepDefinition, StepImplementations } from "../../steps/types.js";
+import type { StepImplementations } from "../../steps/types.js";
 import { readAlembicRevision } from "./alembic.js";
 import { settingsOf } from "./expand.js";
 import { hubState } from "./hub-api.js";
 import { shutDownIfRunning, startHub } from "./hub-control.js";
-import type { JupyterHubPreflightOutput } from "./outputs.js";
+import { hubOutputOf, maybeHubOutputOf, type HubShutdown, type HubStep } from "./outputs.js";
 
 /**
  * The first rollback step: a Hub this run started (or any Hub that answers) is shut down before
@@ -20,7 +19,7 @@ import type { JupyterHubPreflightOutput } from "./outputs.js";
  * that outlives the shutdown gets SIGTERM, then SIGKILL, to its process group. Only a Hub that
  * answers with its version counts as up: the proxy alone answers 404 or 503 for the API path.
  */
-const stopNewVersion: StepDefinition = {
+const stopNewVersion: HubStep<"stopNewVersion"> = {
   async skip(ctx) {
     if (startWasAttempted(ctx)) return undefined;
     const state = await hubState(settingsOf(ctx.config).hubUrl);
@@ -28,7 +27,7 @@ const stopNewVersion: StepDefinition = {
   },
   async run(ctx) {
     const s = settingsOf(ctx.config);
-    let stopped: Record<string, unknown> | null = null;
+    let stopped: HubShutdown | null = null;
     let stopError: unknown = null;
     try {
       stopped = await shutDownIfRunning(ctx);
@@ -57,24 +56,23 @@ const stopNewVersion: StepDefinition = {
         details: { version: state.version },
       });
     }
-    return json({ stoppedHub: stopped, pid: recorded?.pid ?? null, signals });
+    return { stoppedHub: stopped, pid: recorded?.pid ?? null, signals };
   },
 };
 
 /** The general restore (proved before any Hub writes to the database again), plus the alembic revision it holds. */
-const restoreDatabase: StepDefinition = {
+const restoreDatabase: HubStep<"restoreDatabase"> = {
   async run(ctx) {
-    const out = (await baseRestoreDatabase.run(ctx)) as { [key: string]: Json };
-    return json({ ...out, alembicRevision: await readAlembicRevision(ctx.config.target) });
+    const out = await baseRestoreDatabase.run(ctx);
+    return { ...out, alembicRevision: await readAlembicRevision(ctx.config.target) };
   },
 };
 
 /** Starts the previous version if the Hub ran before the run, and waits for it to answer with that version. */
-const startPrevious: StepDefinition = {
+const startPrevious: HubStep<"startPrevious"> = {
   skip: (ctx) => baseStartPrevious.skip?.(ctx),
   async run(ctx) {
-    const pre = ctx.run.outputs.preflight as unknown as JupyterHubPreflightOutput | undefined;
-    return json(await startHub(ctx, pre?.hub.version ?? ctx.run.fromVersion));
+    return startHub(ctx, maybeHubOutputOf(ctx.run, "preflight")?.hub.version ?? ctx.run.fromVersion);
   },
 };
 
@@ -83,10 +81,10 @@ const startPrevious: StepDefinition = {
  * version), no process of the new version left, the alembic revision is the one preflight read,
  * a Hub that ran answers with its old version, and none answers when none ran before.
  */
-const verifyRestore: StepDefinition = {
+const verifyRestore: HubStep<"verifyRestore"> = {
   async run(ctx) {
     const s = settingsOf(ctx.config);
-    const pre = outputOf<JupyterHubPreflightOutput>(ctx, "preflight");
+    const pre = hubOutputOf(ctx, "preflight");
     const running = serviceWasRunning(ctx);
     const out = await proveRestore(ctx);
     assertNewVersionGone(ctx);
@@ -108,7 +106,7 @@ const verifyRestore: StepDefinition = {
       });
     }
     if (!running) ctx.log("the Hub was not running before the run: it is left down, with its database as it was before the run");
-    return json({ ...out, alembicRevision: revision, hubVersion: state.up ? state.version : null });
+    return { ...out, alembicRevision: revision, hubVersion: state.up ? state.version : null };
   },
 };
 

@@ -1,21 +1,17 @@
 import { access } from "node:fs/promises";
-import type { Json } from "../../../machines/index.js";
 import { localPathOf } from "../../adapters/registry.js";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import { readVersion, startSpec } from "../../steps/commands.js";
 import { migrate as baseMigrate } from "../../steps/migrate.js";
-import { json, type PreflightOutput } from "../../steps/outputs.js";
 import { preflight as basePreflight } from "../../steps/preflight.js";
 import { restartService as baseRestartService, start as baseStart, stop as baseStop } from "../../steps/service.js";
-import type { StepContext, StepDefinition, StepImplementations } from "../../steps/types.js";
+import type { StepContext, StepImplementations } from "../../steps/types.js";
 import { readAlembicRevision } from "./alembic.js";
 import { settingsOf, type JupyterHubSettings } from "./expand.js";
 import { apiToken, checkShutdownScope, hubState, waitHubVersion } from "./hub-api.js";
 import { expectedHead, notAtHead, shutDownHub, startHub } from "./hub-control.js";
-import type { JupyterHubPreflightOutput } from "./outputs.js";
+import { maybeHubOutputOf, type HubStep } from "./outputs.js";
 import { jupyterHubRollbackSteps } from "./rollback.js";
-
-export type { JupyterHubPreflightOutput } from "./outputs.js";
 
 async function refuseMissingSqlite(ctx: StepContext, s: JupyterHubSettings): Promise<void> {
   const path = await localPathOf(ctx.config.target);
@@ -35,11 +31,11 @@ async function refuseMissingSqlite(ctx: StepContext, s: JupyterHubSettings): Pro
  * `shutdown` scope when the Hub is up. A Hub that does not answer is reported as down, so the
  * stop is skipped and a rollback leaves it down. Changes nothing.
  */
-const preflight: StepDefinition = {
+const preflight: HubStep<"preflight"> = {
   async run(ctx) {
     const s = settingsOf(ctx.config);
     await refuseMissingSqlite(ctx, s);
-    const base = (await basePreflight.run(ctx)) as unknown as PreflightOutput;
+    const base = await basePreflight.run(ctx);
     const state = await hubState(s.hubUrl);
     const alembicRevision = await readAlembicRevision(ctx.config.target);
     let tokenCanShutdown: boolean | null = null;
@@ -62,7 +58,7 @@ const preflight: StepDefinition = {
       );
     }
     if (alembicRevision === null) ctx.log("the database has no alembic_version table (JupyterHub before 0.8?): upgrade-db will guess its revision");
-    const output: JupyterHubPreflightOutput = {
+    return {
       ...base,
       fromVersion,
       serviceWasRunning: state.up,
@@ -70,19 +66,18 @@ const preflight: StepDefinition = {
       alembicRevision,
       tokenCanShutdown,
     };
-    return json(output);
   },
 };
 
 /** `POST /hub/api/shutdown` (or the stop command), then waits for the Hub to go away. */
-const stop: StepDefinition = {
+const stop: HubStep<"stop"> = {
   skip: (ctx) => baseStop.skip?.(ctx),
   async run(ctx) {
     const s = settingsOf(ctx.config);
     const state = await hubState(s.hubUrl);
     // Re-run after a crash, or a Hub that died since preflight: nothing left to stop.
-    if (!state.up) return json({ stop: "already down", waitedMs: 0 });
-    return json(await shutDownHub(ctx, s));
+    if (!state.up) return { stop: "already down", waitedMs: 0 };
+    return shutDownHub(ctx, s);
   },
 };
 
@@ -91,17 +86,17 @@ const stop: StepDefinition = {
  * then proves it: `alembic_version` must be the head the installed JupyterHub expects, so an
  * upgrade-db that migrated another database (wrong directory, other db_url) fails here.
  */
-const migrate: StepDefinition = {
+const migrate: HubStep<"migrate"> = {
   async run(ctx) {
     const s = settingsOf(ctx.config);
     const before = await readAlembicRevision(ctx.config.target);
     // Reading the head (a Python start, ~0.5 s) overlaps upgrade-db: it is downtime.
-    const [head, out] = await Promise.all([expectedHead(ctx), baseMigrate.run(ctx).catch(explainUpgradeDbFailure) as Promise<{ [key: string]: Json }>]);
+    const [head, out] = await Promise.all([expectedHead(ctx), baseMigrate.run(ctx).catch(explainUpgradeDbFailure)]);
     const after = await readAlembicRevision(ctx.config.target);
     if (head !== null && after !== head) throw notAtHead(s, after, head);
     if (after === null) throw notAtHead(s, after, "a revision");
     ctx.log(before === after ? `alembic revision ${after}: already current` : `alembic revision ${before ?? "(none)"} -> ${after}`);
-    return json({ ...out, revisionBefore: before, revisionAfter: after, expectedHead: head });
+    return { ...out, revisionBefore: before, revisionAfter: after, expectedHead: head };
   },
 };
 
@@ -122,36 +117,35 @@ function explainUpgradeDbFailure(err: unknown): never {
 }
 
 /** Starts the Hub (the general start), unless it already answers. */
-const start: StepDefinition = {
+const start: HubStep<"start"> = {
   skip: (ctx) => baseStart.skip?.(ctx),
   async run(ctx) {
     const s = settingsOf(ctx.config);
     const state = await hubState(s.hubUrl);
     if (state.up) {
       ctx.log(`the Hub already answers (version ${state.version}): not starting another`);
-      return json({ start: "already running", version: state.version });
+      return { start: "already running", version: state.version };
     }
     // A Hub this run's crashed attempt started is adopted; the proxy's answer alone is no Hub.
-    return json(await startSpec(ctx, ctx.config.service!.start!, { adoptIfAnswers: false }));
+    return startSpec(ctx, ctx.config.service!.start!, { adoptIfAnswers: false });
   },
 };
 
 /** Polls `GET /hub/api/` until it answers with the installed version (a 404 from the proxy first is normal). */
-const health: StepDefinition = {
+const health: HubStep<"health"> = {
   async run(ctx) {
     const s = settingsOf(ctx.config);
     const expected = (await readVersion(ctx)) ?? ctx.run.toVersion;
     const healthy = await waitHubVersion(s.hubUrl, expected, s.healthTimeoutSeconds * 1000, ctx.signal);
-    return json({ ...healthy, alembicRevision: await readAlembicRevision(ctx.config.target) });
+    return { ...healthy, alembicRevision: await readAlembicRevision(ctx.config.target) };
   },
 };
 
 /** After a failed stop or seal: the Hub runs again, at the version preflight saw. */
-const restartService: StepDefinition = {
+const restartService: HubStep<"restartService"> = {
   skip: (ctx) => baseRestartService.skip?.(ctx),
   async run(ctx) {
-    const pre = ctx.run.outputs.preflight as unknown as JupyterHubPreflightOutput | undefined;
-    return json(await startHub(ctx, pre?.hub.version ?? null));
+    return startHub(ctx, maybeHubOutputOf(ctx.run, "preflight")?.hub.version ?? null);
   },
 };
 
