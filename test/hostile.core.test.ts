@@ -61,6 +61,22 @@ function runsIn(journal: string): string[] {
   }
 }
 
+/**
+ * How many rows a recursive CTE must count for a synchronous SQLite statement of about `ms` on
+ * this machine now (measured, so the statement outlives the 30 s lease however fast the machine).
+ */
+function rowsFor(ms: number): number {
+  const db = new Database(":memory:");
+  try {
+    const sample = 3_000_000;
+    const started = performance.now();
+    db.prepare(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${sample}) SELECT count(*) FROM c`).get();
+    return Math.ceil((sample * ms) / Math.max(1, performance.now() - started));
+  } finally {
+    db.close();
+  }
+}
+
 /** Runs SQL on the example's journal (the damage a hostile case does). */
 function onJournal<T>(ex: Example, fn: (db: Database.Database) => T): T {
   const db = new Database(journalOf(ex));
@@ -164,7 +180,7 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
       const last = j.entries[j.entries.length - 1];
       j.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: "0099_slow" });
       writeFileSync(join(rel, "meta", "_journal.json"), JSON.stringify(j));
-      writeFileSync(join(rel, "0099_slow.sql"), "CREATE TABLE `slow` AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000000) SELECT count(*) AS n FROM c;\n");
+      writeFileSync(join(rel, "0099_slow.sql"), `CREATE TABLE \`slow\` AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rowsFor(55_000)}) SELECT count(*) AS n FROM c;\n`);
     },
     async act(t) {
       const first = cliOutcome(["run", "--config", t.ex.config, "--to", "2.0.0", "--json"]);
