@@ -10,7 +10,9 @@ export default defineConfig({
     cli: "src/cli/bin.ts",
   },
   format: ["esm", "cjs"],
-  dts: { entry: { index: "src/index.ts", machine: "machines/index.ts", sqlite: "src/adapters/sqlite/index.ts", testing: "src/testing/index.ts" } },
+  dts: {
+    entry: { index: "src/index.ts", machine: "machines/index.ts", sqlite: "src/adapters/sqlite/index.ts", testing: "src/testing/index.ts" },
+  },
   sourcemap: true,
   clean: true,
   target: "node20",

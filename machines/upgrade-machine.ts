@@ -17,6 +17,7 @@ interface FlowRow {
  * the stop runs the rollback chain to `rolledBack`, starting with `stopNewVersion` (nothing is
  * restored under a live new version); a failure in either chain ends `failed`.
  */
+// biome-ignore format: the flow is a table, aligned by hand so it reads as one
 const FLOW: Record<StepName, FlowRow> = {
   preflight:            { phase: "forward",  onSuccess: "backup",               onFailure: "aborted", recordsVersions: true },
   backup:               { phase: "forward",  onSuccess: "announce",             onFailure: "aborted" },
@@ -128,8 +129,15 @@ export const upgradeMachine = setup({
   id: "upgrade",
   initial: "idle",
   context: {
-    runId: null, target: null, toVersion: null, fromVersion: null,
-    outputs: {}, skipped: {}, attempts: {}, failure: null, rollbackFailure: null,
+    runId: null,
+    target: null,
+    toVersion: null,
+    fromVersion: null,
+    outputs: {},
+    skipped: {},
+    attempts: {},
+    failure: null,
+    rollbackFailure: null,
   },
   on: { "run.abandoned": { target: ".abandoned" } },
   states: {
@@ -139,9 +147,17 @@ export const upgradeMachine = setup({
     },
     ...stepStates(),
     completed: { type: "final", description: "The new version runs on the migrated database.", tags: ["terminal"] },
-    rolledBack: { type: "final", description: "The previous version runs (if it ran before) on a database equal to the restore point.", tags: ["terminal"] },
+    rolledBack: {
+      type: "final",
+      description: "The previous version runs (if it ran before) on a database equal to the restore point.",
+      tags: ["terminal"],
+    },
     aborted: { type: "final", description: "Nothing was changed; the announcement was withdrawn.", tags: ["terminal"] },
-    failed: { type: "final", description: "The rollback itself failed: the backup is intact and a person must finish by hand.", tags: ["terminal"] },
+    failed: {
+      type: "final",
+      description: "The rollback itself failed: the backup is intact and a person must finish by hand.",
+      tags: ["terminal"],
+    },
     abandoned: { type: "final", description: "An operator gave the run up.", tags: ["terminal"] },
   },
 });

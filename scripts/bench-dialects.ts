@@ -114,7 +114,13 @@ async function fingerprintPeak(dialect: string, url: string, dbBytes: number): P
   const register = new URL("../node_modules/jiti/lib/jiti-register.mjs", import.meta.url).href;
   const out = await run([process.execPath, "--import", register, fileURLToPath(import.meta.url), "--fingerprint-child", url]);
   const r = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ms: number; rows: number; baselineRssMb: number; peakRssMb: number };
-  record(dialect, "fingerprint (whole db)", r.ms / 1000, dbBytes, `${r.rows} rows; RSS ${r.baselineRssMb.toFixed(0)} MB before, peak ${r.peakRssMb.toFixed(0)} MB`);
+  record(
+    dialect,
+    "fingerprint (whole db)",
+    r.ms / 1000,
+    dbBytes,
+    `${r.rows} rows; RSS ${r.baselineRssMb.toFixed(0)} MB before, peak ${r.peakRssMb.toFixed(0)} MB`,
+  );
 }
 
 async function benchDialect(dialect: Dialect, scale: number, dir: string): Promise<void> {
@@ -130,9 +136,10 @@ async function benchDialect(dialect: Dialect, scale: number, dir: string): Promi
     ({ url, name } = db);
     cleanup = () => dropDatabases(dialect, [db.name, `${db.name}_byhand`]);
   }
-  const adapter: DatabaseAdapter = dialect === "sqlite"
-    ? (await import("../src/adapters/sqlite/index.js")).createSqliteAdapter({ path: url.slice(7), create: true })
-    : await openAdapter(parseDatabaseUrl(url, "/"));
+  const adapter: DatabaseAdapter =
+    dialect === "sqlite"
+      ? (await import("../src/adapters/sqlite/index.js")).createSqliteAdapter({ path: url.slice(7), create: true })
+      : await openAdapter(parseDatabaseUrl(url, "/"));
   try {
     await runMigrations(adapter.migrationDriver(), shopMigrations(dialect === "postgres" ? "pg" : dialect));
     if (dialect === "sqlite") {
@@ -176,9 +183,17 @@ interface Measure {
 /** upgrade-machine's own backup and restore. */
 function ours(dialect: Dialect, adapter: DatabaseAdapter, dir: string): Measure[] {
   let artifact: BackupArtifact | undefined;
-  const how = { sqlite: "copy + fsync + rename", postgres: "scratch db + pg_restore -1 + rename swap", mysql: "scratch db + mariadb < dump + RENAME TABLE swap (no expected fingerprint given: no proof)" }[dialect];
+  const how = {
+    sqlite: "copy + fsync + rename",
+    postgres: "scratch db + pg_restore -1 + rename swap",
+    mysql: "scratch db + mariadb < dump + RENAME TABLE swap (no expected fingerprint given: no proof)",
+  }[dialect];
   return [
-    { what: "backup: upgrade-machine", note: () => `${mb(artifact?.bytes ?? 0).toFixed(0)} MB file, sha256 while streaming`, run: async () => (artifact = await adapter.backup(dir, `${dialect}-ours`)) },
+    {
+      what: "backup: upgrade-machine",
+      note: () => `${mb(artifact?.bytes ?? 0).toFixed(0)} MB file, sha256 while streaming`,
+      run: async () => (artifact = await adapter.backup(dir, `${dialect}-ours`)),
+    },
     { what: "restore: upgrade-machine", note: () => `${how}; sha256 checked before and while`, run: () => adapter.restore(artifact!) },
   ];
 }
@@ -200,7 +215,11 @@ function byHand(dialect: Dialect, url: string, name: string, dir: string): Measu
     const scratch = `${name}_byhand`;
     return [
       { what: "backup: pg_dump -Fc by hand", note: size, run: () => run(["pg_dump", ...conn, "-Fc", "-f", file, name]) },
-      { what: "restore: pg_restore --clean --if-exists -1", note: () => "into the live db: keeps objects the backup lacks", run: () => run(["pg_restore", ...conn, "--clean", "--if-exists", "--single-transaction", "-d", name, file]) },
+      {
+        what: "restore: pg_restore --clean --if-exists -1",
+        note: () => "into the live db: keeps objects the backup lacks",
+        run: () => run(["pg_restore", ...conn, "--clean", "--if-exists", "--single-transaction", "-d", name, file]),
+      },
       {
         what: "restore: createdb + pg_restore -1 by hand",
         note: () => "into an empty db",
@@ -234,7 +253,11 @@ async function templateMeasures(url: string, dir: string): Promise<Measure[]> {
     await template.close();
   };
   return [
-    { what: "backup: template (FILE_COPY)", note: () => "service stopped; a copy on the server", run: async () => (point = await template.backup(dir, "template")) },
+    {
+      what: "backup: template (FILE_COPY)",
+      note: () => "service stopped; a copy on the server",
+      run: async () => (point = await template.backup(dir, "template")),
+    },
     { what: "restore: template (FILE_COPY)", note: () => "copy of the copy + rename swap", run: () => template.restore(point!) },
   ];
 }
@@ -252,5 +275,8 @@ if (args[0] === "--fingerprint-child") {
   }
   const pad = (s: string, n: number): string => s.padEnd(n);
   console.log(`\n${pad("dialect", 9)} ${pad("operation", 44)} ${"seconds".padStart(8)} ${"MB/s".padStart(8)}  note`);
-  for (const r of rows) console.log(`${pad(r.dialect, 9)} ${pad(r.what, 44)} ${r.seconds.toFixed(2).padStart(8)} ${r.mbPerS.toFixed(0).padStart(8)}  ${r.note}`);
+  for (const r of rows)
+    console.log(
+      `${pad(r.dialect, 9)} ${pad(r.what, 44)} ${r.seconds.toFixed(2).padStart(8)} ${r.mbPerS.toFixed(0).padStart(8)}  ${r.note}`,
+    );
 }

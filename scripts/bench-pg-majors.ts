@@ -69,7 +69,13 @@ interface Downtime {
 }
 
 /** A real rollback through the CLI on a copy of `source`, timed from the journal. */
-async function rollbackDowntime(adminUrl: string, source: string, strategy: "dump" | "template", sessionDuringBackup: boolean, dir: string): Promise<Downtime> {
+async function rollbackDowntime(
+  adminUrl: string,
+  source: string,
+  strategy: "dump" | "template",
+  sessionDuringBackup: boolean,
+  dir: string,
+): Promise<Downtime> {
   const name = `${source}_rb`;
   await execSql("postgres", adminUrl, [`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`, `CREATE DATABASE "${name}" TEMPLATE "${source}"`]);
   const url = new URL(adminUrl);
@@ -81,25 +87,74 @@ async function rollbackDowntime(adminUrl: string, source: string, strategy: "dum
   const last = j.entries[j.entries.length - 1];
   j.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: "0003_broken" });
   writeFileSync(journal, JSON.stringify(j));
-  writeFileSync(join(runDir, "migrations", "0003_broken.sql"), `ALTER TABLE "customers" ADD "broken" text;\n--> statement-breakpoint\nINSERT INTO "no_such_table" VALUES (1);\n`);
-  const stop = ["psql", "-X", "-q", "-h", url.hostname, "-p", url.port || "5432", "-U", "postgres", "-d", "postgres", "-c", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bench-service'"];
-  writeFileSync(join(runDir, "upgrade.json"), JSON.stringify({ name: "bench", database: url.toString(), migrations: { drizzle: "./migrations" }, backup: { strategy }, service: { stop: { command: stop } } }));
+  writeFileSync(
+    join(runDir, "migrations", "0003_broken.sql"),
+    `ALTER TABLE "customers" ADD "broken" text;\n--> statement-breakpoint\nINSERT INTO "no_such_table" VALUES (1);\n`,
+  );
+  const stop = [
+    "psql",
+    "-X",
+    "-q",
+    "-h",
+    url.hostname,
+    "-p",
+    url.port || "5432",
+    "-U",
+    "postgres",
+    "-d",
+    "postgres",
+    "-c",
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bench-service'",
+  ];
+  writeFileSync(
+    join(runDir, "upgrade.json"),
+    JSON.stringify({
+      name: "bench",
+      database: url.toString(),
+      migrations: { drizzle: "./migrations" },
+      backup: { strategy },
+      service: { stop: { command: stop } },
+    }),
+  );
   const t = parseDatabaseUrl(url.toString(), "/") as PostgresTarget;
-  const session = sessionDuringBackup ? postgres({ host: t.host, port: t.port, user: t.user, database: t.database, max: 1, onnotice: () => undefined, connection: { application_name: "bench-service" } }) : undefined;
+  const session = sessionDuringBackup
+    ? postgres({
+        host: t.host,
+        port: t.port,
+        user: t.user,
+        database: t.database,
+        max: 1,
+        onnotice: () => undefined,
+        connection: { application_name: "bench-service" },
+      })
+    : undefined;
   try {
     if (session) await session`SELECT 1`;
     const run = await cli(["run", "--config", join(runDir, "upgrade.json"), "--json"], runDir);
     if (run.code !== 1) throw new Error(`expected a rollback, got exit ${run.code}: ${run.stdout.slice(-2000)}`);
     const history = await cli(["history", "--config", join(runDir, "upgrade.json"), "--json"], runDir);
-    const events = history.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; step: string | null; at: string });
+    const events = history.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; step: string | null; at: string });
     const at = (type: string, step: string) => Date.parse([...events].reverse().find((e) => e.type === type && e.step === step)?.at ?? "");
     const span = (step: string) => (at("step.succeeded", step) - at("step.started", step)) / 1000;
-    return { total: (at("step.succeeded", "startPrevious") - at("step.started", "seal")) / 1000, seal: span("seal"), restoreDatabase: span("restoreDatabase") };
+    return {
+      total: (at("step.succeeded", "startPrevious") - at("step.started", "seal")) / 1000,
+      seal: span("seal"),
+      restoreDatabase: span("restoreDatabase"),
+    };
   } finally {
     await session?.end({ timeout: 1 });
     await execSql("postgres", adminUrl, [`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`]);
-    const like = await querySql<{ datname: string }>("postgres", adminUrl, [`SELECT datname FROM pg_database WHERE datname LIKE '${name}\\_\\_um\\_%'`]);
-    await execSql("postgres", adminUrl, like.map((r) => `DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`));
+    const like = await querySql<{ datname: string }>("postgres", adminUrl, [
+      `SELECT datname FROM pg_database WHERE datname LIKE '${name}\\_\\_um\\_%'`,
+    ]);
+    await execSql(
+      "postgres",
+      adminUrl,
+      like.map((r) => `DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`),
+    );
   }
 }
 
@@ -113,7 +168,12 @@ interface Row {
   rollbackSkipped?: Downtime;
 }
 
-async function benchMajor(major: number, adminUrl: string, dumpTools: boolean, dir: string): Promise<{ rows: Row[]; copy?: { fileCopy: number; walLog: number } }> {
+async function benchMajor(
+  major: number,
+  adminUrl: string,
+  dumpTools: boolean,
+  dir: string,
+): Promise<{ rows: Row[]; copy?: { fileCopy: number; walLog: number } }> {
   console.error(`PostgreSQL ${major}: loading scale ${scale}...`);
   const db: ScratchDatabase = await createScratchDatabase("postgres", "um_bench", adminUrl);
   const rows: Row[] = [];
@@ -123,7 +183,9 @@ async function benchMajor(major: number, adminUrl: string, dumpTools: boolean, d
     await runMigrations(loader.migrationDriver(), shopMigrations("pg"));
     await loader.close();
     await execSql("postgres", db.url, seed(scale));
-    const [size] = await querySql<{ b: string; v: string }>("postgres", adminUrl, [`SELECT pg_database_size('${db.name}')::text AS b, current_setting('server_version') AS v`]);
+    const [size] = await querySql<{ b: string; v: string }>("postgres", adminUrl, [
+      `SELECT pg_database_size('${db.name}')::text AS b, current_setting('server_version') AS v`,
+    ]);
     const gb = Number(size?.b) / GB;
     console.error(`PostgreSQL ${size?.v}: ${(gb * 1024).toFixed(0)} MB`);
     for (const strategy of dumpTools ? (["template", "dump"] as const) : (["template"] as const)) {
@@ -134,9 +196,18 @@ async function benchMajor(major: number, adminUrl: string, dumpTools: boolean, d
         const [, restore] = await timed(() => adapter.restore(artifact));
         await adapter.dropBackup(artifact);
         const rollback = await rollbackDowntime(adminUrl, db.name, strategy, false, dir);
-        const rollbackSkipped = strategy === "template" && !dumpTools ? await rollbackDowntime(adminUrl, db.name, strategy, true, dir) : undefined;
+        const rollbackSkipped =
+          strategy === "template" && !dumpTools ? await rollbackDowntime(adminUrl, db.name, strategy, true, dir) : undefined;
         const perGb = (d: Downtime): Downtime => ({ total: d.total / gb, seal: d.seal / gb, restoreDatabase: d.restoreDatabase / gb });
-        rows.push({ major, strategy, gb, backup: backup / gb, restore: restore / gb, rollback: perGb(rollback), ...(rollbackSkipped ? { rollbackSkipped: perGb(rollbackSkipped) } : {}) });
+        rows.push({
+          major,
+          strategy,
+          gb,
+          backup: backup / gb,
+          restore: restore / gb,
+          rollback: perGb(rollback),
+          ...(rollbackSkipped ? { rollbackSkipped: perGb(rollbackSkipped) } : {}),
+        });
         console.error(JSON.stringify(rows.at(-1)));
       } finally {
         await adapter.close();
@@ -146,7 +217,9 @@ async function benchMajor(major: number, adminUrl: string, dumpTools: boolean, d
     if (major >= 15) {
       const measure = async (s: string): Promise<number> => {
         const name = `${db.name}_${s.toLowerCase()}`;
-        const [, secs] = await timed(() => execSql("postgres", adminUrl, [`CREATE DATABASE "${name}" TEMPLATE "${db.name}" STRATEGY ${s}`]));
+        const [, secs] = await timed(() =>
+          execSql("postgres", adminUrl, [`CREATE DATABASE "${name}" TEMPLATE "${db.name}" STRATEGY ${s}`]),
+        );
         await execSql("postgres", adminUrl, [`DROP DATABASE "${name}"`]);
         return secs / gb;
       };
@@ -156,7 +229,9 @@ async function benchMajor(major: number, adminUrl: string, dumpTools: boolean, d
       const f2 = await measure("FILE_COPY");
       const w2 = await measure("WAL_LOG");
       copy = { fileCopy: Math.min(f1, f2), walLog: Math.min(w1, w2) };
-      console.error(`PostgreSQL ${major}: CREATE DATABASE ... TEMPLATE, s/GB: FILE_COPY ${copy.fileCopy.toFixed(2)}, WAL_LOG ${copy.walLog.toFixed(2)}`);
+      console.error(
+        `PostgreSQL ${major}: CREATE DATABASE ... TEMPLATE, s/GB: FILE_COPY ${copy.fileCopy.toFixed(2)}, WAL_LOG ${copy.walLog.toFixed(2)}`,
+      );
     }
     return { rows, ...(copy ? { copy } : {}) };
   } finally {
@@ -187,12 +262,21 @@ try {
 
 const f = (n: number | undefined): string => (n === undefined ? "–" : n.toFixed(1));
 console.log(`\nPostgreSQL majors, scale ${scale}; seconds per GB of database (2-core machine)\n`);
-console.log("| major | strategy | database | backup s/GB | restore s/GB | rollback downtime s/GB (seal + restoreDatabase in it) | same, hot backup skipped | template copy FILE_COPY / WAL_LOG s/GB |");
+console.log(
+  "| major | strategy | database | backup s/GB | restore s/GB | rollback downtime s/GB (seal + restoreDatabase in it) | same, hot backup skipped | template copy FILE_COPY / WAL_LOG s/GB |",
+);
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 const d = (x: Downtime | undefined): string => (x ? `${f(x.total)} (${f(x.seal)} + ${f(x.restoreDatabase)})` : "–");
 for (const r of results) {
   for (const row of r.rows) {
-    const copy = row.strategy === "template" ? (r.copy ? `${f(r.copy.fileCopy)} / ${f(r.copy.walLog)}` : "file copy only (no STRATEGY before 15)") : "";
-    console.log(`| ${row.major} | ${row.strategy} | ${(row.gb * 1024).toFixed(0)} MB | ${f(row.backup)} | ${f(row.restore)} | ${d(row.rollback)} | ${d(row.rollbackSkipped)} | ${copy} |`);
+    const copy =
+      row.strategy === "template"
+        ? r.copy
+          ? `${f(r.copy.fileCopy)} / ${f(r.copy.walLog)}`
+          : "file copy only (no STRATEGY before 15)"
+        : "";
+    console.log(
+      `| ${row.major} | ${row.strategy} | ${(row.gb * 1024).toFixed(0)} MB | ${f(row.backup)} | ${f(row.restore)} | ${d(row.rollback)} | ${d(row.rollbackSkipped)} | ${copy} |`,
+    );
   }
 }

@@ -11,7 +11,9 @@ import { parseArgs } from "node:util";
 import { createJiti } from "jiti";
 import { chromium } from "playwright-core";
 
-const { values } = parseArgs({ options: { events: { type: "string", default: "10000" }, chromium: { type: "string", default: "/usr/bin/chromium" } } });
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "10000" }, chromium: { type: "string", default: "/usr/bin/chromium" } },
+});
 const TOTAL = Number(values.events);
 const jiti = createJiti(import.meta.url);
 const { openJournal } = await jiti.import("../src/journal/open.ts");
@@ -27,11 +29,19 @@ const TARGET = "sqlite:/bench/target.sqlite";
 async function writeRun(store, runId, start, extraStarts) {
   let t = start;
   const next = () => new Date((t += 1000));
-  const j = await RunJournal.create(store, { runId, target: TARGET, name: "bench", createdAt: new Date(t).toISOString() }, { target: TARGET, toVersion: "2.0.0", name: "bench" }, new Date(t));
+  const j = await RunJournal.create(
+    store,
+    { runId, target: TARGET, name: "bench", createdAt: new Date(t).toISOString() },
+    { target: TARGET, toVersion: "2.0.0", name: "bench" },
+    new Date(t),
+  );
   for (const step of FORWARD_STEPS) {
     const repeats = step === "migrate" ? extraStarts + 1 : 1;
     for (let a = 1; a <= repeats; a++) await j.append({ type: "step.started", step, payload: { attempt: a } }, next());
-    const output = step === "preflight" ? { fromVersion: "1.0.0", toVersion: "2.0.0" } : { step, path: `/var/backups/${runId}/${step}`, bytes: 123456, sha256: "ab".repeat(32) };
+    const output =
+      step === "preflight"
+        ? { fromVersion: "1.0.0", toVersion: "2.0.0" }
+        : { step, path: `/var/backups/${runId}/${step}`, bytes: 123456, sha256: "ab".repeat(32) };
     await j.append({ type: "step.succeeded", step, payload: { output } }, next());
   }
   await j.append({ type: "run.completed", payload: { fromVersion: "1.0.0", toVersion: "2.0.0" } }, next());
@@ -46,7 +56,9 @@ async function measure(label, store, expectedRows, browser) {
       const page = await browser.newPage();
       const t0 = performance.now();
       await page.goto(server.url);
-      await page.waitForFunction((n) => document.body.dataset.ready === "1" && Number(document.body.dataset.rows) === n, expectedRows, { timeout: 120_000 });
+      await page.waitForFunction((n) => document.body.dataset.ready === "1" && Number(document.body.dataset.rows) === n, expectedRows, {
+        timeout: 120_000,
+      });
       times.push(performance.now() - t0);
       await page.close();
     }
@@ -54,12 +66,22 @@ async function measure(label, store, expectedRows, browser) {
     await server.close();
   }
   const warm = times.slice(1).sort((a, b) => a - b);
-  console.log(`${label}: ${expectedRows} rows on the page; cold ${times[0].toFixed(0)} ms, warm median ${warm[1].toFixed(0)} ms (${warm.map((t) => t.toFixed(0)).join(", ")})`);
+  console.log(
+    `${label}: ${expectedRows} rows on the page; cold ${times[0].toFixed(0)} ms, warm median ${warm[1].toFixed(0)} ms (${warm.map((t) => t.toFixed(0)).join(", ")})`,
+  );
 }
 
 const browser = await chromium.launch({
   executablePath: values.chromium,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
 });
 try {
   const perRun = FORWARD_STEPS.length * 2 + 2;

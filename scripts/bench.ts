@@ -47,8 +47,18 @@ async function journalAppend(n = 2000) {
     base.push(ms(process.hrtime.bigint() - t));
   }
   raw.close();
-  rows.push([`journal append p50 (ms, n=${n})`, pct(ours, 50).toFixed(3), pct(base, 50).toFixed(3), (pct(ours, 50) / pct(base, 50)).toFixed(2)]);
-  rows.push([`journal append p99 (ms, n=${n})`, pct(ours, 99).toFixed(3), pct(base, 99).toFixed(3), (pct(ours, 99) / pct(base, 99)).toFixed(2)]);
+  rows.push([
+    `journal append p50 (ms, n=${n})`,
+    pct(ours, 50).toFixed(3),
+    pct(base, 50).toFixed(3),
+    (pct(ours, 50) / pct(base, 50)).toFixed(2),
+  ]);
+  rows.push([
+    `journal append p99 (ms, n=${n})`,
+    pct(ours, 99).toFixed(3),
+    pct(base, 99).toFixed(3),
+    (pct(ours, 99) / pct(base, 99)).toFixed(2),
+  ]);
 }
 
 async function backupThroughput(mb = Number(process.env.BENCH_MB ?? 256)) {
@@ -76,10 +86,20 @@ async function backupThroughput(mb = Number(process.env.BENCH_MB ?? 256)) {
   const ours = ms(process.hrtime.bigint() - t0) / 1000;
   await adapter.close();
   const cp = time(() => execFileSync("cp", [file, join(work, "cp.sqlite")]));
-  rows.push([`backup ${size.toFixed(0)} MB (MB/s, ours includes sha256)`, (size / ours).toFixed(0), `cp ${(size / cp).toFixed(0)}`, (cp / ours).toFixed(2)]);
+  rows.push([
+    `backup ${size.toFixed(0)} MB (MB/s, ours includes sha256)`,
+    (size / ours).toFixed(0),
+    `cp ${(size / cp).toFixed(0)}`,
+    (cp / ours).toFixed(2),
+  ]);
   try {
     const cli = time(() => execFileSync("sqlite3", [file, `.backup ${join(work, "cli.sqlite")}`]));
-    rows.push([`backup ${size.toFixed(0)} MB (MB/s)`, (size / ours).toFixed(0), `sqlite3 .backup ${(size / cli).toFixed(0)}`, (cli / ours).toFixed(2)]);
+    rows.push([
+      `backup ${size.toFixed(0)} MB (MB/s)`,
+      (size / ours).toFixed(0),
+      `sqlite3 .backup ${(size / cli).toFixed(0)}`,
+      (cli / ours).toFixed(2),
+    ]);
   } catch {
     rows.push(["backup vs sqlite3 .backup", "-", "sqlite3 not installed", "-"]);
   }
@@ -87,7 +107,11 @@ async function backupThroughput(mb = Number(process.env.BENCH_MB ?? 256)) {
 
 async function fullUpgrade() {
   const prepare = (dir: string, port: string) =>
-    execFileSync(join(root, "examples/blog/prepare.sh"), [dir, "--authors", "200", "--posts-per-author", "50", "--comments-per-post", "10"], { env: { ...process.env, BLOG_PORT: port } });
+    execFileSync(
+      join(root, "examples/blog/prepare.sh"),
+      [dir, "--authors", "200", "--posts-per-author", "50", "--comments-per-post", "10"],
+      { env: { ...process.env, BLOG_PORT: port } },
+    );
   const a = join(work, "ex-ours");
   prepare(a, "4391");
   const t0 = process.hrtime.bigint();
@@ -103,18 +127,43 @@ async function fullUpgrade() {
     prepare(dir, port);
     const env = { ...process.env, BLOG_PORT: port, BLOG_HOME: dir };
     const t = process.hrtime.bigint();
-    execFileSync("bash", ["-c", `set -e; cd ${dir}; ./ctl.sh stop; cp data/blog.sqlite data/blog.sqlite.bak; ./ctl.sh install 2.0.0; ${migrate}; ./ctl.sh start; until curl -fs http://127.0.0.1:${port}/health >/dev/null; do sleep 0.1; done`], { env, stdio: "ignore" });
+    execFileSync(
+      "bash",
+      [
+        "-c",
+        `set -e; cd ${dir}; ./ctl.sh stop; cp data/blog.sqlite data/blog.sqlite.bak; ./ctl.sh install 2.0.0; ${migrate}; ./ctl.sh start; until curl -fs http://127.0.0.1:${port}/health >/dev/null; do sleep 0.1; done`,
+      ],
+      { env, stdio: "ignore" },
+    );
     const seconds = ms(process.hrtime.bigint() - t) / 1000;
     execFileSync(join(dir, "ctl.sh"), ["stop"], { env });
     return seconds;
   };
   // an expert by hand: the sqlite3 shell runs the migration file statement by statement (the
   // PRAGMA outside any transaction, so no cascade), plus the bookkeeping row the service checks
-  const expert = byHand("ex-sqlite3", "4392", `sqlite3 data/blog.sqlite < current/drizzle/0001_posts_created_at_not_null.sql; sqlite3 data/blog.sqlite "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('by-hand', 0)"`);
+  const expert = byHand(
+    "ex-sqlite3",
+    "4392",
+    `sqlite3 data/blog.sqlite < current/drizzle/0001_posts_created_at_not_null.sql; sqlite3 data/blog.sqlite "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('by-hand', 0)"`,
+  );
   // the usual way: drizzle's own migrate() (one transaction: the rebuild cascades and deletes every comment)
-  const drizzleWay = byHand("ex-drizzle", "4393", `node --input-type=module -e "import D from 'better-sqlite3'; import { drizzle } from 'drizzle-orm/better-sqlite3'; import { migrate } from 'drizzle-orm/better-sqlite3/migrator'; migrate(drizzle(new D('data/blog.sqlite')), { migrationsFolder: 'current/drizzle' });"`);
-  rows.push(["example upgrade, whole run (s; 10k posts, 100k comments)", ours.toFixed(2), `by hand, sqlite3 shell ${expert.toFixed(2)}`, (ours / expert).toFixed(2)]);
-  rows.push(["example upgrade, whole run (s)", ours.toFixed(2), `by hand, drizzle migrate() ${drizzleWay.toFixed(2)} (comments lost)`, (ours / drizzleWay).toFixed(2)]);
+  const drizzleWay = byHand(
+    "ex-drizzle",
+    "4393",
+    `node --input-type=module -e "import D from 'better-sqlite3'; import { drizzle } from 'drizzle-orm/better-sqlite3'; import { migrate } from 'drizzle-orm/better-sqlite3/migrator'; migrate(drizzle(new D('data/blog.sqlite')), { migrationsFolder: 'current/drizzle' });"`,
+  );
+  rows.push([
+    "example upgrade, whole run (s; 10k posts, 100k comments)",
+    ours.toFixed(2),
+    `by hand, sqlite3 shell ${expert.toFixed(2)}`,
+    (ours / expert).toFixed(2),
+  ]);
+  rows.push([
+    "example upgrade, whole run (s)",
+    ours.toFixed(2),
+    `by hand, drizzle migrate() ${drizzleWay.toFixed(2)} (comments lost)`,
+    (ours / drizzleWay).toFixed(2),
+  ]);
   rows.push(["example upgrade, downtime stop..healthy (s)", downtime.toFixed(2), "-", "-"]);
 }
 

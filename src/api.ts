@@ -37,23 +37,33 @@ export interface UpgradeOptions extends DriveOptions {
 export async function upgrade(config: ConfigInput, options: UpgradeOptions = {}): Promise<RunResult> {
   const resolved = await resolveInput(config, options.cwd);
   requestChecks(resolved, options.toVersion ?? null);
-  return withJournal(resolved, async (store) => startRun(await runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }), { create: true });
+  return withJournal(
+    resolved,
+    async (store) => startRun(await runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }),
+    { create: true },
+  );
 }
 
 /** Continues an interrupted run (the latest of the target, or `runId`) from its journal. */
 export async function resume(config: ConfigInput, options: DriveOptions & { runId?: string } = {}): Promise<RunResult> {
   const resolved = await resolveInput(config, options.cwd);
-  return withJournal(resolved, async (store) => resumeRun(await runnerOptions(resolved, store, options), options.runId ? { runId: options.runId } : {}));
+  return withJournal(resolved, async (store) =>
+    resumeRun(await runnerOptions(resolved, store, options), options.runId ? { runId: options.runId } : {}),
+  );
 }
 
 /** The state of the latest run (or `runId`), folded from the journal; `none` when there is none. */
-export async function status(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<RunResult | { state: "none"; runId: null; step: null; fromVersion: null; toVersion: null }> {
+export async function status(
+  config: ConfigInput,
+  options: { cwd?: string; runId?: string } = {},
+): Promise<RunResult | { state: "none"; runId: null; step: null; fromVersion: null; toVersion: null }> {
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
     const runId = await chosenRun(store, await keyOf(resolved), options.runId);
     if (!runId) return { state: "none" as const, runId: null, step: null, fromVersion: null, toVersion: null };
     const { events, result } = await readRun(store, runId);
-    if (!events.length) throw new UpgradeError("E_NOT_FOUND", `run ${runId} does not exist`, { hint: "list runs with `upgrade-machine history`" });
+    if (!events.length)
+      throw new UpgradeError("E_NOT_FOUND", `run ${runId} does not exist`, { hint: "list runs with `upgrade-machine history`" });
     return result;
   });
 }
@@ -102,7 +112,10 @@ export async function listRuns(config: ConfigInput, options: { cwd?: string } = 
  * The events of one run (default: the latest), hash chain verified (E_JOURNAL_TAMPERED), and
  * the run's state folded from them (null when there is no run).
  */
-export async function history(config: ConfigInput, options: { cwd?: string; runId?: string } = {}): Promise<{ runId: string | null; events: JournalEvent[]; result: RunResult | null }> {
+export async function history(
+  config: ConfigInput,
+  options: { cwd?: string; runId?: string } = {},
+): Promise<{ runId: string | null; events: JournalEvent[]; result: RunResult | null }> {
   const resolved = await resolveInput(config, options.cwd);
   return withJournal(resolved, async (store) => {
     const runId = await chosenRun(store, await keyOf(resolved), options.runId);
@@ -141,7 +154,12 @@ export async function listRunResults(config: ConfigInput, options: { cwd?: strin
         out.push({ ...listing, result, durationMs, problem: null });
       } catch (err) {
         if (!isUpgradeError(err, "E_JOURNAL_TAMPERED") && !isUpgradeError(err, "E_JOURNAL_MISMATCH")) throw err;
-        out.push({ ...listing, result: null, durationMs: null, problem: { code: err.code, message: err.summary, ...(err.hint ? { hint: err.hint } : {}) } });
+        out.push({
+          ...listing,
+          result: null,
+          durationMs: null,
+          problem: { code: err.code, message: err.summary, ...(err.hint ? { hint: err.hint } : {}) },
+        });
       }
     }
     return out;
@@ -172,7 +190,17 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       attempt: 1,
       firstStartedAt: new Date(),
       config: resolved,
-      run: { runId: null, target: null, toVersion: options.toVersion ?? null, fromVersion: null, outputs: {}, skipped: {}, attempts: {}, failure: null, rollbackFailure: null },
+      run: {
+        runId: null,
+        target: null,
+        toVersion: options.toVersion ?? null,
+        fromVersion: null,
+        outputs: {},
+        skipped: {},
+        attempts: {},
+        failure: null,
+        rollbackFailure: null,
+      },
       backupDir: join(resolved.stateDir, "backups", "plan"),
       database: async () => db,
       progress: () => undefined,

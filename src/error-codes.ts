@@ -40,14 +40,24 @@ export interface ErrorCodeInfo {
 
 /** Every error code upgrade-machine throws, with its exit code and meaning. */
 export const ERROR_CODES = {
-  E_USAGE: { exit: "usage", meaning: "the command line or the request is wrong: an unknown command or flag, a flag the command does not take, a missing or bad value, a run that cannot take this command" },
+  E_USAGE: {
+    exit: "usage",
+    meaning:
+      "the command line or the request is wrong: an unknown command or flag, a flag the command does not take, a missing or bad value, a run that cannot take this command",
+  },
   E_CONFIG: { exit: "usage", meaning: "the config is invalid: a field's type or range, an unknown key, a file that does not load" },
   E_URL: { exit: "usage", meaning: "a database URL cannot be parsed or names an unsupported dialect or option" },
-  E_NOT_FOUND: { exit: "usage", meaning: "something named does not exist: the config file, the database, the journal, a run (or it is another target's run)" },
+  E_NOT_FOUND: {
+    exit: "usage",
+    meaning: "something named does not exist: the config file, the database, the journal, a run (or it is another target's run)",
+  },
   E_MIGRATION_FOLDER: { exit: "usage", meaning: "the migrations folder is missing or malformed (`meta/_journal.json`, its `.sql` files)" },
   E_BUSY: { exit: "busy", meaning: "another process drives the target: it holds the target lock or the journal lease" },
   E_UNFINISHED: { exit: "busy", meaning: "the target has an unfinished run: `resume` it (or `abandon` it) before a new run" },
-  E_PREFLIGHT: { exit: "rolledBack", meaning: "preflight refused the run before anything was touched (the installed version cannot be read or is not a version)" },
+  E_PREFLIGHT: {
+    exit: "rolledBack",
+    meaning: "preflight refused the run before anything was touched (the installed version cannot be read or is not a version)",
+  },
   E_CONNECT: { exit: "failed", meaning: "the database server cannot be reached or the connection broke" },
   E_AUTH: { exit: "failed", meaning: "a login was refused: the database server's, or the service's API token" },
   E_FENCED: { exit: "failed", meaning: "another process wrote the run's next journal event first: this driver lost its place" },
@@ -59,7 +69,10 @@ export const ERROR_CODES = {
   E_FOREIGN_KEY: { exit: "failed", meaning: "a migration would leave rows that break a foreign key" },
   E_BACKUP: { exit: "failed", meaning: "a backup could not be taken or failed its checks" },
   E_RESTORE: { exit: "failed", meaning: "a restore failed, or its source is not a usable backup" },
-  E_VERIFY: { exit: "failed", meaning: "a check after the fact failed: migrations still pending, or the restored state differs from the restore point" },
+  E_VERIFY: {
+    exit: "failed",
+    meaning: "a check after the fact failed: migrations still pending, or the restored state differs from the restore point",
+  },
   E_COMMAND: { exit: "failed", meaning: "a configured command failed: it exited non-zero, could not start, or was interrupted" },
   E_TIMEOUT: { exit: "failed", meaning: "a command or a wait outlived its timeout (a command's whole process group is ended)" },
   E_HTTP: { exit: "failed", meaning: "an HTTP request failed or answered an error status" },
@@ -68,11 +81,21 @@ export const ERROR_CODES = {
   E_DISK_FULL: { exit: "failed", meaning: "no room left to write (backup folder, state directory, journal)" },
   E_JOURNAL: { exit: "failed", meaning: "the journal cannot be opened, read or written" },
   E_JOURNAL_TAMPERED: { exit: "failed", meaning: "the journal's hash chain is broken: an event was changed or removed by hand" },
-  E_JOURNAL_MISMATCH: { exit: "failed", meaning: "the journal does not fit the machine: an event the flow cannot take, a step output missing or of a shape this version does not read" },
+  E_JOURNAL_MISMATCH: {
+    exit: "failed",
+    meaning:
+      "the journal does not fit the machine: an event the flow cannot take, a step output missing or of a shape this version does not read",
+  },
   E_TOOL_VERSION: { exit: "failed", meaning: "a dump or restore tool does not fit the server's version" },
   E_TOOL_MISSING: { exit: "failed", meaning: "a program or optional package that is needed is not installed" },
-  E_STEP: { exit: "failed", meaning: "a step failed with no more specific code: a plain `Error` from your own step, a wait that was asked to stop" },
-  E_INTERNAL: { exit: "failed", meaning: "a bug or a broken installation of upgrade-machine (run with UPGRADE_MACHINE_DEBUG=1 for the stack)" },
+  E_STEP: {
+    exit: "failed",
+    meaning: "a step failed with no more specific code: a plain `Error` from your own step, a wait that was asked to stop",
+  },
+  E_INTERNAL: {
+    exit: "failed",
+    meaning: "a bug or a broken installation of upgrade-machine (run with UPGRADE_MACHINE_DEBUG=1 for the stack)",
+  },
 } as const satisfies Record<`E_${string}`, ErrorCodeInfo>;
 
 /** A stable error code: a key of {@link ERROR_CODES}. */

@@ -1,4 +1,18 @@
-export { upgrade, resume, status, history, listRuns, listRunResults, plan, listBackups, abandon, type UpgradeOptions, type Plan, type BackupInfo, type RunListing } from "./api.js";
+export {
+  upgrade,
+  resume,
+  status,
+  history,
+  listRuns,
+  listRunResults,
+  plan,
+  listBackups,
+  abandon,
+  type UpgradeOptions,
+  type Plan,
+  type BackupInfo,
+  type RunListing,
+} from "./api.js";
 export type { ConfigInput, DriveOptions } from "./session.js";
 export { defineUpgrade } from "./config/define.js";
 export { loadConfig } from "./config/load.js";

@@ -19,7 +19,10 @@ export function packageRoot(): string {
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new UpgradeError("E_INTERNAL", "upgrade-machine cannot find its own package.json", { hint: "the installation is broken: reinstall upgrade-machine" });
+    if (parent === dir)
+      throw new UpgradeError("E_INTERNAL", "upgrade-machine cannot find its own package.json", {
+        hint: "the installation is broken: reinstall upgrade-machine",
+      });
     dir = parent;
   }
 }

@@ -66,7 +66,11 @@ export function redactorOf(config: ResolvedConfig): (text: string) => string {
  * Opens the journal for a config, runs `fn`, closes it. Only a command that starts a run
  * (`create`) makes a missing SQLite journal; the others see an empty one and change nothing.
  */
-export async function withJournal<T>(config: ResolvedConfig, fn: (store: JournalStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+export async function withJournal<T>(
+  config: ResolvedConfig,
+  fn: (store: JournalStore) => Promise<T>,
+  options: { create?: boolean } = {},
+): Promise<T> {
   const store = (await openJournalStore(config.journalTarget, { create: options.create ?? false })) ?? emptyJournal(config.journal);
   try {
     return await fn(store);

@@ -57,7 +57,7 @@ function decode(url: string, part: string, what: string): string {
 export function parseDatabaseUrl(url: string, baseDir: string): DatabaseTarget {
   const text = url.trim();
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text);
-  if (!m || !m[1]) throw urlError(text, "no scheme (it must start with sqlite:, postgres:// or mysql://)");
+  if (!m?.[1]) throw urlError(text, "no scheme (it must start with sqlite:, postgres:// or mysql://)");
   const scheme = m[1].toLowerCase();
   const rest = text.slice(m[0].length);
   if (scheme === "sqlite" || scheme === "file") return parseSqlite(text, rest, baseDir);
@@ -264,7 +264,8 @@ export function redactSecrets(text: string, secrets: readonly string[], protect:
 }
 
 function serverAddress(t: Extract<DatabaseTarget, { dialect: "postgres" | "mysql" }>): string {
-  const host = t.socket !== undefined ? encodeURIComponent(t.socket) : t.host.includes(":") && !t.host.startsWith("[") ? `[${t.host}]` : t.host;
+  const host =
+    t.socket !== undefined ? encodeURIComponent(t.socket) : t.host.includes(":") && !t.host.startsWith("[") ? `[${t.host}]` : t.host;
   return `${host}:${t.port}/${encodeURIComponent(t.database)}`;
 }
 
@@ -280,7 +281,12 @@ export function targetId(t: DatabaseTarget): string {
 /** The target, printable: user, host, port, database and parameters, with the password as `***`. */
 export function describeTarget(t: DatabaseTarget): string {
   if (t.dialect === "sqlite") return `sqlite:${t.path}`;
-  const cred = t.user !== undefined ? `${encodeURIComponent(t.user)}${t.password !== undefined ? ":***" : ""}@` : t.password !== undefined ? ":***@" : "";
+  const cred =
+    t.user !== undefined
+      ? `${encodeURIComponent(t.user)}${t.password !== undefined ? ":***" : ""}@`
+      : t.password !== undefined
+        ? ":***@"
+        : "";
   const query = Object.entries(t.params)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join("&");

@@ -39,7 +39,10 @@ export function checkRequestedVersion(value: string | null | undefined): void {
  * after an install), since the run cannot know which version to check or reinstall.
  */
 export function versionFromOutput(stdout: string, argv: readonly string[], code: ErrorCode): string {
-  const lines = stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const last = lines[lines.length - 1];
   if (last !== undefined && isVersion(last)) return last;
   const said = last === undefined ? "nothing" : shown(last);

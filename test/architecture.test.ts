@@ -84,8 +84,16 @@ describe("the architecture", () => {
   it("keeps machines/ free of I/O (it imports xstate and itself only) and adapters away from the machine", () => {
     for (const [f, s] of text) {
       const external = [...s.matchAll(/from\s+"([^".][^"]*)"/g)].map((m) => m[1]);
-      if (f.startsWith("machines/")) expect(external.filter((m) => m !== "xstate"), f).toEqual([]);
-      if (f.startsWith("src/adapters/")) expect(importsOf(f).filter((d) => d.startsWith("machines/")), f).toEqual([]);
+      if (f.startsWith("machines/"))
+        expect(
+          external.filter((m) => m !== "xstate"),
+          f,
+        ).toEqual([]);
+      if (f.startsWith("src/adapters/"))
+        expect(
+          importsOf(f).filter((d) => d.startsWith("machines/")),
+          f,
+        ).toEqual([]);
     }
   });
 

@@ -85,9 +85,15 @@ describe("bad input gets a code and a next step, and changes nothing", () => {
   });
 
   it("an edited applied migration: E_CHECKSUM, aborted", async () => {
-    const sql = join(ex.dir, "releases", "1.0.0", "drizzle", readdirSync(join(ex.dir, "releases/1.0.0/drizzle")).find((f) => f.endsWith(".sql"))!);
+    const sql = join(
+      ex.dir,
+      "releases",
+      "1.0.0",
+      "drizzle",
+      readdirSync(join(ex.dir, "releases/1.0.0/drizzle")).find((f) => f.endsWith(".sql"))!,
+    );
     const original = readFileSync(sql, "utf8");
-    writeFileSync(sql, original + "\n-- edited\n");
+    writeFileSync(sql, `${original}\n-- edited\n`);
     try {
       await abortedWith("E_CHECKSUM");
       await unchanged();
@@ -142,7 +148,10 @@ describe("bad input gets a code and a next step, and changes nothing", () => {
     expect(h.stdout).not.toContain("hunter2");
     // the journal's bytes on disk (main file and WAL) hold the redacted text, never the secret
     const raw = Buffer.concat(
-      ["journal.sqlite", "journal.sqlite-wal"].map((f) => join(ex.dir, ".upgrade", f)).filter(existsSync).map((p) => readFileSync(p)),
+      ["journal.sqlite", "journal.sqlite-wal"]
+        .map((f) => join(ex.dir, ".upgrade", f))
+        .filter(existsSync)
+        .map((p) => readFileSync(p)),
     );
     expect(raw.includes(Buffer.from("admin:***@"))).toBe(true);
     expect(raw.includes(Buffer.from("hunter2"))).toBe(false);

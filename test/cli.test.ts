@@ -231,7 +231,9 @@ describe("the CLI reaches nothing past the API", () => {
 
   it("no file of src/cli imports a value from the runner, the journal, the session, the steps or the adapters", () => {
     // the check itself: what historyCommand used to import is caught, a type import is not
-    expect(pastTheApi('import { foldJournal } from "../runner/fold.js";\nimport type { RunResult } from "../runner/result.js";\n')).toEqual(["../runner/fold.js"]);
+    expect(pastTheApi('import { foldJournal } from "../runner/fold.js";\nimport type { RunResult } from "../runner/result.js";\n')).toEqual(
+      ["../runner/fold.js"],
+    );
     const cliDir = join(ROOT, "src", "cli");
     const files = readdirSync(cliDir).filter((f) => f.endsWith(".ts"));
     expect(files).toContain("commands.ts");

@@ -58,7 +58,10 @@ afterEach(() => {
 });
 
 /** Runs `sh -c script` and returns the rejection and how long it took. */
-async function failing(script: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ err: UpgradeError; ms: number }> {
+async function failing(
+  script: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<{ err: UpgradeError; ms: number }> {
   const started = Date.now();
   try {
     const r = await runCommand({ argv: ["/bin/sh", "-c", script], cwd: dir, ...options });
@@ -95,7 +98,10 @@ describe("runCommand: timeouts end the whole process group", () => {
   it("an abort ends the group the same way and rejects with E_COMMAND", async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 500);
-    const { err, ms } = await failing(`echo $$ > ${pidFile}; sleep 30 & echo $! >> ${pidFile}; wait`, { signal: ac.signal, timeoutMs: 60_000 });
+    const { err, ms } = await failing(`echo $$ > ${pidFile}; sleep 30 & echo $! >> ${pidFile}; wait`, {
+      signal: ac.signal,
+      timeoutMs: 60_000,
+    });
     expect(err.code).toBe("E_COMMAND");
     expect(err.message).toContain("interrupted");
     expect(ms).toBeLessThan(500 + KILL_GRACE_MS + 1_000);
@@ -123,7 +129,10 @@ describe("runCommand: timeouts end the whole process group", () => {
       database: "sqlite:./db.sqlite",
       package: { version: { command: ["/bin/sh", "-c", `touch ${marker}; echo 1.0.0`], timeoutSeconds: 3_000_000 } },
     };
-    await expect(upgrade(config, { cwd: dir })).rejects.toMatchObject({ code: "E_CONFIG", message: expect.stringContaining("package.version.timeoutSeconds") });
+    await expect(upgrade(config, { cwd: dir })).rejects.toMatchObject({
+      code: "E_CONFIG",
+      message: expect.stringContaining("package.version.timeoutSeconds"),
+    });
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(join(dir, ".upgrade"))).toBe(false);
   });
@@ -131,10 +140,15 @@ describe("runCommand: timeouts end the whole process group", () => {
 
 describe("runCommand: the orchestrator's end reaches the command's group", () => {
   async function orchestrate(script: string, signal: NodeJS.Signals, expectedPids: number) {
-    const child = spawn(process.execPath, ["--import", "jiti/register", ORCHESTRATOR, "/bin/sh", "-c", script], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "jiti/register", ORCHESTRATOR, "/bin/sh", "-c", script], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d));
-    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("exit", (code, sig) => r({ code, signal: sig })));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      child.on("exit", (code, sig) => r({ code, signal: sig })),
+    );
     await waitFor(() => out.includes("running") && pidsOf().length === expectedPids, 15_000);
     child.kill(signal);
     const end = await ended;
@@ -143,7 +157,11 @@ describe("runCommand: the orchestrator's end reaches the command's group", () =>
   }
 
   it("SIGTERM to the orchestrator is passed on to the command's children, then ends the orchestrator", async () => {
-    const { end, left } = await orchestrate(`echo $$ > ${pidFile}; sleep 30 & echo $! >> ${pidFile}; sleep 30 & echo $! >> ${pidFile}; wait`, "SIGTERM", 3);
+    const { end, left } = await orchestrate(
+      `echo $$ > ${pidFile}; sleep 30 & echo $! >> ${pidFile}; sleep 30 & echo $! >> ${pidFile}; wait`,
+      "SIGTERM",
+      3,
+    );
     expect(end.signal).toBe("SIGTERM");
     expect(left).toEqual([]);
   }, 30_000);
@@ -158,7 +176,12 @@ describe("runCommand: the orchestrator's end reaches the command's group", () =>
 describe("spawnDetached", () => {
   it("leaves the service it started running after the orchestrator ends (not tracked as a command)", async () => {
     const log = join(dir, "service.log");
-    const r = await spawnDetached({ argv: ["/bin/sh", "-c", `echo $$ > ${pidFile}; exec sleep 30`], cwd: dir, logFile: log, settleMs: 300 });
+    const r = await spawnDetached({
+      argv: ["/bin/sh", "-c", `echo $$ > ${pidFile}; exec sleep 30`],
+      cwd: dir,
+      logFile: log,
+      settleMs: 300,
+    });
     expect(r.exited).toBe(false);
     await waitFor(() => pidsOf().length === 1);
     expect(alive(r.pid)).toBe(true);

@@ -77,12 +77,18 @@ describe("loadConfig", () => {
   it("loads a .ts config through jiti (default export, or a function returning the config)", async () => {
     const define = resolve("src/config/define.ts");
     const body = `import { defineUpgrade } from ${JSON.stringify(define)};\nconst port: number = 5433;\n`;
-    await writeFile(join(dir, "upgrade.config.ts"), `${body}export default defineUpgrade({ name: "ts-blog", database: \`postgres://app:pw@db:\${port}/blog\`, service: { stop: { http: { url: "http://127.0.0.1:4000/stop", headers: {}, body: {} } } } });\n`);
+    await writeFile(
+      join(dir, "upgrade.config.ts"),
+      `${body}export default defineUpgrade({ name: "ts-blog", database: \`postgres://app:pw@db:\${port}/blog\`, service: { stop: { http: { url: "http://127.0.0.1:4000/stop", headers: {}, body: {} } } } });\n`,
+    );
     const c = await loadConfig(join(dir, "upgrade.config.ts"));
     expect(c.name).toBe("ts-blog");
     expect(c.target).toMatchObject({ dialect: "postgres", host: "db", port: 5433, database: "blog" });
     expect(c.service?.stop).toEqual({ http: { url: "http://127.0.0.1:4000/stop", headers: {}, body: {} } });
-    await writeFile(join(dir, "fn.config.mts"), `${body}export default async () => defineUpgrade({ name: "fn", database: "sqlite:x.db" });\n`);
+    await writeFile(
+      join(dir, "fn.config.mts"),
+      `${body}export default async () => defineUpgrade({ name: "fn", database: "sqlite:x.db" });\n`,
+    );
     expect((await loadConfig("fn.config.mts", dir)).target).toEqual({ dialect: "sqlite", path: join(dir, "x.db") });
   });
 
@@ -119,7 +125,11 @@ describe("loadConfig", () => {
 describe("validateConfig", () => {
   it("accepts the example and an http stop", () => {
     expect(validateConfig(EXAMPLE)).toEqual(EXAMPLE);
-    const http = { name: "x", database: "sqlite:x.db", service: { stop: { http: { method: "POST", url: "https://svc/stop", headers: {}, body: {} }, waitSeconds: 5 } } };
+    const http = {
+      name: "x",
+      database: "sqlite:x.db",
+      service: { stop: { http: { method: "POST", url: "https://svc/stop", headers: {}, body: {} }, waitSeconds: 5 } },
+    };
     expect(validateConfig(http)).toEqual(http);
   });
 
@@ -130,7 +140,11 @@ describe("validateConfig", () => {
       'backup.strategy must be "dump" or "template"',
       expect.stringContaining("backup.compress"),
     ]);
-    const ok = resolveConfig(validateConfig({ ...EXAMPLE, backup: { strategy: "template", toolsPath: "./bin:/usr/lib/postgresql/15/bin" } }), "/srv/app", null);
+    const ok = resolveConfig(
+      validateConfig({ ...EXAMPLE, backup: { strategy: "template", toolsPath: "./bin:/usr/lib/postgresql/15/bin" } }),
+      "/srv/app",
+      null,
+    );
     expect(ok.backup).toEqual({ strategy: "template", toolsPath: "/srv/app/bin:/usr/lib/postgresql/15/bin" });
   });
 
@@ -145,9 +159,15 @@ describe("validateConfig", () => {
   });
 
   it("rejects a shell string as a command", async () => {
-    const err = await configError(() => validateConfig({ name: "x", database: "sqlite:x.db", service: { stop: { command: "./ctl.sh stop" } } }));
-    expect(err.message).toContain('service.stop.command must be an array of strings, not a shell string: commands are argv arrays, e.g. ["./ctl.sh", "stop"]');
-    const el = await configError(() => validateConfig({ name: "x", database: "sqlite:x.db", service: { stop: { command: ["./ctl.sh", 1] } } }));
+    const err = await configError(() =>
+      validateConfig({ name: "x", database: "sqlite:x.db", service: { stop: { command: "./ctl.sh stop" } } }),
+    );
+    expect(err.message).toContain(
+      'service.stop.command must be an array of strings, not a shell string: commands are argv arrays, e.g. ["./ctl.sh", "stop"]',
+    );
+    const el = await configError(() =>
+      validateConfig({ name: "x", database: "sqlite:x.db", service: { stop: { command: ["./ctl.sh", 1] } } }),
+    );
     expect(el.message).toContain("service.stop.command[1] must be a string");
   });
 
@@ -211,10 +231,12 @@ describe("validateConfig: every seconds field is bounded (Node's timers overflow
   ];
   const base = { name: "x", database: "sqlite:x.db" };
 
-  it.each(FIELDS)("%s: 3000000, 604801, -1, \"10\", NaN and Infinity are E_CONFIG naming the field", async (field, put) => {
+  it.each(FIELDS)('%s: 3000000, 604801, -1, "10", NaN and Infinity are E_CONFIG naming the field', async (field, put) => {
     for (const bad of [3_000_000, 604_801, -1, "10", Number.NaN, Number.POSITIVE_INFINITY]) {
       const err = await configError(() => validateConfig({ ...base, ...put(bad) }));
-      expect(problems(err), `${field} = ${String(bad)}`).toEqual([expect.stringMatching(new RegExp(`^${field.replace(/[.[\]]/g, "\\$&")} must be a number of seconds from 0 to 604800 \\(7 days\\)`))]);
+      expect(problems(err), `${field} = ${String(bad)}`).toEqual([
+        expect.stringMatching(new RegExp(`^${field.replace(/[.[\]]/g, "\\$&")} must be a number of seconds from 0 to 604800 \\(7 days\\)`)),
+      ]);
     }
   });
 

@@ -23,9 +23,16 @@ const result = await upgrade(process.env.UM_CONFIG, { steps${hook ? ", afterAppe
 process.stdout.write(result.state);
 `;
 
-function node(source: string, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+function node(
+  source: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", source], { cwd: dir, env: { ...process.env, UM_CONFIG: config, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
+      cwd: dir,
+      env: { ...process.env, UM_CONFIG: config, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d));

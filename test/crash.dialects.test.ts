@@ -13,7 +13,13 @@ const variants: { name: string; dialect: ServerDialect; journalOnServer: boolean
   { name: "target on MariaDB", dialect: "mysql", journalOnServer: false, broken: false },
   { name: "target on MariaDB, failing migration", dialect: "mysql", journalOnServer: false, broken: true },
   { name: "target and journal on PostgreSQL", dialect: "postgres", journalOnServer: true, broken: false },
-  { name: "target on PostgreSQL with template restore points, failing migration", dialect: "postgres", journalOnServer: false, broken: true, backup: { strategy: "template" } },
+  {
+    name: "target on PostgreSQL with template restore points, failing migration",
+    dialect: "postgres",
+    journalOnServer: false,
+    broken: true,
+    backup: { strategy: "template" },
+  },
 ];
 
 for (const v of variants) {

@@ -24,7 +24,8 @@ describe("the error table", () => {
       for (const [, code] of readFileSync(file, "utf8").matchAll(/["'`](E_[A-Z][A-Z_]*)["'`]/g)) used.set(code!, relative(ROOT, file));
     }
     expect(used.size).toBeGreaterThan(20);
-    for (const [code, file] of used) expect(Object.keys(ERROR_CODES), `${code} (used in ${file}) is not in src/error-codes.ts`).toContain(code);
+    for (const [code, file] of used)
+      expect(Object.keys(ERROR_CODES), `${code} (used in ${file}) is not in src/error-codes.ts`).toContain(code);
     for (const [code, info] of Object.entries(ERROR_CODES)) {
       expect(Object.keys(EXIT), code).toContain(info.exit);
       expect(info.meaning, code).toMatch(/^[^\n]{10,200}$/);
@@ -32,7 +33,16 @@ describe("the error table", () => {
   });
 
   it("keeps the CLI's exit codes: 2 usage or config, 4 busy, 1 a refusal of preflight, 3 everything else", () => {
-    const expected: Partial<Record<ErrorCode, number>> = { E_USAGE: 2, E_CONFIG: 2, E_URL: 2, E_NOT_FOUND: 2, E_MIGRATION_FOLDER: 2, E_BUSY: 4, E_UNFINISHED: 4, E_PREFLIGHT: 1 };
+    const expected: Partial<Record<ErrorCode, number>> = {
+      E_USAGE: 2,
+      E_CONFIG: 2,
+      E_URL: 2,
+      E_NOT_FOUND: 2,
+      E_MIGRATION_FOLDER: 2,
+      E_BUSY: 4,
+      E_UNFINISHED: 4,
+      E_PREFLIGHT: 1,
+    };
     for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
       expect(exitCodeFor(code), code).toBe(expected[code] ?? 3);
       // the CLI reads the table: an UpgradeError with the code ends the command with its exit code
@@ -44,7 +54,11 @@ describe("the error table", () => {
   it("no raw Error is thrown in src/ outside the testing harness: every failure that reaches a step or the CLI is coded", () => {
     const raw = files
       .filter((f) => !relative(ROOT, f).startsWith("src/testing/"))
-      .flatMap((f) => readFileSync(f, "utf8").split("\n").map((line, i) => [`${relative(ROOT, f)}:${i + 1}`, line] as const))
+      .flatMap((f) =>
+        readFileSync(f, "utf8")
+          .split("\n")
+          .map((line, i) => [`${relative(ROOT, f)}:${i + 1}`, line] as const),
+      )
       .filter(([, line]) => /\bnew (Type|Range)?Error\(/.test(line));
     expect(raw.map(([at, line]) => `${at}: ${line.trim()}`)).toEqual([]);
   });

@@ -28,7 +28,18 @@ describe("the built package", () => {
 
   it("exports the public API from the root entry point", async () => {
     const m = await import(join(ROOT, "dist/index.js"));
-    for (const name of ["upgrade", "resume", "status", "history", "plan", "defineUpgrade", "upgradeMachine", "foldJournal", "runMigrations", "UpgradeError"]) {
+    for (const name of [
+      "upgrade",
+      "resume",
+      "status",
+      "history",
+      "plan",
+      "defineUpgrade",
+      "upgradeMachine",
+      "foldJournal",
+      "runMigrations",
+      "UpgradeError",
+    ]) {
       expect(typeof m[name], name).not.toBe("undefined");
     }
   });

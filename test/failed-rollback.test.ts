@@ -17,7 +17,10 @@ describe("a rollback that fails ends failed, with commands a person can run to f
     addBrokenRelease(ex);
     // the previous version's reinstall fails once (a mirror is down), then works
     const flaky = join(ex.dir, "flaky-install.sh");
-    writeFileSync(flaky, `#!/bin/sh\nif [ ! -e "${ex.dir}/.mirror-back" ]; then touch "${ex.dir}/.mirror-back"; echo "mirror unreachable" >&2; exit 5; fi\nexec "${ex.dir}/ctl.sh" install "$1"\n`);
+    writeFileSync(
+      flaky,
+      `#!/bin/sh\nif [ ! -e "${ex.dir}/.mirror-back" ]; then touch "${ex.dir}/.mirror-back"; echo "mirror unreachable" >&2; exit 5; fi\nexec "${ex.dir}/ctl.sh" install "$1"\n`,
+    );
     chmodSync(flaky, 0o755);
     const config = JSON.parse(readFileSync(ex.config, "utf8"));
     config.package.downgrade.command = ["./flaky-install.sh", "{fromVersion}"];
@@ -27,7 +30,11 @@ describe("a rollback that fails ends failed, with commands a person can run to f
     const r = await cli(["run", "--config", ex.config, "--to", "3.0.0", "--json"]);
     expect(r.code).toBe(3);
     const result = r.lines.at(-1);
-    expect(result).toMatchObject({ state: "failed", failure: { step: "migrate" }, rollbackFailure: { step: "reinstallPrevious", error: { code: "E_COMMAND" } } });
+    expect(result).toMatchObject({
+      state: "failed",
+      failure: { step: "migrate" },
+      rollbackFailure: { step: "reinstallPrevious", error: { code: "E_COMMAND" } },
+    });
     const instructions = result.instructions as string[];
     expect(instructions.join("\n")).toMatch(/restore point is .* \(sha256 [0-9a-f]{64}\)/);
 
@@ -38,7 +45,10 @@ describe("a rollback that fails ends failed, with commands a person can run to f
     // a person runs the listed commands, in order
     const env = { ...process.env, BLOG_HOME: ex.dir, BLOG_PORT: String(ex.port) };
     for (const line of instructions) {
-      const m = /^(restore the database|restore a file|remove a file that did not exist|reinstall the previous version|start the service): (.*)$/.exec(line);
+      const m =
+        /^(restore the database|restore a file|remove a file that did not exist|reinstall the previous version|start the service): (.*)$/.exec(
+          line,
+        );
       if (m) execFileSync("bash", ["-c", m[2]!], { cwd: ex.dir, env, stdio: "pipe" });
     }
     expect(await ex.health()).toMatchObject({ version: "1.0.0", migrations: 1 });

@@ -147,8 +147,23 @@ describe("the commands to finish by hand", () => {
     writeFileSync(link, "new, as a regular file");
 
     const config = resolveConfig({ name: "svc", database: "sqlite:./db.sqlite", files: ["./link.conf"] }, dir, null);
-    const seal = { restorePoint: { path: join(dir, "db-backup.sqlite"), sha256: "0".repeat(64), bytes: 0, format: "sqlite-backup-api", createdAt: "" }, fingerprint: { hash: "x", schema: "", tables: {} }, reusedHotBackup: true, files: [copy] };
-    const run = { runId: "r", target: null, toVersion: null, fromVersion: null, outputs: { seal }, skipped: {}, attempts: {}, failure: null, rollbackFailure: null } as never;
+    const seal = {
+      restorePoint: { path: join(dir, "db-backup.sqlite"), sha256: "0".repeat(64), bytes: 0, format: "sqlite-backup-api", createdAt: "" },
+      fingerprint: { hash: "x", schema: "", tables: {} },
+      reusedHotBackup: true,
+      files: [copy],
+    };
+    const run = {
+      runId: "r",
+      target: null,
+      toVersion: null,
+      fromVersion: null,
+      outputs: { seal },
+      skipped: {},
+      attempts: {},
+      failure: null,
+      rollbackFailure: null,
+    } as never;
     const lines = (await manualInstructions(config, run)).filter((l) => /^(restore a symbolic link|restore a file): /.test(l));
     expect(lines).toHaveLength(2);
     for (const line of lines) execFileSync("bash", ["-c", line.replace(/^[^:]+: /, "")], { cwd: dir });
@@ -218,7 +233,10 @@ describe("entries that are not regular files of their own", () => {
     mkdirSync(join(dir, "conf.d"));
     execFileSync("mkfifo", [join(dir, "pipe")]);
     for (const entry of ["conf.d", "pipe"]) {
-      await expect(backupFile(join(dir, entry), backups(), 0)).rejects.toMatchObject({ code: "E_CONFIG", message: expect.stringContaining(entry) });
+      await expect(backupFile(join(dir, entry), backups(), 0)).rejects.toMatchObject({
+        code: "E_CONFIG",
+        message: expect.stringContaining(entry),
+      });
       await expect(resolveBackedUpPaths(null, [join(dir, entry)])).rejects.toMatchObject({
         code: "E_CONFIG",
         message: expect.stringMatching(new RegExp(`^files\\[0\\]: .*${entry} is a (directory|FIFO)`)),
@@ -243,7 +261,10 @@ describe("entries that are not regular files of their own", () => {
       ["db-hard", "the database"],
       ["journal.sqlite", "the journal"],
     ] as const) {
-      await expect(resolveBackedUpPaths(db, [join(dir, entry)], protect)).rejects.toMatchObject({ code: "E_CONFIG", message: expect.stringContaining(`files[0]: ${join(dir, entry)} is ${what} itself`) });
+      await expect(resolveBackedUpPaths(db, [join(dir, entry)], protect)).rejects.toMatchObject({
+        code: "E_CONFIG",
+        message: expect.stringContaining(`files[0]: ${join(dir, entry)} is ${what} itself`),
+      });
     }
     writeFileSync(join(dir, "app.conf"), "12345");
     symlinkSync("app.conf", join(dir, "app-link.conf"));

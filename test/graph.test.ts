@@ -37,8 +37,15 @@ describe("machineGraph() reads the machine itself", () => {
   it("reaches restoreDatabase only through stopNewVersion, which every failure after the stop leads to", () => {
     const into = (target: string) => graph.transitions.filter((t) => t.target === target).map((t) => `${t.source}:${t.event}`);
     expect(into("restoreDatabase")).toEqual(["stopNewVersion:step.succeeded"]);
-    expect(into("stopNewVersion").sort()).toEqual(["health", "migrate", "start", "upgradePackage", "verify"].map((s) => `${s}:step.failed`));
-    expect(graph.transitions.filter((t) => t.source === "stopNewVersion").map((t) => `${t.event}>${t.target}`).sort()).toEqual(["step.failed>failed", "step.succeeded>restoreDatabase"]);
+    expect(into("stopNewVersion").sort()).toEqual(
+      ["health", "migrate", "start", "upgradePackage", "verify"].map((s) => `${s}:step.failed`),
+    );
+    expect(
+      graph.transitions
+        .filter((t) => t.source === "stopNewVersion")
+        .map((t) => `${t.event}>${t.target}`)
+        .sort(),
+    ).toEqual(["step.failed>failed", "step.succeeded>restoreDatabase"]);
   });
 });
 
@@ -56,12 +63,18 @@ describe("upgrade-machine graph --format mermaid", () => {
       /^ {2}classDef phase_[a-z]+ fill:#[0-9a-f]{6},stroke:#[0-9a-f]{6}$/,
       /^ {2}class [A-Za-z]\w*(, [A-Za-z]\w*)* phase_[a-z]+$/,
     ];
-    for (const line of lines.slice(1)) expect(shapes.some((s) => s.test(line)), `unexpected line: ${JSON.stringify(line)}`).toBe(true);
+    for (const line of lines.slice(1))
+      expect(
+        shapes.some((s) => s.test(line)),
+        `unexpected line: ${JSON.stringify(line)}`,
+      ).toBe(true);
   });
 
   it("has one `A --> B : event` line per transition, every state, and [*] at both ends", () => {
     const arrows = lines.map((l) => /^ {2}(\w+) --> (\w+) : (\S+)$/.exec(l)).filter((m) => m !== null);
-    expect(arrows.map(([, a, b, e]) => `${a}>${b}:${e}`).sort()).toEqual(graph.transitions.map((t) => `${t.source}>${t.target}:${t.event}`).sort());
+    expect(arrows.map(([, a, b, e]) => `${a}>${b}:${e}`).sort()).toEqual(
+      graph.transitions.map((t) => `${t.source}>${t.target}:${t.event}`).sort(),
+    );
     const mentioned = new Set(lines.flatMap((l) => l.match(/\b[A-Za-z]\w*\b/g) ?? []));
     for (const s of graph.states) expect(mentioned.has(s.id), s.id).toBe(true);
     expect(lines).toContain(`  [*] --> ${graph.initial}`);
@@ -80,7 +93,8 @@ describe("upgrade-machine graph --format mermaid", () => {
 });
 
 const dot = spawnSync("dot", ["-V"]).error ? null : "dot";
-if (!dot && !process.env.CI) console.warn("\n*** SKIPPING the dot check: graphviz is missing (apt-get install graphviz). CI runs it. ***\n");
+if (!dot && !process.env.CI)
+  console.warn("\n*** SKIPPING the dot check: graphviz is missing (apt-get install graphviz). CI runs it. ***\n");
 
 describe.skipIf(!dot && !process.env.CI)("upgrade-machine graph --format dot", () => {
   it("renders with graphviz's dot -Tsvg, one node per state", () => {

@@ -16,7 +16,7 @@ import { JournalFeed } from "../src/view/journal-feed.js";
 const dir = mkdtempSync(join(tmpdir(), "um-history-"));
 const configPath = join(dir, "upgrade.json");
 const journalPath = join(dir, ".upgrade", "journal.sqlite");
-let runIds: string[] = [];
+const runIds: string[] = [];
 
 /** Runs the CLI in process; returns its exit code and what it wrote. */
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -43,7 +43,14 @@ beforeAll(async () => {
           },
         };
       }
-      const options = { store, config, target: targetId(config.target), steps, openDatabase: () => Promise.reject(new Error("no database")), backupRoot: join(dir, "backups") };
+      const options = {
+        store,
+        config,
+        target: targetId(config.target),
+        steps,
+        openDatabase: () => Promise.reject(new Error("no database")),
+        backupRoot: join(dir, "backups"),
+      };
       runIds.push((await startRun(options, { toVersion: "2.0.0" })).runId);
     }
   } finally {
@@ -72,7 +79,9 @@ describe("upgrade-machine history", () => {
     expect(lines[0]).toMatch(new RegExp(`^run ${runIds[1]}: rolledBack .*hash chain verified$`));
     expect(lines[1]).toMatch(/^SEQ\s+TIME \(UTC\)\s+EVENT\s+STEP\s+DURATION\s+RESULT\s+ERROR$/);
     const failed = lines.find((l) => /step\.failed/.test(l))!;
-    expect(failed).toMatch(/^\s*\d+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\s+step\.failed\s+migrate\s+\d+ ms\s+failed\s+E_MIGRATION_FAILED: 0001_posts/);
+    expect(failed).toMatch(
+      /^\s*\d+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\s+step\.failed\s+migrate\s+\d+ ms\s+failed\s+E_MIGRATION_FAILED: 0001_posts/,
+    );
     expect(lines.find((l) => /step\.succeeded\s+preflight/.test(l))).toMatch(/\d+ ms\s+succeeded$/);
     expect(lines.at(-1)).toMatch(/run\.rolledBack\s+\d+ ms\s+rolledBack$/);
   });
@@ -81,7 +90,9 @@ describe("upgrade-machine history", () => {
     beforeAll(() => {
       // An operator "fixes" the journal by hand: the payload of one event changes, its hash does not.
       const db = new Database(journalPath);
-      const row = db.prepare("UPDATE upgrade_machine_events SET payload = ? WHERE run_id = ? AND seq = 4").run(JSON.stringify({ output: { step: "backup", edited: true } }), runIds[1]);
+      const row = db
+        .prepare("UPDATE upgrade_machine_events SET payload = ? WHERE run_id = ? AND seq = 4")
+        .run(JSON.stringify({ output: { step: "backup", edited: true } }), runIds[1]);
       db.close();
       expect(row.changes).toBe(1);
     });
@@ -90,7 +101,9 @@ describe("upgrade-machine history", () => {
       const { code, stdout, stderr } = await cli("--run", runIds[1]!);
       expect(code).toBe(3);
       expect(stdout).toBe("");
-      expect(stderr).toMatch(new RegExp(`E_JOURNAL_TAMPERED: journal of run ${runIds[1]}: event 4 \\(step.succeeded\\) does not match its hash`));
+      expect(stderr).toMatch(
+        new RegExp(`E_JOURNAL_TAMPERED: journal of run ${runIds[1]}: event 4 \\(step.succeeded\\) does not match its hash`),
+      );
     });
 
     it("history (the list) still shows every run, marks the tampered one, and exits non-zero", async () => {

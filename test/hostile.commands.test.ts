@@ -64,7 +64,10 @@ function badSeconds(field: string, value: unknown, put: (c: any, v: unknown) => 
 /** A version command that prints the real version, except `printed` once 2.0.0 is installed. */
 function versionAfterUpgrade(t: CaseTools, printed: string): void {
   const script = join(t.ex.dir, "version.sh");
-  writeFileSync(script, `#!/bin/sh\nv=$("$(dirname "$0")/ctl.sh" version) || exit 1\nif [ "$v" = 2.0.0 ]; then printf '%s' '${printed}'; else echo "$v"; fi\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\nv=$("$(dirname "$0")/ctl.sh" version) || exit 1\nif [ "$v" = 2.0.0 ]; then printf '%s' '${printed}'; else echo "$v"; fi\n`,
+  );
   chmodSync(script, 0o755);
   t.config((c) => (c.package.version = { command: ["./version.sh"] }));
 }
@@ -141,7 +144,12 @@ const cases: HostileCase[] = [
     arrange(t) {
       const pids = join(t.ex.dir, "verify.pids");
       t.config((c) => {
-        c.verify = [{ command: ["/bin/sh", "-c", `echo $$ > ${pids}; sleep 60 & echo $! >> ${pids}; sh -c 'sleep 60' & echo $! >> ${pids}; wait`], timeoutSeconds: 1 }];
+        c.verify = [
+          {
+            command: ["/bin/sh", "-c", `echo $$ > ${pids}; sleep 60 & echo $! >> ${pids}; sh -c 'sleep 60' & echo $! >> ${pids}; wait`],
+            timeoutSeconds: 1,
+          },
+        ];
       });
     },
     async act(t) {

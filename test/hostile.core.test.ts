@@ -24,7 +24,16 @@ async function crashedRun(ex: Example, crashAfter: string, to = "2.0.0"): Promis
 function otherService(ex: Example): string {
   cpSync(ex.db, join(ex.dir, "data", "b.sqlite"));
   const file = join(ex.dir, "b.json");
-  writeFileSync(file, JSON.stringify({ name: "b", database: "sqlite:./data/b.sqlite", migrations: { drizzle: "./current/drizzle" }, stateDir: "./.upgrade-b", journal: `sqlite:${journalOf(ex)}` }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: "b",
+      database: "sqlite:./data/b.sqlite",
+      migrations: { drizzle: "./current/drizzle" },
+      stateDir: "./.upgrade-b",
+      journal: `sqlite:${journalOf(ex)}`,
+    }),
+  );
   return file;
 }
 
@@ -144,9 +153,20 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
   // 5. One driver per target, whatever config, spelling or journal.
   ...[
     { how: "another config with its own state directory and journal", patch: () => undefined },
-    { how: "a config naming the database through a symlink", patch: (c: any, ex: Example) => (symlinkSync(ex.db, join(ex.dir, "db-link.sqlite")), (c.database = "sqlite:./db-link.sqlite")) },
-    { how: "a config naming the database through a symlinked folder", patch: (c: any, ex: Example) => (symlinkSync(join(ex.dir, "data"), join(ex.dir, "data-link")), (c.database = "sqlite:./data-link/blog.sqlite")) },
-    { how: "a config naming the database by a path with `..` in it", patch: (c: any) => (c.database = "sqlite:./releases/../data/blog.sqlite") },
+    {
+      how: "a config naming the database through a symlink",
+      patch: (c: any, ex: Example) => (symlinkSync(ex.db, join(ex.dir, "db-link.sqlite")), (c.database = "sqlite:./db-link.sqlite")),
+    },
+    {
+      how: "a config naming the database through a symlinked folder",
+      patch: (c: any, ex: Example) => (
+        symlinkSync(join(ex.dir, "data"), join(ex.dir, "data-link")), (c.database = "sqlite:./data-link/blog.sqlite")
+      ),
+    },
+    {
+      how: "a config naming the database by a path with `..` in it",
+      patch: (c: any) => (c.database = "sqlite:./releases/../data/blog.sqlite"),
+    },
   ].map(({ how, patch }) => ({
     name: `a second orchestrator through ${how}, while a run is in its grace period`,
     item: 5,
@@ -180,7 +200,10 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
       const last = j.entries[j.entries.length - 1];
       j.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: "0099_slow" });
       writeFileSync(join(rel, "meta", "_journal.json"), JSON.stringify(j));
-      writeFileSync(join(rel, "0099_slow.sql"), `CREATE TABLE \`slow\` AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rowsFor(55_000)}) SELECT count(*) AS n FROM c;\n`);
+      writeFileSync(
+        join(rel, "0099_slow.sql"),
+        `CREATE TABLE \`slow\` AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rowsFor(55_000)}) SELECT count(*) AS n FROM c;\n`,
+      );
     },
     async act(t) {
       const first = cliOutcome(["run", "--config", t.ex.config, "--to", "2.0.0", "--json"]);
@@ -204,7 +227,11 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
     async check(t) {
       const events = runsIn(journalOf(t.ex));
       expect(events.length).toBe(1);
-      const keys = (await cliOutcome(["history", "--config", t.ex.config, "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l)).map((e) => `${e.type}:${e.step ?? ""}`);
+      const keys = (await cliOutcome(["history", "--config", t.ex.config, "--json"])).stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .map((e) => `${e.type}:${e.step ?? ""}`);
       expect(keys.filter((k) => k === "step.started:migrate").length).toBe(1); // the second process ran nothing
     },
   },
@@ -244,7 +271,11 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
       expect(r.last?.state).toBe("rolledBack");
       onJournal(t.ex, (db) => {
         const { n } = db.prepare("SELECT max(seq) AS n FROM upgrade_machine_events").get() as { n: number };
-        const cut = (db.prepare("SELECT seq FROM upgrade_machine_events WHERE type = 'step.started' AND step = 'restoreDatabase'").get() as { seq: number }).seq;
+        const cut = (
+          db.prepare("SELECT seq FROM upgrade_machine_events WHERE type = 'step.started' AND step = 'restoreDatabase'").get() as {
+            seq: number;
+          }
+        ).seq;
         expect(n).toBeGreaterThan(cut);
         db.prepare("DELETE FROM upgrade_machine_events WHERE seq > ?").run(cut);
       });
@@ -260,10 +291,29 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
     async arrange(t) {
       await crashedRun(t.ex, "step.started:migrate");
       onJournal(t.ex, (db) => {
-        const last = db.prepare("SELECT * FROM upgrade_machine_events ORDER BY seq DESC LIMIT 1").get() as { run_id: string; seq: number; hash: string };
-        const body = { runId: last.run_id, seq: last.seq + 1, type: "run.paused" as never, step: null, payload: { by: "v9" }, at: new Date().toISOString() };
+        const last = db.prepare("SELECT * FROM upgrade_machine_events ORDER BY seq DESC LIMIT 1").get() as {
+          run_id: string;
+          seq: number;
+          hash: string;
+        };
+        const body = {
+          runId: last.run_id,
+          seq: last.seq + 1,
+          type: "run.paused" as never,
+          step: null,
+          payload: { by: "v9" },
+          at: new Date().toISOString(),
+        };
         const hash = eventHash(last.hash, body);
-        db.prepare("INSERT INTO upgrade_machine_events (run_id, seq, type, step, payload, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?)").run(body.runId, body.seq, body.type, null, JSON.stringify(body.payload), body.at, hash);
+        db.prepare("INSERT INTO upgrade_machine_events (run_id, seq, type, step, payload, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+          body.runId,
+          body.seq,
+          body.type,
+          null,
+          JSON.stringify(body.payload),
+          body.at,
+          hash,
+        );
         db.prepare("UPDATE upgrade_machine_runs SET last_seq = ?, last_hash = ? WHERE run_id = ?").run(body.seq, hash, body.runId);
       });
     },
@@ -279,14 +329,18 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
       addBrokenRelease(t.ex);
       await crashedRun(t.ex, "step.failed:migrate", "3.0.0");
       const h = await cliOutcome(["history", "--config", t.ex.config, "--json"]);
-      const seal = h.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "step.succeeded" && e.step === "seal");
+      const seal = h.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .find((e) => e.type === "step.succeeded" && e.step === "seal");
       rmSync(seal.payload.output.restorePoint.path);
     },
     act: (t) => t.cli(["resume"]),
     exit: 3,
     code: "E_RESTORE",
     state: "failed",
-    async check(t, o, before, after) {
+    async check(_t, o, before, after) {
       expect(after.fingerprint).toBe(before.fingerprint); // the database was not touched
       expect(o.last?.instructions.join("\n")).toMatch(/restore point/i);
     },
@@ -302,7 +356,7 @@ hostileSuite("hostile shapes: shared journals, second orchestrators, leases, dam
     code: null,
     state: "abandoned",
     async check(t, o) {
-      const report = (o.last?.report as string[]).join("\n");
+      const report = (o.last!.report as string[]).join("\n");
       expect(report).toMatch(/stopped by this run/);
       expect(report).toMatch(/hot backup|restore point/);
       expect(report).toMatch(/start/);

@@ -7,7 +7,15 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "vitest";
 import { addBrokenRelease } from "./helpers/example.js";
-import { fileState, hostileSuite, sqliteFingerprint, type CaseTools, type HostileCase, type Outcome, type World } from "./helpers/hostile.js";
+import {
+  fileState,
+  hostileSuite,
+  sqliteFingerprint,
+  type CaseTools,
+  type HostileCase,
+  type Outcome,
+  type World,
+} from "./helpers/hostile.js";
 
 const exec = promisify(execFile);
 
@@ -69,7 +77,8 @@ function sameAsBefore(watch: (t: CaseTools) => string[]) {
 }
 
 const byteName = `${"n".repeat(243)}.sqlite`;
-const deepPath = (t: CaseTools) => join(t.ex.dir, "data", ...Array.from({ length: 3 }, (_, i) => `volume-${i}-${"d".repeat(30)}`), `${"n".repeat(233)}.sqlite`);
+const deepPath = (t: CaseTools) =>
+  join(t.ex.dir, "data", ...Array.from({ length: 3 }, (_, i) => `volume-${i}-${"d".repeat(30)}`), `${"n".repeat(233)}.sqlite`);
 
 /** A run that stops at preflight with E_CONFIG naming the entry; nothing changes but the journal. */
 function refusedEntry(name: string, files: (t: CaseTools) => string[], says: RegExp, arrange?: (t: CaseTools) => void): HostileCase {
@@ -94,7 +103,14 @@ function refusedEntry(name: string, files: (t: CaseTools) => string[], says: Reg
   };
 }
 
-const rollback = { act: (t: CaseTools) => t.cli(["run", "--to", "3.0.0"]), exit: 1, code: "E_MIGRATION_FAILED", state: "rolledBack", unchanged: false, timeoutSeconds: 150 } as const;
+const rollback = {
+  act: (t: CaseTools) => t.cli(["run", "--to", "3.0.0"]),
+  exit: 1,
+  code: "E_MIGRATION_FAILED",
+  state: "rolledBack",
+  unchanged: false,
+  timeoutSeconds: 150,
+} as const;
 
 hostileSuite("hostile shapes: files, links, modes and long names", 4411, [
   {
@@ -159,7 +175,7 @@ hostileSuite("hostile shapes: files, links, modes and long names", 4411, [
     },
   },
   {
-    name: "stateDir \".\" (the service's own folder, 0755): the run completes and the folder keeps its mode",
+    name: 'stateDir "." (the service\'s own folder, 0755): the run completes and the folder keeps its mode',
     item: 10,
     arrange(t) {
       chmodSync(t.ex.dir, 0o755);
@@ -202,7 +218,10 @@ hostileSuite("hostile shapes: files, links, modes and long names", 4411, [
       const [run] = readdirSync(join(state, "backups"));
       const files = readdirSync(join(state, "backups", run!), { recursive: true }) as string[];
       expect(files.length).toBeGreaterThan(0);
-      for (const f of files) expect(statSync(join(state, "backups", run!, f)).mode & 0o777, f).toBe(statSync(join(state, "backups", run!, f)).isDirectory() ? 0o700 : 0o600);
+      for (const f of files)
+        expect(statSync(join(state, "backups", run!, f)).mode & 0o777, f).toBe(
+          statSync(join(state, "backups", run!, f)).isDirectory() ? 0o700 : 0o600,
+        );
     },
   },
   {
@@ -237,12 +256,40 @@ hostileSuite("hostile shapes: files, links, modes and long names", 4411, [
     },
     check: sameAsBefore(() => []),
   },
-  refusedEntry("a `files` entry that is a directory", () => ["./blog.config.json", "./conf.d"], /files\[1\]: .*conf\.d is a directory/, (t) => mkdirSync(join(t.ex.dir, "conf.d"))),
-  refusedEntry("a `files` entry that is a FIFO (a backup would block reading it)", () => ["./pipe"], /files\[0\]: .*pipe is a FIFO/, (t) => execFileSync("mkfifo", [join(t.ex.dir, "pipe")])),
-  refusedEntry("a `files` entry that is the database itself", () => ["./blog.config.json", "./data/blog.sqlite"], /files\[1\]: .* is the database itself/),
-  refusedEntry("a `files` entry that is the database's -wal file", () => ["./data/blog.sqlite-wal"], /files\[0\]: .* is the database's -wal file itself/, (t) => expect(existsSync(`${t.ex.db}-wal`)).toBe(true)),
-  refusedEntry("a `files` entry that is a symbolic link to the database", () => ["./db-link"], /files\[0\]: .*db-link is the database itself/, (t) => symlinkSync("data/blog.sqlite", join(t.ex.dir, "db-link"))),
-  refusedEntry("a `files` entry that is the run's own journal", () => ["./.upgrade/journal.sqlite"], /files\[0\]: .* is the journal itself/),
+  refusedEntry(
+    "a `files` entry that is a directory",
+    () => ["./blog.config.json", "./conf.d"],
+    /files\[1\]: .*conf\.d is a directory/,
+    (t) => mkdirSync(join(t.ex.dir, "conf.d")),
+  ),
+  refusedEntry(
+    "a `files` entry that is a FIFO (a backup would block reading it)",
+    () => ["./pipe"],
+    /files\[0\]: .*pipe is a FIFO/,
+    (t) => execFileSync("mkfifo", [join(t.ex.dir, "pipe")]),
+  ),
+  refusedEntry(
+    "a `files` entry that is the database itself",
+    () => ["./blog.config.json", "./data/blog.sqlite"],
+    /files\[1\]: .* is the database itself/,
+  ),
+  refusedEntry(
+    "a `files` entry that is the database's -wal file",
+    () => ["./data/blog.sqlite-wal"],
+    /files\[0\]: .* is the database's -wal file itself/,
+    (t) => expect(existsSync(`${t.ex.db}-wal`)).toBe(true),
+  ),
+  refusedEntry(
+    "a `files` entry that is a symbolic link to the database",
+    () => ["./db-link"],
+    /files\[0\]: .*db-link is the database itself/,
+    (t) => symlinkSync("data/blog.sqlite", join(t.ex.dir, "db-link")),
+  ),
+  refusedEntry(
+    "a `files` entry that is the run's own journal",
+    () => ["./.upgrade/journal.sqlite"],
+    /files\[0\]: .* is the journal itself/,
+  ),
   {
     name: "a 250-byte database file name: a failing upgrade rolls back",
     item: 8,

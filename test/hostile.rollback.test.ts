@@ -87,7 +87,8 @@ async function killDuringSettle(t: CaseTools, args: string[], step: string): Pro
   });
   const deadline = Date.now() + 60_000;
   while (!(started && (await answers(t.ex.port)))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the run ended (or took too long) before ${step} settled:\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the run ended (or took too long) before ${step} settled:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill("SIGKILL");
@@ -251,7 +252,10 @@ hostileSuite("hostile shapes: the rollback stops what the run started", PORT, [
       unhealthy(t, { ignoreSigterm: true });
       // The old stop command knows only the old version: the new one is out of its reach.
       const stop = join(t.ex.dir, "stop-v1-only.sh");
-      writeFileSync(stop, `#!/bin/sh\ncd "$(dirname "$0")"\n[ "$(./ctl.sh version)" = 1.0.0 ] && exec ./ctl.sh stop\necho "nothing to stop for $(./ctl.sh version)"\n`);
+      writeFileSync(
+        stop,
+        `#!/bin/sh\ncd "$(dirname "$0")"\n[ "$(./ctl.sh version)" = 1.0.0 ] && exec ./ctl.sh stop\necho "nothing to stop for $(./ctl.sh version)"\n`,
+      );
       chmodSync(stop, 0o755);
       t.config((c) => (c.service.stop = { command: ["./stop-v1-only.sh"] }));
     },
@@ -269,7 +273,7 @@ hostileSuite("hostile shapes: the rollback stops what the run started", PORT, [
       expect(appliedMigrations(t.ex.db)).toBe(2);
       // 4.0.0 still answers 503: it is the operator's now (the case's cleanup kills it)
       expect((await fetch(`http://127.0.0.1:${t.ex.port}/health`)).status).toBe(503);
-      const text = (o.last?.instructions as string[]).join("\n");
+      const text = (o.last!.instructions as string[]).join("\n");
       expect(text).toMatch(/The new version may still be running: stop it first/);
       expect(text).toMatch(/must refuse connections/);
       expect(text).toMatch(/restore the database: /);
@@ -298,7 +302,7 @@ hostileSuite("hostile shapes: the rollback stops what the run started", PORT, [
       // not replaced: still the migrated database (2.0.0's migration applied, 3.0.0's failed), its restore point intact
       expect(after.fingerprint).not.toBe(before.fingerprint);
       expect(appliedMigrations(t.ex.db)).toBe(2);
-      const [, path, sha] = /restore point is (\S+) \(sha256 ([0-9a-f]{64})\)/.exec((o.last?.instructions as string[]).join("\n"))!;
+      const [, path, sha] = /restore point is (\S+) \(sha256 ([0-9a-f]{64})\)/.exec((o.last!.instructions as string[]).join("\n"))!;
       expect((await hashFile(path!)).sha256).toBe(sha);
     },
   },

@@ -27,7 +27,16 @@ interface Target {
  * schema's first migration with rows; a config in a folder whose path holds `pathWord`, with the
  * shop's migrations plus one that fails (so the run rolls back), or not.
  */
-async function prepare(dialect: ServerDialect, opts: { password: (name: string) => string; pathWord?: (name: string) => string; broken: boolean; host?: string; extra?: Record<string, unknown> }): Promise<Target> {
+async function prepare(
+  dialect: ServerDialect,
+  opts: {
+    password: (name: string) => string;
+    pathWord?: (name: string) => string;
+    broken: boolean;
+    host?: string;
+    extra?: Record<string, unknown>;
+  },
+): Promise<Target> {
   const name = randomName("umpw");
   const password = opts.password(name);
   const base = mkdtempSync(join(tmpdir(), "um-hostile-"));
@@ -71,7 +80,10 @@ async function prepare(dialect: ServerDialect, opts: { password: (name: string) 
     const last = m.entries[m.entries.length - 1];
     m.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: "0003_broken" });
     writeFileSync(mj, JSON.stringify(m));
-    writeFileSync(join(migrations, "0003_broken.sql"), `ALTER TABLE ${q}customers${q} ADD ${q}broken${q} text;\n--> statement-breakpoint\nINSERT INTO ${q}no_such_table${q} VALUES (1);\n`);
+    writeFileSync(
+      join(migrations, "0003_broken.sql"),
+      `ALTER TABLE ${q}customers${q} ADD ${q}broken${q} text;\n--> statement-breakpoint\nINSERT INTO ${q}no_such_table${q} VALUES (1);\n`,
+    );
   }
   const config = join(dir, "upgrade.json");
   writeFileSync(config, JSON.stringify({ name: `svc-${name}`, database: url, migrations: { drizzle: "./migrations" }, ...opts.extra }));
@@ -100,7 +112,11 @@ async function prepare(dialect: ServerDialect, opts: { password: (name: string) 
 /** Every event of the latest run of a config. */
 async function events(config: string): Promise<Record<string, any>[]> {
   const h = await cliOutcome(["history", "--config", config, "--json"]);
-  return h.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return h.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 interface PasswordCase {
@@ -111,12 +127,26 @@ interface PasswordCase {
 }
 
 const PASSWORDS: PasswordCase[] = [
-  { name: "the password is the user and the database name, which is a word of the state directory's path; a failing migration", password: (n) => n, pathWord: (n) => n, broken: true },
-  { name: "the password is the user and the database name; a migration that succeeds", password: (n) => n, pathWord: (n) => n, broken: false },
+  {
+    name: "the password is the user and the database name, which is a word of the state directory's path; a failing migration",
+    password: (n) => n,
+    pathWord: (n) => n,
+    broken: true,
+  },
+  {
+    name: "the password is the user and the database name; a migration that succeeds",
+    password: (n) => n,
+    pathWord: (n) => n,
+    broken: false,
+  },
   { name: "the password is `1`; a failing migration", password: () => "1", broken: true },
   { name: "the password is `1`; a migration that succeeds", password: () => "1", broken: false },
   { name: "the password is `deploy`, a word of the state directory's path; a failing migration", password: () => "deploy", broken: true },
-  { name: "the password is `upgrade`, a word of every backup's path (`.upgrade/backups`); a failing migration", password: () => "upgrade", broken: true },
+  {
+    name: "the password is `upgrade`, a word of every backup's path (`.upgrade/backups`); a failing migration",
+    password: () => "upgrade",
+    broken: true,
+  },
 ];
 
 for (const dialect of ["postgres", "mysql"] as const) {
@@ -128,75 +158,89 @@ for (const dialect of ["postgres", "mysql"] as const) {
       target = undefined;
     });
     for (const c of PASSWORDS) {
-      it.skipIf(!available)(`[2] ${c.name}: ${c.broken ? "exit 1, rolledBack, the database as before" : "exit 0, completed"}`, async () => {
-        target = await prepare(dialect, c);
-        const before = await target.fingerprint();
-        const o = await cliOutcome(["run", "--config", target.config, "--json"]);
-        const said = `${o.stdout.slice(-3000)}\n${o.stderr}`;
-        expect(o.exit, said).toBe(c.broken ? 1 : 0);
-        expect(o.last?.state, said).toBe(c.broken ? "rolledBack" : "completed");
-        if (c.broken) {
-          expect(errorCodeOf(o)).toBe("E_MIGRATION_FAILED");
-          expect(await target.fingerprint()).toBe(before);
-        }
-        const all = await events(target.config);
-        // the restore point's path reached the journal as it is on disk, and the rollback used it
-        const seal = all.find((e) => e.type === "step.succeeded" && e.step === "seal");
-        const point = seal?.payload.output.restorePoint.path as string;
-        expect(point.startsWith(target.dir)).toBe(true);
-        // the password never appears as a credential anywhere a person or the journal sees
-        const seen = `${o.stdout}\n${o.stderr}\n${JSON.stringify(all)}`;
-        expect(seen).not.toContain(`:${encodeURIComponent(target.password)}@`);
-        expect(seen).not.toContain(`:${target.password}@`);
-        expect(seen).not.toMatch(new RegExp(`PASSWORD=${target.password}\\b`, "i"));
-        // a resume finds nothing to do and does not crash on the journal
-        const again = await cliOutcome(["status", "--config", target.config, "--json"]);
-        expect(again.exit).toBe(0);
-        expect(again.last?.state).toBe(c.broken ? "rolledBack" : "completed");
-      }, 120_000);
+      it.skipIf(!available)(
+        `[2] ${c.name}: ${c.broken ? "exit 1, rolledBack, the database as before" : "exit 0, completed"}`,
+        async () => {
+          target = await prepare(dialect, c);
+          const before = await target.fingerprint();
+          const o = await cliOutcome(["run", "--config", target.config, "--json"]);
+          const said = `${o.stdout.slice(-3000)}\n${o.stderr}`;
+          expect(o.exit, said).toBe(c.broken ? 1 : 0);
+          expect(o.last?.state, said).toBe(c.broken ? "rolledBack" : "completed");
+          if (c.broken) {
+            expect(errorCodeOf(o)).toBe("E_MIGRATION_FAILED");
+            expect(await target.fingerprint()).toBe(before);
+          }
+          const all = await events(target.config);
+          // the restore point's path reached the journal as it is on disk, and the rollback used it
+          const seal = all.find((e) => e.type === "step.succeeded" && e.step === "seal");
+          const point = seal?.payload.output.restorePoint.path as string;
+          expect(point.startsWith(target.dir)).toBe(true);
+          // the password never appears as a credential anywhere a person or the journal sees
+          const seen = `${o.stdout}\n${o.stderr}\n${JSON.stringify(all)}`;
+          expect(seen).not.toContain(`:${encodeURIComponent(target.password)}@`);
+          expect(seen).not.toContain(`:${target.password}@`);
+          expect(seen).not.toMatch(new RegExp(`PASSWORD=${target.password}\\b`, "i"));
+          // a resume finds nothing to do and does not crash on the journal
+          const again = await cliOutcome(["status", "--config", target.config, "--json"]);
+          expect(again.exit).toBe(0);
+          expect(again.last?.state).toBe(c.broken ? "rolledBack" : "completed");
+        },
+        120_000,
+      );
     }
 
-    it.skipIf(!available)("[2] a command that succeeds and prints the password: the journal and the output keep its output without the password", async () => {
-      target = await prepare(dialect, { password: () => `S3cr3t-${Math.random().toString(36).slice(2, 10)}`, broken: false });
-      const c = JSON.parse(readFileSync(target.config, "utf8"));
-      c.verify = [{ command: ["sh", "-c", 'echo "checking with password $PW and url $URL"'], env: { PW: target.password, URL: target.url } }];
-      writeFileSync(target.config, JSON.stringify(c));
-      const o = await cliOutcome(["run", "--config", target.config, "--json"]);
-      expect(o.exit, o.stderr).toBe(0);
-      const all = await events(target.config);
-      const verify = all.find((e) => e.type === "step.succeeded" && e.step === "verify");
-      expect(verify?.payload.output.checks[0].stdout).toMatch(/^checking with password \*\*\* and url \w+:\/\/[^:]+:\*\*\*@/);
-      const raw = readFileSync(join(target.dir, ".upgrade", "journal.sqlite"));
-      const wal = (() => {
-        try {
-          return readFileSync(join(target.dir, ".upgrade", "journal.sqlite-wal"));
-        } catch {
-          return Buffer.alloc(0);
-        }
-      })();
-      expect(Buffer.concat([raw, wal]).includes(Buffer.from(target.password))).toBe(false);
-      expect(`${o.stdout}${o.stderr}`).not.toContain(target.password);
-    }, 120_000);
+    it.skipIf(!available)(
+      "[2] a command that succeeds and prints the password: the journal and the output keep its output without the password",
+      async () => {
+        target = await prepare(dialect, { password: () => `S3cr3t-${Math.random().toString(36).slice(2, 10)}`, broken: false });
+        const c = JSON.parse(readFileSync(target.config, "utf8"));
+        c.verify = [
+          { command: ["sh", "-c", 'echo "checking with password $PW and url $URL"'], env: { PW: target.password, URL: target.url } },
+        ];
+        writeFileSync(target.config, JSON.stringify(c));
+        const o = await cliOutcome(["run", "--config", target.config, "--json"]);
+        expect(o.exit, o.stderr).toBe(0);
+        const all = await events(target.config);
+        const verify = all.find((e) => e.type === "step.succeeded" && e.step === "verify");
+        expect(verify?.payload.output.checks[0].stdout).toMatch(/^checking with password \*\*\* and url \w+:\/\/[^:]+:\*\*\*@/);
+        const raw = readFileSync(join(target.dir, ".upgrade", "journal.sqlite"));
+        const wal = (() => {
+          try {
+            return readFileSync(join(target.dir, ".upgrade", "journal.sqlite-wal"));
+          } catch {
+            return Buffer.alloc(0);
+          }
+        })();
+        expect(Buffer.concat([raw, wal]).includes(Buffer.from(target.password))).toBe(false);
+        expect(`${o.stdout}${o.stderr}`).not.toContain(target.password);
+      },
+      120_000,
+    );
 
-    it.skipIf(!available)("[5] a second orchestrator through `localhost` while a run through `127.0.0.1` is in its verify step: exit 4, E_BUSY, nothing journaled", async () => {
-      target = await prepare(dialect, { password: (n) => `${n}-pw`, broken: false, extra: { verify: [{ command: ["sleep", "6"] }] } });
-      const firstRun = cliOutcome(["run", "--config", target.config, "--json"]);
-      for (let i = 0; i < 200; i++) {
-        const s = await cliOutcome(["status", "--config", target.config, "--json"]);
-        if (s.last?.step === "verify") break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const c = JSON.parse(readFileSync(target.config, "utf8"));
-      c.database = c.database.replace("127.0.0.1", "localhost");
-      c.stateDir = "./.upgrade-second";
-      const second = join(target.dir, "second.json");
-      writeFileSync(second, JSON.stringify(c));
-      const o: Outcome = await cliOutcome(["run", "--config", second, "--json"]);
-      expect(o.exit, o.stdout + o.stderr).toBe(4);
-      expect(errorCodeOf(o)).toBe("E_BUSY");
-      expect((await cliOutcome(["status", "--config", second, "--json"])).last?.state).toBe("none");
-      const first = await firstRun;
-      expect(first.last?.state, first.stderr).toBe("completed");
-    }, 120_000);
+    it.skipIf(!available)(
+      "[5] a second orchestrator through `localhost` while a run through `127.0.0.1` is in its verify step: exit 4, E_BUSY, nothing journaled",
+      async () => {
+        target = await prepare(dialect, { password: (n) => `${n}-pw`, broken: false, extra: { verify: [{ command: ["sleep", "6"] }] } });
+        const firstRun = cliOutcome(["run", "--config", target.config, "--json"]);
+        for (let i = 0; i < 200; i++) {
+          const s = await cliOutcome(["status", "--config", target.config, "--json"]);
+          if (s.last?.step === "verify") break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const c = JSON.parse(readFileSync(target.config, "utf8"));
+        c.database = c.database.replace("127.0.0.1", "localhost");
+        c.stateDir = "./.upgrade-second";
+        const second = join(target.dir, "second.json");
+        writeFileSync(second, JSON.stringify(c));
+        const o: Outcome = await cliOutcome(["run", "--config", second, "--json"]);
+        expect(o.exit, o.stdout + o.stderr).toBe(4);
+        expect(errorCodeOf(o)).toBe("E_BUSY");
+        expect((await cliOutcome(["status", "--config", second, "--json"])).last?.state).toBe("none");
+        const first = await firstRun;
+        expect(first.last?.state, first.stderr).toBe("completed");
+      },
+      120_000,
+    );
   });
 }

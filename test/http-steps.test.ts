@@ -59,7 +59,10 @@ describe("HTTP steps against real HTTP services", () => {
         database: "sqlite:./app.sqlite",
         announce: { webhook: { url: "http://127.0.0.1:4341/announce", body: { text: "going down" } } },
         service: {
-          stop: { http: { method: "POST", url: `http://127.0.0.1:${port}/shutdown`, headers: { authorization: "token s3cret-token" } }, waitSeconds: 10 },
+          stop: {
+            http: { method: "POST", url: `http://127.0.0.1:${port}/shutdown`, headers: { authorization: "token s3cret-token" } },
+            waitSeconds: 10,
+          },
           start: { command: [process.execPath, SERVICE], env: { PORT: String(port) }, settleSeconds: 0.5 },
           health: { url: `http://127.0.0.1:${port}/health`, timeoutSeconds: 10 },
         },

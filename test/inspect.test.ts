@@ -44,12 +44,21 @@ function doubles(crashAt?: StepName): StepEffects {
 async function runner(dir: string, steps: StepEffects): Promise<RunnerOptions> {
   const config = resolveConfig({ name: "inspected", database: "sqlite:./target.sqlite" }, dir, null);
   const store = await openJournal(config.journal, dir);
-  return { store, config, target: "inspected-target", steps, openDatabase: () => Promise.reject(new Error("no database")), backupRoot: join(dir, "backups"), leaseTtlMs: 60_000 };
+  return {
+    store,
+    config,
+    target: "inspected-target",
+    steps,
+    openDatabase: () => Promise.reject(new Error("no database")),
+    backupRoot: join(dir, "backups"),
+    leaseTtlMs: 60_000,
+  };
 }
 
 type MachineSnapshot = { value: string; context: { attempts: Record<string, number> } };
 const ofMachine = (e: InspectionEvent) => (e.actorRef as unknown as { logic: unknown }).logic === upgradeMachine;
-const snapshotValues = (events: InspectionEvent[]) => events.flatMap((e) => (e.type === "@xstate.snapshot" && ofMachine(e) ? [String((e.snapshot as unknown as MachineSnapshot).value)] : []));
+const snapshotValues = (events: InspectionEvent[]) =>
+  events.flatMap((e) => (e.type === "@xstate.snapshot" && ofMachine(e) ? [String((e.snapshot as unknown as MachineSnapshot).value)] : []));
 
 describe("the inspect observer sees a real actor of the upgrade machine", () => {
   it("during a run: @xstate.actor, then @xstate.event and @xstate.snapshot for every step to completed", async () => {
@@ -64,7 +73,9 @@ describe("the inspect observer sees a real actor of the upgrade machine", () => 
     }
     const actor = seen.find((e) => e.type === "@xstate.actor");
     expect(actor && ofMachine(actor)).toBe(true);
-    const events = seen.filter((e) => e.type === "@xstate.event" && ofMachine(e)).map((e) => (e as { event: { type: string; step?: string } }).event);
+    const events = seen
+      .filter((e) => e.type === "@xstate.event" && ofMachine(e))
+      .map((e) => (e as { event: { type: string; step?: string } }).event);
     for (const step of FORWARD_STEPS) {
       expect(events).toContainEqual(expect.objectContaining({ type: "step.started", step }));
       expect(events).toContainEqual(expect.objectContaining({ type: "step.succeeded", step }));
@@ -89,7 +100,9 @@ describe("the inspect observer sees a real actor of the upgrade machine", () => 
     const actor = seen.find((e) => e.type === "@xstate.actor" && ofMachine(e));
     expect(actor).toBeDefined();
     // What the inspector is first shown: the restored snapshot, the run's context intact.
-    const first = seen.find((e) => e.type === "@xstate.event" && ofMachine(e)) as { event: { type: string }; snapshot?: unknown } | undefined;
+    const first = seen.find((e) => e.type === "@xstate.event" && ofMachine(e)) as
+      | { event: { type: string }; snapshot?: unknown }
+      | undefined;
     expect(first?.event.type).toBe("xstate.init");
     const restored = (actor!.actorRef as AnyActorRef).getSnapshot();
     expect(restored.status).toBe("done"); // the same actor, now at the end
@@ -99,7 +112,7 @@ describe("the inspect observer sees a real actor of the upgrade machine", () => 
     expect(values[0]).toBe("migrate");
     expect(values.at(-1)).toBe("completed");
     const init = seen.find((e) => e.type === "@xstate.snapshot" && ofMachine(e));
-    const restoredContext = ((init as { snapshot?: unknown } | undefined)?.snapshot as MachineSnapshot).context;
+    const restoredContext = ((init as { snapshot?: unknown } | undefined)!.snapshot as MachineSnapshot).context;
     expect(restoredContext.attempts.migrate).toBeGreaterThanOrEqual(1);
     expect(restoredContext.attempts.preflight).toBe(1);
   });
@@ -119,7 +132,10 @@ describe("upgrade-machine run --inspect", () => {
     const dir = tempDir();
     new Database(join(dir, "db.sqlite")).exec("create table t(x); insert into t values (1);").close();
     // A one-second grace period keeps the run (and so the relay) up while the client connects.
-    writeFileSync(join(dir, "upgrade.json"), JSON.stringify({ name: "tiny", database: "sqlite:./db.sqlite", announce: { command: ["true"], graceSeconds: 1 } }));
+    writeFileSync(
+      join(dir, "upgrade.json"),
+      JSON.stringify({ name: "tiny", database: "sqlite:./db.sqlite", announce: { command: ["true"], graceSeconds: 1 } }),
+    );
     const port = await freePort();
     const out: string[] = [];
     const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) }, env: {}, cwd: dir };

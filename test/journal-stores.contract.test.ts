@@ -12,7 +12,8 @@ import { createScratchDatabase, execSql, querySql, randomName, serverAvailable, 
 /** The damage of a JournalDb done in SQL. */
 function sqlDamage(exec: (sql: string) => Promise<void>): Pick<JournalDb, "editPayload" | "deleteEvent" | "forgetHead"> {
   return {
-    editPayload: (runId, seq, payload) => exec(`UPDATE upgrade_machine_events SET payload = '${payload}' WHERE run_id = '${runId}' AND seq = ${seq}`),
+    editPayload: (runId, seq, payload) =>
+      exec(`UPDATE upgrade_machine_events SET payload = '${payload}' WHERE run_id = '${runId}' AND seq = ${seq}`),
     deleteEvent: (runId, seq) => exec(`DELETE FROM upgrade_machine_events WHERE run_id = '${runId}' AND seq = ${seq}`),
     forgetHead: (runId) => exec(`UPDATE upgrade_machine_runs SET last_seq = NULL WHERE run_id = '${runId}'`),
   };
@@ -28,7 +29,11 @@ const memory: JournalTarget = {
     return {
       open: async () => journal.open(),
       editPayload: async (runId, seq, payload) => void (events(runId).find((e) => e.seq === seq)!.payload = JSON.parse(payload)),
-      deleteEvent: async (runId, seq) => void journal.data.events.set(runId, events(runId).filter((e) => e.seq !== seq)),
+      deleteEvent: async (runId, seq) =>
+        void journal.data.events.set(
+          runId,
+          events(runId).filter((e) => e.seq !== seq),
+        ),
       forgetHead: async (runId) => void (journal.data.runs.get(runId)!.lastSeq = null),
       bookkeepingRows: async () => null,
       drop: async () => undefined,
@@ -54,7 +59,8 @@ const sqlite: JournalTarget = {
     return {
       open: () => openJournal(`sqlite:${path}`, "/"),
       ...sqlDamage(async (sql) => withDb((db) => void db.exec(sql))),
-      bookkeepingRows: async () => withDb((db) => Number((db.prepare("SELECT COUNT(*) AS n FROM __drizzle_migrations").get() as { n: number }).n)),
+      bookkeepingRows: async () =>
+        withDb((db) => Number((db.prepare("SELECT COUNT(*) AS n FROM __drizzle_migrations").get() as { n: number }).n)),
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   },
@@ -72,7 +78,8 @@ function server(dialect: ServerDialect, available: boolean): JournalTarget {
       return {
         open: () => openJournal(db.url, "/"),
         ...sqlDamage((sql) => execSql(dialect, db.url, [sql])),
-        bookkeepingRows: async () => Number((await querySql<{ n: unknown }>(dialect, db.url, [`SELECT COUNT(*) AS n FROM ${table}`]))[0]?.n),
+        bookkeepingRows: async () =>
+          Number((await querySql<{ n: unknown }>(dialect, db.url, [`SELECT COUNT(*) AS n FROM ${table}`]))[0]?.n),
         drop: db.drop,
       };
     },

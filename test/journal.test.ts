@@ -93,7 +93,11 @@ describe("the lease of a target", () => {
   it("takes over at once the lease of a process of this boot and pid namespace that is proven dead", async () => {
     const { store } = await fresh();
     const dead = processIdentity()!.replace(/\/\d+\/(\d+)$/, `/${2 ** 22 + 12345}/$1`);
-    await store.acquireLease({ target: "t", owner: "dead", runId: "r", host: hostname(), pid: 2 ** 22 + 12345, process: dead }, 60_000, () => true);
+    await store.acquireLease(
+      { target: "t", owner: "dead", runId: "r", host: hostname(), pid: 2 ** 22 + 12345, process: dead },
+      60_000,
+      () => true,
+    );
     const mine = await acquireLease(store, "t", null);
     await mine.release();
     await store.close();
@@ -105,14 +109,26 @@ describe("the lease of a target", () => {
     // pid 1 exists everywhere: with another start time, it is a reused pid (proven dead); with another boot or namespace, nothing is proven
     const shapes = [`other-boot/${ns}/424242/${start}`, `${boot}/4026599999/424242/${start}`, null];
     for (const identity of shapes) {
-      await store.acquireLease({ target: "t", owner: "x", runId: "r", host: hostname(), pid: 424242, process: identity }, 60_000, () => true);
+      await store.acquireLease(
+        { target: "t", owner: "x", runId: "r", host: hostname(), pid: 424242, process: identity },
+        60_000,
+        () => true,
+      );
       await expect(acquireLease(store, "t", null)).rejects.toMatchObject({ code: "E_BUSY" });
     }
     const alive = processIdentity()!; // this very process, alive: never taken over by another owner
-    await store.acquireLease({ target: "t", owner: "x", runId: "r", host: hostname(), pid: process.pid, process: alive }, 60_000, () => true);
+    await store.acquireLease(
+      { target: "t", owner: "x", runId: "r", host: hostname(), pid: process.pid, process: alive },
+      60_000,
+      () => true,
+    );
     await expect(acquireLease(store, "t", null)).rejects.toMatchObject({ code: "E_BUSY" });
     const reused = alive.replace(/\/(\d+)$/, "/1");
-    await store.acquireLease({ target: "t", owner: "x", runId: "r", host: hostname(), pid: process.pid, process: reused }, 60_000, () => true);
+    await store.acquireLease(
+      { target: "t", owner: "x", runId: "r", host: hostname(), pid: process.pid, process: reused },
+      60_000,
+      () => true,
+    );
     const mine = await acquireLease(store, "t", null);
     await mine.release();
     await store.close();

@@ -7,13 +7,22 @@ import { jupyterhubInstalled, NEW_REVISION, NEW_VERSION, TestHub, TOKEN_ENV } fr
 // (UPGRADE_MACHINE_CRASH_AFTER); `resume` must then end the run exactly as an uninterrupted
 // run ends, with the same journal (plus one step.started for the interrupted step).
 const INSTALLED = jupyterhubInstalled();
-if (!INSTALLED && !process.env.CI) console.warn("SKIPPED test/jupyterhub.crash.e2e.test.ts: JupyterHub is not installed (apt-get install --no-install-recommends jupyterhub alembic)");
+if (!INSTALLED && !process.env.CI)
+  console.warn(
+    "SKIPPED test/jupyterhub.crash.e2e.test.ts: JupyterHub is not installed (apt-get install --no-install-recommends jupyterhub alembic)",
+  );
 const hubSuite = INSTALLED || process.env.CI ? describe : describe.skip;
 const TIMEOUT = 120_000;
 
 const OLD_HEAD = "651f5419b74d";
 const both = (...steps: string[]) => steps.flatMap((s) => [`step.started:${s}`, `step.succeeded:${s}`]);
-const UNTIL_MIGRATE = ["run.requested", ...both("preflight", "backup"), "step.succeeded:announce", "step.succeeded:grace", ...both("stop", "seal", "upgradePackage")];
+const UNTIL_MIGRATE = [
+  "run.requested",
+  ...both("preflight", "backup"),
+  "step.succeeded:announce",
+  "step.succeeded:grace",
+  ...both("stop", "seal", "upgradePackage"),
+];
 const FORWARD = [...UNTIL_MIGRATE, ...both("migrate"), "step.succeeded:verify", ...both("start", "health"), "run.completed"];
 const ROLLBACK = [
   ...UNTIL_MIGRATE,
@@ -25,7 +34,15 @@ const ROLLBACK = [
 ];
 
 const FLOWS = [
-  { name: "an upgrade to a release with a new migration", release: "good", events: FORWARD, crashAfter: FORWARD, exit: 0, version: NEW_VERSION, revision: NEW_REVISION },
+  {
+    name: "an upgrade to a release with a new migration",
+    release: "good",
+    events: FORWARD,
+    crashAfter: FORWARD,
+    exit: 0,
+    version: NEW_VERSION,
+    revision: NEW_REVISION,
+  },
   {
     name: "the rollback of a release whose migration fails half-way",
     release: "failing",
@@ -47,34 +64,42 @@ async function prepare(release: "good" | "failing") {
 
 for (const flow of FLOWS) {
   hubSuite(`JupyterHub: a crash at each boundary of ${flow.name}, then resume`, () => {
-    it("an uninterrupted run journals exactly these events", async () => {
-      const { hub, config, env } = await prepare(flow.release);
-      const r = await runCli(["run", "--config", config], env);
-      expect(r.code, r.stderr + r.stdout).toBe(flow.exit);
-      expect(await eventKeys(config)).toEqual(flow.events);
-      expect(hub.journalText()).not.toContain(hub.token);
-    }, TIMEOUT);
+    it(
+      "an uninterrupted run journals exactly these events",
+      async () => {
+        const { hub, config, env } = await prepare(flow.release);
+        const r = await runCli(["run", "--config", config], env);
+        expect(r.code, r.stderr + r.stdout).toBe(flow.exit);
+        expect(await eventKeys(config)).toEqual(flow.events);
+        expect(hub.journalText()).not.toContain(hub.token);
+      },
+      TIMEOUT,
+    );
 
     for (const boundary of flow.crashAfter) {
-      it(`crash after ${boundary}, resume: ends ${flow.events.at(-1)!.slice(4)}, the Hub at ${flow.version} serving the same users`, async () => {
-        const { hub, before, config, env } = await prepare(flow.release);
-        const crashed = await runCli(["run", "--config", config], { ...env, UPGRADE_MACHINE_CRASH_AFTER: boundary });
-        expect(crashed.signal, crashed.stderr + crashed.stdout).toBe("SIGKILL");
-        expect((await eventKeys(config)).at(-1)).toBe(boundary);
-        // after the last step's result the machine is final; only the closing event is missing
-        const done = flow.events.indexOf(boundary) >= flow.events.length - 2;
-        if (!done) expect((await runCli(["run", "--config", config], env)).code).toBe(4);
-        const resumed = await runCli(["resume", "--config", config], env);
-        expect(resumed.code, resumed.stderr + resumed.stdout).toBe(flow.exit);
-        const expected: string[] = [...flow.events];
-        if (boundary.startsWith("step.started:")) expected.splice(expected.indexOf(boundary) + 1, 0, boundary);
-        expect(await eventKeys(config)).toEqual(expected);
-        expect(await hub.version()).toBe(flow.version);
-        expect(await hub.revision()).toBe(flow.revision);
-        expect(await hub.membership()).toEqual(before);
-        expect(hub.journalText()).not.toContain(hub.token);
-        for (const out of [crashed.stdout, crashed.stderr, resumed.stdout, resumed.stderr]) expect(out).not.toContain(hub.token);
-      }, TIMEOUT);
+      it(
+        `crash after ${boundary}, resume: ends ${flow.events.at(-1)!.slice(4)}, the Hub at ${flow.version} serving the same users`,
+        async () => {
+          const { hub, before, config, env } = await prepare(flow.release);
+          const crashed = await runCli(["run", "--config", config], { ...env, UPGRADE_MACHINE_CRASH_AFTER: boundary });
+          expect(crashed.signal, crashed.stderr + crashed.stdout).toBe("SIGKILL");
+          expect((await eventKeys(config)).at(-1)).toBe(boundary);
+          // after the last step's result the machine is final; only the closing event is missing
+          const done = flow.events.indexOf(boundary) >= flow.events.length - 2;
+          if (!done) expect((await runCli(["run", "--config", config], env)).code).toBe(4);
+          const resumed = await runCli(["resume", "--config", config], env);
+          expect(resumed.code, resumed.stderr + resumed.stdout).toBe(flow.exit);
+          const expected: string[] = [...flow.events];
+          if (boundary.startsWith("step.started:")) expected.splice(expected.indexOf(boundary) + 1, 0, boundary);
+          expect(await eventKeys(config)).toEqual(expected);
+          expect(await hub.version()).toBe(flow.version);
+          expect(await hub.revision()).toBe(flow.revision);
+          expect(await hub.membership()).toEqual(before);
+          expect(hub.journalText()).not.toContain(hub.token);
+          for (const out of [crashed.stdout, crashed.stderr, resumed.stdout, resumed.stderr]) expect(out).not.toContain(hub.token);
+        },
+        TIMEOUT,
+      );
     }
   });
 }

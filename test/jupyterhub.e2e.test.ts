@@ -12,7 +12,15 @@ import { expandPreset } from "../src/presets/registry.js";
 import { foldJournal } from "../src/runner/fold.js";
 import { defaultSteps } from "../src/steps/index.js";
 import { resolveInput, runnerOptions } from "../src/session.js";
-import { jupyterhubInstalled, NEW_REVISION, NEW_VERSION, postgresReady, TestHub, TOKEN_ENV, type Membership } from "./helpers/jupyterhub.js";
+import {
+  jupyterhubInstalled,
+  NEW_REVISION,
+  NEW_VERSION,
+  postgresReady,
+  TestHub,
+  TOKEN_ENV,
+  type Membership,
+} from "./helpers/jupyterhub.js";
 
 // Against Debian's JupyterHub 3.0.0 (apt-get install --no-install-recommends jupyterhub alembic
 // python3-psycopg2). Without it the suite is skipped loudly; with CI set it must run.
@@ -21,8 +29,12 @@ const BEHIND = "833da8570507";
 const INSTALLED = jupyterhubInstalled();
 const CI = Boolean(process.env.CI);
 const PG_READY = INSTALLED && (await postgresReady());
-if (!INSTALLED && !CI) console.warn("SKIPPED test/jupyterhub.e2e.test.ts: JupyterHub is not installed (apt-get install --no-install-recommends jupyterhub alembic python3-psycopg2)");
-else if (!PG_READY && !CI) console.warn("SKIPPED the PostgreSQL JupyterHub tests: no PostgreSQL at 127.0.0.1:5432 (user postgres, trust) or no python3-psycopg2");
+if (!INSTALLED && !CI)
+  console.warn(
+    "SKIPPED test/jupyterhub.e2e.test.ts: JupyterHub is not installed (apt-get install --no-install-recommends jupyterhub alembic python3-psycopg2)",
+  );
+else if (!PG_READY && !CI)
+  console.warn("SKIPPED the PostgreSQL JupyterHub tests: no PostgreSQL at 127.0.0.1:5432 (user postgres, trust) or no python3-psycopg2");
 const hubSuite = INSTALLED || CI ? describe : describe.skip;
 const dialects = (["sqlite", "postgres"] as const).filter((d) => d === "sqlite" || PG_READY || CI);
 
@@ -55,17 +67,34 @@ async function runMain(args: string[], cwd: string): Promise<{ code: number; std
   return { code, stdout, stderr };
 }
 
-type Line = { type?: string; step?: string; message?: string; outcome?: string; state?: string; failure?: { step: string; error: { code: string; message: string } } | null };
-const lines = (stdout: string): Line[] => stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+type Line = {
+  type?: string;
+  step?: string;
+  message?: string;
+  outcome?: string;
+  state?: string;
+  failure?: { step: string; error: { code: string; message: string } } | null;
+};
+const lines = (stdout: string): Line[] =>
+  stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 const resultOf = (stdout: string) => lines(stdout).find((l) => l.type === "result")!;
 const outcome = (stdout: string, step: string) => lines(stdout).find((l) => l.type === "step.finished" && l.step === step)?.outcome;
 
 /** Seconds from the stop's start to the health check's success, from the journal. */
 async function downtime(hub: TestHub, config: string): Promise<{ total: number; steps: Record<string, number> }> {
-  const events = lines((await runMain(["history", "--config", config, "--json"], hub.dir)).stdout) as unknown as { type: string; step: string | null; at: string }[];
+  const events = lines((await runMain(["history", "--config", config, "--json"], hub.dir)).stdout) as unknown as {
+    type: string;
+    step: string | null;
+    at: string;
+  }[];
   const at = (type: string, step: string) => Date.parse(events.find((e) => e.type === type && e.step === step)!.at);
   const steps: Record<string, number> = {};
-  for (const step of ["stop", "seal", "upgradePackage", "migrate", "start", "health"]) steps[step] = (at("step.succeeded", step) - at("step.started", step)) / 1000;
+  for (const step of ["stop", "seal", "upgradePackage", "migrate", "start", "health"])
+    steps[step] = (at("step.succeeded", step) - at("step.started", step)) / 1000;
   return { total: (at("step.succeeded", "health") - at("step.started", "stop")) / 1000, steps };
 }
 
@@ -87,19 +116,36 @@ describe("the jupyterhub preset's config (no Hub needed)", () => {
   it("translates JupyterHub's SQLAlchemy URLs: sqlite:/// relative to workingDir, sqlite://// absolute, +driver dropped", () => {
     expect(translateDbUrl("sqlite:///jupyterhub.sqlite", "/srv/hub").url).toBe("sqlite:/srv/hub/jupyterhub.sqlite");
     expect(translateDbUrl("sqlite:///jupyterhub.sqlite", "/srv/hub").relativeSqlite).toBe(true);
-    expect(translateDbUrl("sqlite:////var/lib/hub.sqlite", "/srv/hub")).toMatchObject({ url: "sqlite:/var/lib/hub.sqlite", relativeSqlite: false });
-    expect(translateDbUrl("postgresql+psycopg2://hub:s3cret@db:5433/jhub", "/").target).toMatchObject({ dialect: "postgres", host: "db", port: 5433, database: "jhub", password: "s3cret" });
+    expect(translateDbUrl("sqlite:////var/lib/hub.sqlite", "/srv/hub")).toMatchObject({
+      url: "sqlite:/var/lib/hub.sqlite",
+      relativeSqlite: false,
+    });
+    expect(translateDbUrl("postgresql+psycopg2://hub:s3cret@db:5433/jhub", "/").target).toMatchObject({
+      dialect: "postgres",
+      host: "db",
+      port: 5433,
+      database: "jhub",
+      password: "s3cret",
+    });
     expect(translateDbUrl("mysql+pymysql://hub@db/jhub", "/").url).toBe("mysql://hub@db/jhub");
     expect(() => translateDbUrl("sqlite://", "/")).toThrow(/jupyterhub\.dbUrl.*in-memory/);
     expect(() => translateDbUrl("oracle://x/y", "/")).toThrow(/jupyterhub\.dbUrl.*unsupported database "oracle"/);
   });
 
   it("expands into database, upgrade-db with the subcommand first in workingDir, files, service and package; names bad fields", () => {
-    const raw = { name: "hub", preset: "jupyterhub", jupyterhub: { workingDir: "./srv", start: { command: ["systemctl", "start", "jupyterhub"] } } };
+    const raw = {
+      name: "hub",
+      preset: "jupyterhub",
+      jupyterhub: { workingDir: "./srv", start: { command: ["systemctl", "start", "jupyterhub"] } },
+    };
     const out = expandPreset(raw, "/etc/um") as Record<string, any>;
     expect(out.database).toBe("sqlite:/etc/um/srv/jupyterhub.sqlite");
     expect(out.migrations).toEqual({ command: ["jupyterhub", "upgrade-db", "-f", "/etc/um/srv/jupyterhub_config.py"], cwd: "/etc/um/srv" });
-    expect(out.service.stop.http).toEqual({ method: "POST", url: "http://127.0.0.1:8000/hub/api/shutdown", body: { servers: false, proxy: false } });
+    expect(out.service.stop.http).toEqual({
+      method: "POST",
+      url: "http://127.0.0.1:8000/hub/api/shutdown",
+      body: { servers: false, proxy: false },
+    });
     expect(out.service.stop.http.headers).toBeUndefined();
     expect(out.package.upgrade.command).toEqual(["pip", "install", "-U", "jupyterhub"]);
     expect(JSON.stringify(out)).not.toMatch(/token [0-9a-f]/);
@@ -111,8 +157,16 @@ describe("the jupyterhub preset's config (no Hub needed)", () => {
   });
 
   it("jupyterhub() gives a general config that upgrade() runs with the preset's steps, in place of the general ones", async () => {
-    const hub = jupyterhub({ name: "hub", jupyterhub: { dbUrl: "postgresql://hub@db/jhub", start: { command: ["systemctl", "start", "jupyterhub"] } } }, "/srv/hub");
-    expect(hub.config).toMatchObject({ name: "hub", preset: "jupyterhub", database: "postgres://hub@db/jhub", files: ["/srv/hub/jupyterhub_config.py"] });
+    const hub = jupyterhub(
+      { name: "hub", jupyterhub: { dbUrl: "postgresql://hub@db/jhub", start: { command: ["systemctl", "start", "jupyterhub"] } } },
+      "/srv/hub",
+    );
+    expect(hub.config).toMatchObject({
+      name: "hub",
+      preset: "jupyterhub",
+      database: "postgres://hub@db/jhub",
+      files: ["/srv/hub/jupyterhub_config.py"],
+    });
     const resolved = await resolveInput(hub.config, "/elsewhere");
     expect(resolved.migrations).toEqual({ command: ["jupyterhub", "upgrade-db", "-f", "/srv/hub/jupyterhub_config.py"], cwd: "/srv/hub" });
     const { steps } = await runnerOptions(resolved, undefined as never, {});
@@ -127,9 +181,17 @@ describe("the jupyterhub preset's config (no Hub needed)", () => {
     const dir = mkdtempSync(join(tmpdir(), "um-jhub-trap-"));
     try {
       const config = join(dir, "upgrade.json");
-      const jh = { dbUrl: "sqlite:///jupyterhub.sqlite", configFile: "./jupyterhub_config.py", hubUrl: "http://127.0.0.1:9", start: { command: ["true"] } };
+      const jh = {
+        dbUrl: "sqlite:///jupyterhub.sqlite",
+        configFile: "./jupyterhub_config.py",
+        hubUrl: "http://127.0.0.1:9",
+        start: { command: ["true"] },
+      };
       writeFileSync(join(dir, "jupyterhub_config.py"), "c = get_config()  # noqa\n");
-      writeFileSync(config, JSON.stringify({ name: "hub", preset: "jupyterhub", jupyterhub: jh, package: { version: { command: ["echo", "3.0.0"] } } }));
+      writeFileSync(
+        config,
+        JSON.stringify({ name: "hub", preset: "jupyterhub", jupyterhub: jh, package: { version: { command: ["echo", "3.0.0"] } } }),
+      );
       const r = await runMain(["run", "--config", config, "--json"], dir);
       expect(r.code).toBe(1);
       const result = resultOf(r.stdout);
@@ -182,7 +244,9 @@ hubSuite("the JupyterHub preset against Debian's JupyterHub", () => {
       expect(await hub.membership()).toEqual(before);
       await expectHubOutputsRead(config, hub.dir);
       const d = await downtime(hub, config);
-      console.log(`JupyterHub preset downtime on ${db} (stop -> healthy Hub): ${d.total.toFixed(2)} s; per step: ${JSON.stringify(d.steps)}`);
+      console.log(
+        `JupyterHub preset downtime on ${db} (stop -> healthy Hub): ${d.total.toFixed(2)} s; per step: ${JSON.stringify(d.steps)}`,
+      );
       expectNoToken(hub, r.stdout, r.stderr);
     });
 
@@ -217,7 +281,9 @@ hubSuite("the JupyterHub preset against Debian's JupyterHub", () => {
     const r = await runMain(["run", "--config", config, "--json"], hub.dir);
     expect(resultOf(r.stdout).state, r.stdout).toBe("rolledBack");
     expect(resultOf(r.stdout).failure).toMatchObject({ step: "migrate", error: { code: "E_MIGRATION_FAILED" } });
-    expect(resultOf(r.stdout).failure?.error.message).toContain(`database is at alembic revision ${BEHIND}, but the installed JupyterHub expects ${OLD_HEAD}`);
+    expect(resultOf(r.stdout).failure?.error.message).toContain(
+      `database is at alembic revision ${BEHIND}, but the installed JupyterHub expects ${OLD_HEAD}`,
+    );
     expect(await hub.revision()).toBe(OLD_HEAD); // the original, migrated behind the preset's back
   });
 
@@ -225,7 +291,10 @@ hubSuite("the JupyterHub preset against Debian's JupyterHub", () => {
     const { hub } = await runningHub("sqlite");
     const config = hub.writeUpgradeConfig("good");
     const userToken = (await hub.api<{ token: string }>("POST", "/users/alice/tokens", { note: "no shutdown scope" })).token;
-    for (const [token, code] of [[undefined, "E_CONFIG"], [userToken, "E_AUTH"]] as const) {
+    for (const [token, code] of [
+      [undefined, "E_CONFIG"],
+      [userToken, "E_AUTH"],
+    ] as const) {
       if (token === undefined) delete process.env[TOKEN_ENV];
       else process.env[TOKEN_ENV] = token;
       const r = await runMain(["run", "--config", config, "--json"], hub.dir);

@@ -50,20 +50,44 @@ describe("the machine built from the flow table", () => {
     return out;
   }
 
-  const seen = (s: AnyMachineSnapshot) => ({ value: s.value, context: s.context, status: s.status, tags: [...s.tags], persisted: JSON.stringify(s.machine.getPersistedSnapshot(s)) });
+  const seen = (s: AnyMachineSnapshot) => ({
+    value: s.value,
+    context: s.context,
+    status: s.status,
+    tags: [...s.tags],
+    persisted: JSON.stringify(s.machine.getPersistedSnapshot(s)),
+  });
 
   it("folds every prefix of real runs' journals (every failure, rollback failure and sampled crash schedules) to the same snapshot", async () => {
     const schedules: FaultSchedule[] = [
       {},
       ...STEP_NAMES.map((s) => ({ [s]: ["throw"] }) as FaultSchedule),
-      ...[...ABORT_STEPS, ...ROLLBACK_STEPS].flatMap((r) => ["grace", "seal", "health"].map((f) => ({ [f]: ["throw"], [r]: ["throw"] }) as FaultSchedule)),
+      ...[...ABORT_STEPS, ...ROLLBACK_STEPS].flatMap((r) =>
+        ["grace", "seal", "health"].map((f) => ({ [f]: ["throw"], [r]: ["throw"] }) as FaultSchedule),
+      ),
       ...fc.sample(faultScheduleArbitrary(), { numRuns: 15, seed: 9 }),
     ];
     const ends = new Set<string>();
     for (const schedule of schedules) {
-      const { events } = await simulateRun({ schedule, steps: { preflight: { run: async () => ({ fromVersion: "1.0.0", toVersion: "2.0.0", serviceWasRunning: true, databaseBytes: 0, pendingMigrations: [] }) } } });
+      const { events } = await simulateRun({
+        schedule,
+        steps: {
+          preflight: {
+            run: async () => ({
+              fromVersion: "1.0.0",
+              toVersion: "2.0.0",
+              serviceWasRunning: true,
+              databaseBytes: 0,
+              pendingMigrations: [],
+            }),
+          },
+        },
+      });
       const cut = Math.floor(events.length / 2); // the machine is still running there: abandon the run
-      const abandoned = [...events.slice(0, cut), { ...events[cut]!, seq: cut + 1, type: "run.abandoned" as const, step: null, payload: { reason: "test" } }];
+      const abandoned = [
+        ...events.slice(0, cut),
+        { ...events[cut]!, seq: cut + 1, type: "run.abandoned" as const, step: null, payload: { reason: "test" } },
+      ];
       for (const journal of [events, abandoned]) {
         const now = prefixes(upgradeMachine, journal).map(seen);
         expect(now, JSON.stringify(schedule)).toEqual(prefixes(upgradeMachineBefore, journal).map(seen));
@@ -78,7 +102,11 @@ describe("the machine built from the flow table", () => {
     const alphabet: UpgradeEvent[] = [
       requested,
       { type: "run.abandoned", reason: "x" },
-      ...STEP_NAMES.flatMap((step) => [{ type: "step.started", step, attempt: 1 } as const, ok(step, { fromVersion: "1.0.0", toVersion: "3.0.0" }), fail(step)]),
+      ...STEP_NAMES.flatMap((step) => [
+        { type: "step.started", step, attempt: 1 } as const,
+        ok(step, { fromVersion: "1.0.0", toVersion: "3.0.0" }),
+        fail(step),
+      ]),
     ];
     const moves = alphabet.filter((e) => e.type !== "step.started"); // a start leaves its state unchanged but for a count
     const paths = getSimplePaths(upgradeMachineBefore, { events: moves, serializeState: (s) => JSON.stringify(s.value) });
@@ -100,20 +128,32 @@ describe("the machine built from the flow table", () => {
 
   it("takes and refuses the same events as the hand-written machine, in any order (fast-check)", () => {
     // Mostly events of the step the machine waits on, so that runs go deep; some of any step.
-    const stepOf = fc.oneof({ weight: 4, arbitrary: fc.constant("current" as const) }, { weight: 1, arbitrary: fc.constantFrom(...STEP_NAMES) });
+    const stepOf = fc.oneof(
+      { weight: 4, arbitrary: fc.constant("current" as const) },
+      { weight: 1, arbitrary: fc.constantFrom(...STEP_NAMES) },
+    );
     const kind = fc.constantFrom("started", "ok", "ok", "ok", "ok", "versions", "fail", "fail", "requested", "abandoned");
     fc.assert(
       fc.property(fc.array(fc.tuple(kind, stepOf), { maxLength: 60 }), (script) => {
         let [now] = initialTransition(upgradeMachine);
         let [then] = initialTransition(upgradeMachineBefore);
         for (const [k, which] of script) {
-          const step = which === "current" ? ((STEP_NAMES as readonly string[]).includes(String(then.value)) ? (then.value as StepName) : "preflight") : which;
+          const step =
+            which === "current"
+              ? (STEP_NAMES as readonly string[]).includes(String(then.value))
+                ? (then.value as StepName)
+                : "preflight"
+              : which;
           const e: UpgradeEvent =
-            k === "requested" ? requested
-            : k === "abandoned" ? { type: "run.abandoned", reason: "x" }
-            : k === "started" ? { type: "step.started", step, attempt: 1 }
-            : k === "fail" ? fail(step)
-            : ok(step, k === "versions" ? { fromVersion: "1.0.0", toVersion: "3.0.0" } : null);
+            k === "requested"
+              ? requested
+              : k === "abandoned"
+                ? { type: "run.abandoned", reason: "x" }
+                : k === "started"
+                  ? { type: "step.started", step, attempt: 1 }
+                  : k === "fail"
+                    ? fail(step)
+                    : ok(step, k === "versions" ? { fromVersion: "1.0.0", toVersion: "3.0.0" } : null);
           expect(now.can(e)).toBe(then.can(e));
           if (!then.can(e)) continue;
           [now] = transition(upgradeMachine, now, e);
@@ -134,14 +174,21 @@ describe("the map between terminal states and closing events", () => {
   });
 
   it("is what the runner closes a run with and the only closing event the fold accepts in that state", async () => {
-    const ends: Record<ClosedState, FaultSchedule> = { completed: {}, rolledBack: { health: ["throw"] }, aborted: { backup: ["throw"] }, failed: { health: ["throw"], restoreFiles: ["throw"] } };
+    const ends: Record<ClosedState, FaultSchedule> = {
+      completed: {},
+      rolledBack: { health: ["throw"] },
+      aborted: { backup: ["throw"] },
+      failed: { health: ["throw"], restoreFiles: ["throw"] },
+    };
     for (const [state, schedule] of Object.entries(ends)) {
       const { events } = await simulateRun({ schedule });
       const last = events.at(-1)!;
       expect(last.type).toBe(CLOSING_EVENTS[state as ClosedState]);
       expect(foldJournal(events).value).toBe(state);
       for (const other of Object.values(CLOSING_EVENTS).filter((t) => t !== last.type)) {
-        expect(() => foldJournal([...events.slice(0, -1), { ...last, type: other }]), `${other} after ${state}`).toThrow(/cannot happen in state/);
+        expect(() => foldJournal([...events.slice(0, -1), { ...last, type: other }]), `${other} after ${state}`).toThrow(
+          /cannot happen in state/,
+        );
       }
     }
   });

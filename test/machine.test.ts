@@ -130,7 +130,11 @@ describe("the upgrade machine through the pure transition()", () => {
   });
 
   it("counts attempts of a step re-started after a crash", () => {
-    const s = run([requested, { type: "step.started", step: "preflight", attempt: 1 }, { type: "step.started", step: "preflight", attempt: 2 }]);
+    const s = run([
+      requested,
+      { type: "step.started", step: "preflight", attempt: 1 },
+      { type: "step.started", step: "preflight", attempt: 2 },
+    ]);
     expect(s.context.attempts.preflight).toBe(2);
     expect(s.value).toBe("preflight");
   });
@@ -150,11 +154,7 @@ describe("the machine's graph (xstate/graph)", () => {
   });
 
   it("reaches every state from idle", () => {
-    const events: UpgradeEvent[] = [
-      requested,
-      ...STEP_NAMES.flatMap((s) => [ok(s), fail(s)]),
-      { type: "run.abandoned", reason: "x" },
-    ];
+    const events: UpgradeEvent[] = [requested, ...STEP_NAMES.flatMap((s) => [ok(s), fail(s)]), { type: "run.abandoned", reason: "x" }];
     const paths = getShortestPaths(upgradeMachine, { events });
     const reached = new Set(paths.map((p) => String(p.state.value)));
     expect(reached).toEqual(new Set(ids));
@@ -163,7 +163,10 @@ describe("the machine's graph (xstate/graph)", () => {
   it("lets every non-final state reach a terminal state", () => {
     const edges = new Map<string, string[]>();
     for (const node of graph.children) {
-      edges.set(node.id, node.edges.map((e) => e.target.id));
+      edges.set(
+        node.id,
+        node.edges.map((e) => e.target.id),
+      );
     }
     const terminal = new Set(TERMINAL_STATES.map((t) => `upgrade.${t}`));
     for (const start of edges.keys()) {
@@ -173,7 +176,7 @@ describe("the machine's graph (xstate/graph)", () => {
       while (queue.length && !found) {
         for (const next of edges.get(queue.shift()!) ?? []) {
           if (terminal.has(next)) found = true;
-          if (!seen.has(next)) (seen.add(next), queue.push(next));
+          if (!seen.has(next)) seen.add(next), queue.push(next);
         }
       }
       expect(found, `${start} cannot reach a terminal state`).toBe(true);

@@ -9,7 +9,12 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSqliteAdapter, createSqliteMigrationDriver, lockSqliteMigrations, type SqliteAdapter } from "../src/adapters/sqlite/index.js";
+import {
+  createSqliteAdapter,
+  createSqliteMigrationDriver,
+  lockSqliteMigrations,
+  type SqliteAdapter,
+} from "../src/adapters/sqlite/index.js";
 import { isUpgradeError, type UpgradeError } from "../src/errors.js";
 import { readDrizzleFolder } from "../src/migrations/drizzle-folder.js";
 import { planMigrations, runMigrations } from "../src/migrations/runner.js";
@@ -47,7 +52,10 @@ function folder(name: string, tags: string[] = TAGS): string {
 }
 
 async function caught(promise: Promise<unknown>): Promise<UpgradeError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!isUpgradeError(err)) throw new Error(`expected an UpgradeError, got ${String(err)}`);
   return err;
 }
@@ -55,7 +63,10 @@ async function caught(promise: Promise<unknown>): Promise<UpgradeError> {
 /** Runs the real `drizzle-kit migrate` with a config pointing at `db` and `out`. */
 async function drizzleKitMigrate(db: string, out: string): Promise<string> {
   const cwd = mkdtempSync(join(dir, "kit-"));
-  writeFileSync(join(cwd, "drizzle.config.ts"), `export default ${JSON.stringify({ dialect: "sqlite", out, dbCredentials: { url: db } })};\n`);
+  writeFileSync(
+    join(cwd, "drizzle.config.ts"),
+    `export default ${JSON.stringify({ dialect: "sqlite", out, dbCredentials: { url: db } })};\n`,
+  );
   const { stdout } = await promisify(execFile)(process.execPath, [DRIZZLE_KIT, "migrate", "--config", "drizzle.config.ts"], { cwd });
   return stdout;
 }
@@ -83,8 +94,10 @@ const COMMENTS = [
 /** A v1 database with posts and comments. */
 async function v1WithData(path: string): Promise<void> {
   await runMigrations(adapter(path).migrationDriver(), folder("v1", ["0000_v1"]));
-  new Database(path).exec(`INSERT INTO posts (id, title) VALUES (1, 'hello'), (2, 'world');
-    INSERT INTO comments (post_id, body) VALUES (1, 'a'), (1, 'b'), (2, 'c');`).close();
+  new Database(path)
+    .exec(`INSERT INTO posts (id, title) VALUES (1, 'hello'), (2, 'world');
+    INSERT INTO comments (post_id, body) VALUES (1, 'a'), (1, 'b'), (2, 'c');`)
+    .close();
 }
 
 describe("readDrizzleFolder", () => {
@@ -101,7 +114,10 @@ describe("readDrizzleFolder", () => {
     const read = (d: string) => caught(readDrizzleFolder(d));
     expect(await read(join(dir, "nope"))).toMatchObject({ code: "E_MIGRATION_FOLDER" });
     mkdirSync(join(dir, "empty"));
-    expect(await read(join(dir, "empty"))).toMatchObject({ code: "E_MIGRATION_FOLDER", hint: expect.stringMatching(/drizzle-kit generate/) });
+    expect(await read(join(dir, "empty"))).toMatchObject({
+      code: "E_MIGRATION_FOLDER",
+      hint: expect.stringMatching(/drizzle-kit generate/),
+    });
     const bad = folder("bad");
     writeFileSync(join(bad, "meta", "_journal.json"), "{ not json");
     expect(await read(bad)).toMatchObject({ code: "E_MIGRATION_FOLDER" });
@@ -148,7 +164,11 @@ describe("runMigrations on SQLite", () => {
     new Database(path).close();
     const db = adapter(path, false);
     const before = await db.fingerprint();
-    expect(await runMigrations(db.migrationDriver(), FIXTURE, { dryRun: true })).toEqual({ applied: [], pending: TAGS, alreadyApplied: [] });
+    expect(await runMigrations(db.migrationDriver(), FIXTURE, { dryRun: true })).toEqual({
+      applied: [],
+      pending: TAGS,
+      alreadyApplied: [],
+    });
     expect(await db.fingerprint()).toEqual(before);
   });
 
@@ -168,11 +188,19 @@ describe("runMigrations on SQLite", () => {
   it("agrees with drizzle-kit migrate: after the real drizzle-kit and drizzle-orm, ours applies only the rest", async () => {
     const kitPath = join(dir, "kit.sqlite");
     await drizzleKitMigrate(kitPath, folder("first", ["0000_v1"]));
-    expect(await runMigrations(adapter(kitPath).migrationDriver(), FIXTURE)).toEqual({ applied: ["0001_v2", "0002_v3"], pending: [], alreadyApplied: ["0000_v1"] });
+    expect(await runMigrations(adapter(kitPath).migrationDriver(), FIXTURE)).toEqual({
+      applied: ["0001_v2", "0002_v3"],
+      pending: [],
+      alreadyApplied: ["0000_v1"],
+    });
 
     const ormPath = join(dir, "orm.sqlite");
     drizzleOrmMigrate(ormPath, folder("first-two", ["0000_v1", "0001_v2"]));
-    expect(await runMigrations(adapter(ormPath).migrationDriver(), FIXTURE)).toEqual({ applied: ["0002_v3"], pending: [], alreadyApplied: ["0000_v1", "0001_v2"] });
+    expect(await runMigrations(adapter(ormPath).migrationDriver(), FIXTURE)).toEqual({
+      applied: ["0002_v3"],
+      pending: [],
+      alreadyApplied: ["0000_v1", "0001_v2"],
+    });
 
     const oursPath = join(dir, "ours.sqlite");
     await runMigrations(adapter(oursPath).migrationDriver(), FIXTURE);
@@ -189,7 +217,9 @@ describe("runMigrations on SQLite", () => {
     expect(conn.pragma("foreign_keys", { simple: true })).toBe(1);
     conn.close();
     expect(query(path, "SELECT id, post_id, body FROM comments ORDER BY id")).toEqual(COMMENTS);
-    expect(query(path, "SELECT sql FROM sqlite_master WHERE name = 'posts'")[0]).toMatchObject({ sql: expect.stringContaining("NOT NULL") });
+    expect(query(path, "SELECT sql FROM sqlite_master WHERE name = 'posts'")[0]).toMatchObject({
+      sql: expect.stringContaining("NOT NULL"),
+    });
   });
 
   it("control: drizzle-orm's own migrate() on the same fixture really loses the child rows", async () => {
@@ -259,7 +289,10 @@ describe("runMigrations on SQLite", () => {
     const db = adapter(path);
     const before = await db.fingerprint();
     const bad = folder("fk", ["0000_v1", "0001_v2"]);
-    writeFileSync(join(bad, "0001_v2.sql"), "PRAGMA foreign_keys=OFF;--> statement-breakpoint\nDELETE FROM posts WHERE id = 1;--> statement-breakpoint\nPRAGMA foreign_keys=ON;");
+    writeFileSync(
+      join(bad, "0001_v2.sql"),
+      "PRAGMA foreign_keys=OFF;--> statement-breakpoint\nDELETE FROM posts WHERE id = 1;--> statement-breakpoint\nPRAGMA foreign_keys=ON;",
+    );
     const violation = { table: "comments", parent: "posts" };
     const err = await caught(runMigrations(db.migrationDriver(), bad));
     expect(err).toMatchObject({ code: "E_FOREIGN_KEY", details: { tag: "0001_v2", count: 2, violations: [violation, violation] } });
@@ -283,13 +316,15 @@ describe("runMigrations on SQLite", () => {
     // this process a little longer, so that both wait on it and race when it is released.
     // A slow first migration widens the window in which an unlocked runner would plan it twice.
     const slow = folder("slow");
-    const filler = "CREATE TABLE filler AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT x FROM c;";
+    const filler =
+      "CREATE TABLE filler AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT x FROM c;";
     appendFileSync(join(slow, "0000_v1.sql"), `--> statement-breakpoint\n${filler}`);
     const startAt = Date.now() + 2500;
     const release = await lockSqliteMigrations(path, 0);
     const args = ["--import", import.meta.resolve("jiti/register"), CHILD, `sqlite:${path}`, slow, String(startAt)];
     // execFile rejects when a process exits non-zero: both must succeed.
-    const run = async () => JSON.parse((await promisify(execFile)(process.execPath, args)).stdout.trim().split("\n").at(-1)!) as Record<string, string[]>;
+    const run = async () =>
+      JSON.parse((await promisify(execFile)(process.execPath, args)).stdout.trim().split("\n").at(-1)!) as Record<string, string[]>;
     const both = Promise.all([run(), run()]);
     await new Promise((r) => setTimeout(r, startAt + 200 - Date.now())).then(release);
     const results = await both;

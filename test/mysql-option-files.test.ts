@@ -17,7 +17,8 @@ const available = await serverAvailable("mysql");
 /** Option files a user could have; each would change what is dumped or loaded, or where. */
 const OPTION_FILES: Record<string, string> = {
   "another host, port, user and password in [client]": "[client]\nhost=203.0.113.1\nport=1\nuser=nobody\npassword=not-the-password\n",
-  "no-data and where=1=0 for the dump tool, a TLS CA for the client": "[mysqldump]\nno-data\n[mariadb-dump]\nwhere=1=0\n[mysql]\nssl-ca=/nonexistent/ca.pem\nssl-verify-server-cert\n",
+  "no-data and where=1=0 for the dump tool, a TLS CA for the client":
+    "[mysqldump]\nno-data\n[mariadb-dump]\nwhere=1=0\n[mysql]\nssl-ca=/nonexistent/ca.pem\nssl-verify-server-cert\n",
 };
 
 describe.skipIf(!available)("MySQL tools ignore option files (--no-defaults)", () => {
@@ -42,8 +43,9 @@ describe.skipIf(!available)("MySQL tools ignore option files (--no-defaults)", (
     adapter = createMysqlAdapter(parseDatabaseUrl(url.toString(), "/") as MysqlTarget);
   });
   afterEach(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     await adapter?.close();
     await db?.drop();
     await execSql("mysql", ADMIN_URL.mysql, [`DROP USER IF EXISTS '${user}'@'%'`]);

@@ -27,7 +27,9 @@ describe.skipIf(!available)("MySQL restore killed with SIGKILL, then restored ag
   });
 
   /** A seeded database (with `extra` schema objects), its restore point, and damage after it. */
-  async function prepare(extra: string[] = []): Promise<{ db: ShopDb; point: Fingerprint; damaged: Fingerprint; artifact: BackupArtifact }> {
+  async function prepare(
+    extra: string[] = [],
+  ): Promise<{ db: ShopDb; point: Fingerprint; damaged: Fingerprint; artifact: BackupArtifact }> {
     const shop = await shopDatabase(dir, CUSTOMERS);
     db = shop;
     if (extra.length) await shop.exec(extra);
@@ -50,7 +52,12 @@ describe.skipIf(!available)("MySQL restore killed with SIGKILL, then restored ag
     const { db: shop, point, damaged, artifact } = await prepare();
     const scratch = `loading into ${derivedName(shop.name, "restore")}`;
     // Killed at the first load's first progress report, whatever that load is.
-    const run = restoreInChild(dir, shop.url, { artifact, expected: point }, (l) => l.progress !== undefined && l.progress.done > 0 && l.progress.done < artifact.bytes);
+    const run = restoreInChild(
+      dir,
+      shop.url,
+      { artifact, expected: point },
+      (l) => l.progress !== undefined && l.progress.done > 0 && l.progress.done < artifact.bytes,
+    );
     const killed = await run.done;
     expect(killed.signal).toBe("SIGKILL");
     expect(await shop.fingerprint()).toEqual(damaged);
@@ -88,9 +95,20 @@ describe.skipIf(!available)("MySQL restore killed with SIGKILL, then restored ag
   });
 
   it("killed while the proven dump loads into the live database (a schema with a trigger): the database is still there; restoring again converges", async () => {
-    const { db: shop, point, artifact } = await prepare([`CREATE TRIGGER orders_total BEFORE INSERT ON orders FOR EACH ROW SET NEW.total_cents = GREATEST(NEW.total_cents, 0)`]);
+    const {
+      db: shop,
+      point,
+      artifact,
+    } = await prepare([
+      `CREATE TRIGGER orders_total BEFORE INSERT ON orders FOR EACH ROW SET NEW.total_cents = GREATEST(NEW.total_cents, 0)`,
+    ]);
     const live = `loading into ${shop.name}`;
-    const run = restoreInChild(dir, shop.url, { artifact, expected: point }, (l) => l.progress?.message === live && l.progress.done > 0 && l.progress.done < artifact.bytes);
+    const run = restoreInChild(
+      dir,
+      shop.url,
+      { artifact, expected: point },
+      (l) => l.progress?.message === live && l.progress.done > 0 && l.progress.done < artifact.bytes,
+    );
     const killed = await run.done;
     expect(killed.signal).toBe("SIGKILL");
     expect(killed.lines.some((l) => l.progress?.message === live)).toBe(true);

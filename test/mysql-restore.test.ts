@@ -22,21 +22,30 @@ describe.skipIf(!available)("MySQL restore: proven on a scratch database before 
   afterEach(async () => {
     await db?.drop();
     db = undefined;
-    if (users.length) await execSql("mysql", ADMIN_URL.mysql, users.splice(0).map((u) => `DROP USER IF EXISTS '${u}'@'%'`));
+    if (users.length)
+      await execSql(
+        "mysql",
+        ADMIN_URL.mysql,
+        users.splice(0).map((u) => `DROP USER IF EXISTS '${u}'@'%'`),
+      );
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("a dump that fails part-way when loaded is E_RESTORE; the live database is untouched and no scratch database is left", async () => {
     db = await shopDatabase(dir);
     const before = await db.fingerprint();
-    const artifact = writeDump(dir, db.name, [
-      "DROP TABLE IF EXISTS `customers`;",
-      "CREATE TABLE `customers` (`id` int PRIMARY KEY, `name` text);",
-      "INSERT INTO `customers` VALUES (1, 'only one');",
-      "INSERT INTO `no_such_table` VALUES (1);",
-      "CREATE TABLE `after_the_failure` (`id` int PRIMARY KEY);",
-      "",
-    ].join("\n"));
+    const artifact = writeDump(
+      dir,
+      db.name,
+      [
+        "DROP TABLE IF EXISTS `customers`;",
+        "CREATE TABLE `customers` (`id` int PRIMARY KEY, `name` text);",
+        "INSERT INTO `customers` VALUES (1, 'only one');",
+        "INSERT INTO `no_such_table` VALUES (1);",
+        "CREATE TABLE `after_the_failure` (`id` int PRIMARY KEY);",
+        "",
+      ].join("\n"),
+    );
     const err = await caught(db.adapter.restore(artifact));
     expect(err.code).toBe("E_RESTORE");
     expect(everything(err)).toMatch(/no_such_table/);
@@ -81,7 +90,9 @@ describe.skipIf(!available)("MySQL restore: proven on a scratch database before 
     await db.adapter.restore(artifact, { expected: point, onProgress: (p) => phases.add(p.message) });
     expect([...phases]).toEqual([`loading into ${derivedName(db.name, "restore")}`]); // loaded once, then swapped
     expect(await db.fingerprint()).toEqual(point);
-    const [schema] = await querySql("mysql", ADMIN_URL.mysql, [`SELECT DEFAULT_COLLATION_NAME AS co, SCHEMA_COMMENT AS c FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db.name}'`]);
+    const [schema] = await querySql("mysql", ADMIN_URL.mysql, [
+      `SELECT DEFAULT_COLLATION_NAME AS co, SCHEMA_COMMENT AS c FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db.name}'`,
+    ]);
     expect(schema).toEqual({ co: "utf8mb4_unicode_ci", c: "the shop" });
     expect(await querySql("mysql", ADMIN_URL.mysql, [`SHOW GRANTS FOR '${user}'@'%'`])).toEqual(grants);
     expect(await leftovers(db.name)).toEqual([]);
@@ -97,18 +108,27 @@ describe.skipIf(!available)("MySQL restore: proven on a scratch database before 
     ]);
     const point = await db.fingerprint();
     const artifact = await db.adapter.backup(dir, "point");
-    await db.exec([...DAMAGE, `DROP TRIGGER orders_total`, `CREATE VIEW big_orders AS SELECT id FROM orders WHERE total_cents > 5000`, `DROP PROCEDURE count_orders`]);
+    await db.exec([
+      ...DAMAGE,
+      `DROP TRIGGER orders_total`,
+      `CREATE VIEW big_orders AS SELECT id FROM orders WHERE total_cents > 5000`,
+      `DROP PROCEDURE count_orders`,
+    ]);
     const phases = new Set<string | undefined>();
     await db.adapter.restore(artifact, { expected: point, onProgress: (p) => phases.add(p.message) });
     expect([...phases]).toEqual([`loading into ${derivedName(db.name, "restore")}`, `loading into ${db.name}`]);
     expect(await db.fingerprint()).toEqual(point);
-    expect(await db.query(`SELECT COUNT(*) AS n FROM paid_orders`)).toEqual(await db.query(`SELECT COUNT(*) AS n FROM orders WHERE status = 'paid'`));
+    expect(await db.query(`SELECT COUNT(*) AS n FROM paid_orders`)).toEqual(
+      await db.query(`SELECT COUNT(*) AS n FROM orders WHERE status = 'paid'`),
+    );
     expect(await leftovers(db.name)).toEqual([]);
   });
 
   it("a dump whose trigger names the database (CREATE TRIGGER db.t ... ON db.orders) is refused before anything is loaded: E_RESTORE, live untouched", async () => {
     db = await shopDatabase(dir);
-    await db.exec([`CREATE TRIGGER \`${db.name}\`.orders_check BEFORE INSERT ON \`${db.name}\`.orders FOR EACH ROW SET NEW.total_cents = NEW.total_cents`]);
+    await db.exec([
+      `CREATE TRIGGER \`${db.name}\`.orders_check BEFORE INSERT ON \`${db.name}\`.orders FOR EACH ROW SET NEW.total_cents = NEW.total_cents`,
+    ]);
     const artifact = await db.adapter.backup(dir, "point");
     await db.exec([...DAMAGE, `DROP TRIGGER orders_check`]);
     const damaged = await db.fingerprint();
@@ -124,7 +144,10 @@ describe.skipIf(!available)("MySQL restore: proven on a scratch database before 
     const user = randomName("um_owner");
     users.push(user);
     const password = "p@ss'word;1";
-    await db.exec([`CREATE USER '${user}'@'%' IDENTIFIED BY '${password.replace(/'/g, "''")}'`, `GRANT ALL ON \`${db.name}\`.* TO '${user}'@'%'`]);
+    await db.exec([
+      `CREATE USER '${user}'@'%' IDENTIFIED BY '${password.replace(/'/g, "''")}'`,
+      `GRANT ALL ON \`${db.name}\`.* TO '${user}'@'%'`,
+    ]);
     const url = new URL(db.url);
     url.username = user;
     url.password = encodeURIComponent(password);
@@ -139,7 +162,10 @@ describe.skipIf(!available)("MySQL restore: proven on a scratch database before 
       expect(err.hint).toContain(derivedName(db.name, "restore"));
       expect(everything(err)).not.toContain(password);
       expect(await db.fingerprint()).toEqual(damaged);
-      await db.exec([`GRANT ALL ON \`${derivedName(db.name, "restore")}\`.* TO '${user}'@'%'`, `GRANT ALL ON \`${derivedName(db.name, "old")}\`.* TO '${user}'@'%'`]);
+      await db.exec([
+        `GRANT ALL ON \`${derivedName(db.name, "restore")}\`.* TO '${user}'@'%'`,
+        `GRANT ALL ON \`${derivedName(db.name, "old")}\`.* TO '${user}'@'%'`,
+      ]);
       await adapter.restore(artifact, { expected: point });
       expect(await db.fingerprint()).toEqual(point);
       expect(await leftovers(db.name)).toEqual([]);

@@ -21,18 +21,25 @@ for (const m of (await pgMajors()).filter((m) => m.major >= 15)) {
       const adapter = createPostgresAdapter(parseDatabaseUrl(db.url, "/") as PostgresTarget, { backupStrategy: "template" });
       const walLog = `${db.name}_wal_log`;
       try {
-        await execSql("postgres", db.url, [`CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 250000) g`, "CHECKPOINT"]);
+        await execSql("postgres", db.url, [
+          `CREATE TABLE t AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 250000) g`,
+          "CHECKPOINT",
+        ]);
         const [size] = await querySql<{ b: string }>("postgres", m.adminUrl, [`SELECT pg_database_size('${db.name}')::text AS b`]);
         const bytes = Number(size?.b);
         expect(bytes).toBeGreaterThan(15 * 2 ** 20);
         const walOf = async (fn: () => Promise<unknown>): Promise<number> => {
           const [start] = await querySql<{ lsn: string }>("postgres", m.adminUrl, ["SELECT pg_current_wal_insert_lsn()::text AS lsn"]);
           await fn();
-          const [row] = await querySql<{ d: string }>("postgres", m.adminUrl, [`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '${start?.lsn}')::text AS d`]);
+          const [row] = await querySql<{ d: string }>("postgres", m.adminUrl, [
+            `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '${start?.lsn}')::text AS d`,
+          ]);
           return Number(row?.d);
         };
         const copy = await walOf(() => adapter.backup(dir, "point"));
-        const logged = await walOf(() => execSql("postgres", m.adminUrl, [`CREATE DATABASE "${walLog}" TEMPLATE "${db.name}" STRATEGY WAL_LOG`]));
+        const logged = await walOf(() =>
+          execSql("postgres", m.adminUrl, [`CREATE DATABASE "${walLog}" TEMPLATE "${db.name}" STRATEGY WAL_LOG`]),
+        );
         expect(logged).toBeGreaterThan(bytes / 2);
         expect(copy).toBeLessThan(bytes / 4);
       } finally {

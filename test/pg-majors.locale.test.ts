@@ -22,13 +22,21 @@ interface Provider {
 }
 
 function providers(major: number): Provider[] {
-  const libc: Provider = { name: "libc, C locale", create: "TEMPLATE template0 LOCALE 'C'", expected: { collate: "C", ctype: "C", ...(major >= 15 ? { provider: "c" } : {}) } };
+  const libc: Provider = {
+    name: "libc, C locale",
+    create: "TEMPLATE template0 LOCALE 'C'",
+    expected: { collate: "C", ctype: "C", ...(major >= 15 ? { provider: "c" } : {}) },
+  };
   const icu: Provider = {
     name: major >= 16 ? "ICU de-DE with tailoring rules" : "ICU de-DE",
     create: `TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'de-DE'${major >= 16 ? " ICU_RULES '&a < g'" : ""}`,
     expected: { provider: "i", locale: "de-DE", ...(major >= 16 ? { icurules: "&a < g" } : {}) },
   };
-  const builtin: Provider = { name: "builtin C.UTF-8", create: "TEMPLATE template0 LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'", expected: { provider: "b", locale: "C.UTF-8" } };
+  const builtin: Provider = {
+    name: "builtin C.UTF-8",
+    create: "TEMPLATE template0 LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'",
+    expected: { provider: "b", locale: "C.UTF-8" },
+  };
   return major >= 17 ? [libc, icu, builtin] : major >= 15 ? [libc, icu] : [libc];
 }
 

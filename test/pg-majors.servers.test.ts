@@ -16,7 +16,11 @@ describe("PostgreSQL major matrix", () => {
       expect(m.missing, `PostgreSQL ${m.major} is missing: ${m.missing}`).toBeNull();
       const [row] = await querySql<{ v: string }>("postgres", m.adminUrl, ["SELECT current_setting('server_version_num') AS v"]);
       expect(Math.floor(Number(row?.v) / 10_000)).toBe(m.major);
-      const columns = (await querySql<{ c: string }>("postgres", m.adminUrl, [`SELECT attname AS c FROM pg_attribute WHERE attrelid = 'pg_database'::regclass AND attnum > 0`])).map((r) => r.c);
+      const columns = (
+        await querySql<{ c: string }>("postgres", m.adminUrl, [
+          `SELECT attname AS c FROM pg_attribute WHERE attrelid = 'pg_database'::regclass AND attnum > 0`,
+        ])
+      ).map((r) => r.c);
       // the catalog differences of issue 10, measured: datlocprovider from 15, daticulocale renamed datlocale in 17
       expect(columns.includes("datlocprovider")).toBe(m.major >= 15);
       expect(columns.includes("daticulocale")).toBe(m.major === 15 || m.major === 16);

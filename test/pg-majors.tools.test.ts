@@ -19,10 +19,19 @@ import { pgMajors } from "./helpers/pg-majors.js";
 /** A session like a running service's, on `url`, named so that a stop command can end it. */
 function serviceSession(url: string): postgres.Sql {
   const t = parseDatabaseUrl(url, "/") as PostgresTarget;
-  return postgres({ host: t.host, port: t.port, user: t.user, database: t.database, max: 1, onnotice: () => undefined, connection: { application_name: "fake-service" } });
+  return postgres({
+    host: t.host,
+    port: t.port,
+    user: t.user,
+    database: t.database,
+    max: 1,
+    onnotice: () => undefined,
+    connection: { application_name: "fake-service" },
+  });
 }
 
-const COST = /restore point taken after the stop: about \d+ s of downtime per GB \(measured: the copy and the fingerprint that proves it\), about \d+(\.\d+)? s for this database \(\d+ MB\)/;
+const COST =
+  /restore point taken after the stop: about \d+ s of downtime per GB \(measured: the copy and the fingerprint that proves it\), about \d+(\.\d+)? s for this database \(\d+ MB\)/;
 
 for (const m of (await pgMajors()).filter((m) => m.major >= 16)) {
   describe.skipIf(!m.available)(`PostgreSQL ${m.major} with only pg_dump 15`, () => {
@@ -53,11 +62,23 @@ for (const m of (await pgMajors()).filter((m) => m.major >= 16)) {
         await service`SELECT 1`;
         const info = await adapter.check();
         expect(info.choices).toMatchObject({ strategy: "template", clientTools: null });
-        expect(info.notes?.[0]).toMatch(new RegExp(`^PostgreSQL ${m.major}\\.\\d+, template restore points; client tools: no pg_dump at least as new as PostgreSQL ${m.major} \\(found: .*pg_dump 15\\.\\d+ is older`));
-        expect(info.notes?.[1]).toMatch(/^hot backup: a template copy when no other session is connected \(now 1 other session is connected\); otherwise none \(no suitable pg_dump\): /);
+        expect(info.notes?.[0]).toMatch(
+          new RegExp(
+            `^PostgreSQL ${m.major}\\.\\d+, template restore points; client tools: no pg_dump at least as new as PostgreSQL ${m.major} \\(found: .*pg_dump 15\\.\\d+ is older`,
+          ),
+        );
+        expect(info.notes?.[1]).toMatch(
+          /^hot backup: a template copy when no other session is connected \(now 1 other session is connected\); otherwise none \(no suitable pg_dump\): /,
+        );
         expect(info.notes?.[1]).toMatch(COST);
         const hot = await adapter.hotBackup!(dir, "hot");
-        expect(hot).toEqual({ skipped: expect.stringMatching(new RegExp(`^no hot backup: other sessions are connected \\(a template copy needs none\\) and no pg_dump at least as new as PostgreSQL ${m.major}`)) });
+        expect(hot).toEqual({
+          skipped: expect.stringMatching(
+            new RegExp(
+              `^no hot backup: other sessions are connected \\(a template copy needs none\\) and no pg_dump at least as new as PostgreSQL ${m.major}`,
+            ),
+          ),
+        });
         expect((hot as { skipped: string }).skipped).toMatch(COST);
         expect(readdirSync(dir)).toEqual([]);
         expect((await caught(adapter.backup(dir, "point"))).code).toBe("E_BUSY"); // no pg_dump to fall back on
@@ -75,37 +96,69 @@ for (const m of (await pgMajors()).filter((m) => m.major >= 16)) {
 }
 
 const newest = (await pgMajors()).at(-1)!;
-describe.skipIf(!newest.available)(`PostgreSQL ${newest.major}, template strategy, no client tools: a run with the service connected`, () => {
-  it("skips the hot backup with a line in the plan, the output and the journal, seals with a template copy after the stop, and rolls back to it", async () => {
-    const admin = new URL(newest.adminUrl);
-    const stop = ["psql", "-X", "-q", "-h", admin.hostname, "-p", admin.port, "-U", "postgres", "-d", "postgres", "-c", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fake-service'"];
-    const setup = await prepare("postgres", false, true, { strategy: "template" }, { adminUrl: newest.adminUrl, config: { service: { stop: { command: stop } } } });
-    const service = serviceSession(setup.database.url);
-    try {
-      await service`SELECT 1`;
-      const before = await setup.fingerprint();
-      const plan = await runCli(["plan", "--config", setup.config]);
-      expect(plan.stdout).toMatch(/database: hot backup: a template copy when no other session is connected \(now 1 other session is connected\); otherwise none/);
-      expect(plan.stdout).toMatch(COST);
+describe.skipIf(!newest.available)(
+  `PostgreSQL ${newest.major}, template strategy, no client tools: a run with the service connected`,
+  () => {
+    it("skips the hot backup with a line in the plan, the output and the journal, seals with a template copy after the stop, and rolls back to it", async () => {
+      const admin = new URL(newest.adminUrl);
+      const stop = [
+        "psql",
+        "-X",
+        "-q",
+        "-h",
+        admin.hostname,
+        "-p",
+        admin.port,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fake-service'",
+      ];
+      const setup = await prepare(
+        "postgres",
+        false,
+        true,
+        { strategy: "template" },
+        { adminUrl: newest.adminUrl, config: { service: { stop: { command: stop } } } },
+      );
+      const service = serviceSession(setup.database.url);
+      try {
+        await service`SELECT 1`;
+        const before = await setup.fingerprint();
+        const plan = await runCli(["plan", "--config", setup.config]);
+        expect(plan.stdout).toMatch(
+          /database: hot backup: a template copy when no other session is connected \(now 1 other session is connected\); otherwise none/,
+        );
+        expect(plan.stdout).toMatch(COST);
 
-      const run = await runCli(["run", "--config", setup.config]);
-      expect(run.code, run.stdout + run.stderr).toBe(1);
-      expect(run.stdout).toMatch(/preflight: PostgreSQL \d+\.\d+, template restore points; client tools: no pg_dump/);
-      expect(run.stdout).toMatch(/backup: no hot backup: other sessions are connected/);
-      expect(run.stdout).toMatch(COST);
-      expect(run.stdout).toMatch(/seal: no hot backup of the database: taking the restore point now/);
-      expect(run.stdout).toMatch(/rolledBack/);
+        const run = await runCli(["run", "--config", setup.config]);
+        expect(run.code, run.stdout + run.stderr).toBe(1);
+        expect(run.stdout).toMatch(/preflight: PostgreSQL \d+\.\d+, template restore points; client tools: no pg_dump/);
+        expect(run.stdout).toMatch(/backup: no hot backup: other sessions are connected/);
+        expect(run.stdout).toMatch(COST);
+        expect(run.stdout).toMatch(/seal: no hot backup of the database: taking the restore point now/);
+        expect(run.stdout).toMatch(/rolledBack/);
 
-      const history = await runCli(["history", "--config", setup.config, "--json"]);
-      const events = history.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; step: string | null; payload: { output?: Record<string, unknown> } });
-      const output = (step: string) => events.find((e) => e.type === "step.succeeded" && e.step === step)?.payload.output ?? {};
-      expect(output("preflight").database).toMatchObject({ strategy: "template", clientTools: null, rejectedTools: expect.arrayContaining([expect.stringMatching(/pg_dump 15\.\d+ is older than the server/)]) });
-      expect(output("backup")).toMatchObject({ database: null, databaseSkipped: expect.stringMatching(COST) });
-      expect(output("seal")).toMatchObject({ reusedHotBackup: false, restorePoint: { format: "pg-template-database" } });
-      expect(await setup.fingerprint()).toBe(before);
-    } finally {
-      await service.end({ timeout: 1 });
-      await setup.cleanup();
-    }
-  });
-});
+        const history = await runCli(["history", "--config", setup.config, "--json"]);
+        const events = history.stdout
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as { type: string; step: string | null; payload: { output?: Record<string, unknown> } });
+        const output = (step: string) => events.find((e) => e.type === "step.succeeded" && e.step === step)?.payload.output ?? {};
+        expect(output("preflight").database).toMatchObject({
+          strategy: "template",
+          clientTools: null,
+          rejectedTools: expect.arrayContaining([expect.stringMatching(/pg_dump 15\.\d+ is older than the server/)]),
+        });
+        expect(output("backup")).toMatchObject({ database: null, databaseSkipped: expect.stringMatching(COST) });
+        expect(output("seal")).toMatchObject({ reusedHotBackup: false, restorePoint: { format: "pg-template-database" } });
+        expect(await setup.fingerprint()).toBe(before);
+      } finally {
+        await service.end({ timeout: 1 });
+        await setup.cleanup();
+      }
+    });
+  },
+);

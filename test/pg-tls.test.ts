@@ -32,7 +32,10 @@ describe.skipIf("missing" in bin && !process.env.CI)("PostgreSQL over TLS: drive
   let dir: string;
   beforeAll(async () => {
     if ("missing" in bin) throw new Error(`no PostgreSQL server binaries for the TLS test: ${bin.missing}`);
-    [certs, otherCa] = await Promise.all([makeCertificates("upgrade-machine test CA", { dns: ["localhost"], ip: ["127.0.0.1"] }), makeCertificates("another CA", { dns: ["localhost"], ip: ["127.0.0.1"] })]);
+    [certs, otherCa] = await Promise.all([
+      makeCertificates("upgrade-machine test CA", { dns: ["localhost"], ip: ["127.0.0.1"] }),
+      makeCertificates("another CA", { dns: ["localhost"], ip: ["127.0.0.1"] }),
+    ]);
     server = await startCluster(bin, {
       port: TLS_PORT,
       fast: true,
@@ -128,7 +131,10 @@ describe.skipIf("missing" in bin && !process.env.CI)("PostgreSQL over TLS: drive
     };
     await refused(target("127.0.0.1", `sslmode=verify-full&sslrootcert=${encodeURIComponent(otherCa.caPath)}`), /certificate/i);
     // 127.0.0.2 is the same server, but not a name its certificate carries
-    await refused(target("127.0.0.2", `sslmode=verify-full&sslrootcert=${encodeURIComponent(certs.caPath)}`), /127\.0\.0\.2|altnames|hostname/i);
+    await refused(
+      target("127.0.0.2", `sslmode=verify-full&sslrootcert=${encodeURIComponent(certs.caPath)}`),
+      /127\.0\.0\.2|altnames|hostname/i,
+    );
     const ca = target("127.0.0.2", `sslmode=verify-ca&sslrootcert=${encodeURIComponent(certs.caPath)}`);
     expect(await encrypted(ca)).toBe(true);
     const artifact = await backupPostgres(ca, pgDump, join(dir, "verify-ca"), "point");

@@ -38,7 +38,11 @@ describe.skipIf(!available)("postgres template restore points", () => {
     return adapter.fingerprintBackup(artifact);
   };
   const snapshots = async (): Promise<string[]> =>
-    (await querySql<{ datname: string }>("postgres", ADMIN_URL.postgres, [`SELECT datname FROM pg_database WHERE datname LIKE '${db.name}\\_\\_um\\_%' ORDER BY 1`])).map((r) => r.datname);
+    (
+      await querySql<{ datname: string }>("postgres", ADMIN_URL.postgres, [
+        `SELECT datname FROM pg_database WHERE datname LIKE '${db.name}\\_\\_um\\_%' ORDER BY 1`,
+      ])
+    ).map((r) => r.datname);
 
   it("with the service connected, the hot backup falls back to pg_dump; stopped, it is a file copy; both restore to the same fingerprint", async () => {
     const live = await adapter.fingerprint();

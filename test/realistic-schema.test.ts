@@ -77,7 +77,8 @@ for (const target of await contractTargets()) {
       try {
         await runMigrations(db.adapter.migrationDriver(), folderWith(target.migrations, 2, dir));
         await timed("seed", () => db.exec(seed(target.dialect)));
-        const count = async (t: string): Promise<number> => Number((await db.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${t}`))[0]?.n);
+        const count = async (t: string): Promise<number> =>
+          Number((await db.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${t}`))[0]?.n);
         expect([await count("customers"), await count("orders"), await count("order_items")]).toEqual([CUSTOMERS, ORDERS, ITEMS]);
 
         const point = await timed("fingerprint", () => db.adapter.fingerprint());

@@ -5,7 +5,17 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { StepName } from "../machines/index.js";
 import { verifyChain } from "../src/journal/hash.js";
-import { expectedPath, expectedTerminal, faultScheduleArbitrary, finalBreach, INTERRUPTING, serviceEffect, serviceWorld, simulateRun, type FaultSchedule } from "../src/testing/index.js";
+import {
+  expectedPath,
+  expectedTerminal,
+  faultScheduleArbitrary,
+  finalBreach,
+  INTERRUPTING,
+  serviceEffect,
+  serviceWorld,
+  simulateRun,
+  type FaultSchedule,
+} from "../src/testing/index.js";
 
 /** The effect executions a schedule must cause: one per attempt that got past `step.started` without a crash before. */
 function expectedEffects(schedule: FaultSchedule): StepName[] {
@@ -35,7 +45,9 @@ describe("the runner over fault schedules (real runner, real SQLite journal, ste
         // the service: never two instances, nothing restored under a live process, and the version the final state promises
         expect(sim.service.violations).toEqual([]);
         // a driver that lost its lease (taken over, or unrenewable) wrote nothing more: every one was resumed
-        const losses = Object.values(schedule).flat().filter((f) => f === "loseLease" || f === "renewalFails").length;
+        const losses = Object.values(schedule)
+          .flat()
+          .filter((f) => f === "loseLease" || f === "renewalFails").length;
         expect(sim.leaseLosses).toBeLessThanOrEqual(losses);
         // the journal is an intact hash chain ending in the closing event
         expect(() => verifyChain(sim.events)).not.toThrow();

@@ -1,5 +1,19 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync, chmodSync, lstatSync, readlinkSync, renameSync, symlinkSync } from "node:fs";
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+  mkdirSync,
+  chmodSync,
+  lstatSync,
+  readlinkSync,
+  renameSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,7 +58,8 @@ function seed(path: string, wal = false): void {
     INSERT INTO log VALUES ('started');
   `);
   const insert = db.prepare("INSERT INTO items (name, price, big, data, note) VALUES (?, ?, ?, ?, ?)");
-  for (let i = 0; i < 200; i++) insert.run(`item ${i}`, i / 3, 2n ** 62n + BigInt(i), Buffer.from([i % 256, 0, 255]), i % 7 ? null : "seven");
+  for (let i = 0; i < 200; i++)
+    insert.run(`item ${i}`, i / 3, 2n ** 62n + BigInt(i), Buffer.from([i % 256, 0, 255]), i % 7 ? null : "seven");
   db.close();
 }
 
@@ -149,9 +164,12 @@ describe("backup and restore", () => {
   it("is consistent while another process writes", async () => {
     const path = join(dir, "bank.sqlite");
     // About 25 MB, so the backup takes several steps, between which the writer commits.
-    exec(path, `PRAGMA journal_mode = WAL; CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, padding BLOB);
+    exec(
+      path,
+      `PRAGMA journal_mode = WAL; CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, padding BLOB);
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
-      INSERT INTO accounts (balance, padding) SELECT 100, randomblob(4000) FROM n;`);
+      INSERT INTO accounts (balance, padding) SELECT 100, randomblob(4000) FROM n;`,
+    );
     const writer = await startWriter(path, "transfers");
     const db = adapter(path);
     const artifact = await db.backup(join(dir, "backups"), "busy");

@@ -31,14 +31,27 @@ afterAll(() => {
 const FIRST_RELEASE: Record<"preflight" | "backup" | "seal" | "restoreDatabase", Json> = {
   preflight: { fromVersion: "1.0.0", toVersion: "2.0.0", serviceWasRunning: null, databaseBytes: 8192, pendingMigrations: null },
   backup: {
-    database: { path: "/s/backups/r/database-hot.sqlite", bytes: 8192, sha256: "aa", format: "sqlite-backup-api", createdAt: "2026-01-01T00:00:00.000Z", fingerprint: null },
+    database: {
+      path: "/s/backups/r/database-hot.sqlite",
+      bytes: 8192,
+      sha256: "aa",
+      format: "sqlite-backup-api",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      fingerprint: null,
+    },
     files: [
       { path: "/etc/app.conf", exists: true, backup: "/s/backups/r/files/0-app.conf", sha256: "bb", mode: 420, bytes: 3 },
       { path: "/etc/absent.conf", exists: false, backup: null, sha256: null, mode: null, bytes: 0 },
     ],
   },
   seal: {
-    restorePoint: { path: "/s/backups/r/database.sqlite", bytes: 8192, sha256: "cc", format: "sqlite-backup-api", createdAt: "2026-01-01T00:00:01.000Z" },
+    restorePoint: {
+      path: "/s/backups/r/database.sqlite",
+      bytes: 8192,
+      sha256: "cc",
+      format: "sqlite-backup-api",
+      createdAt: "2026-01-01T00:00:01.000Z",
+    },
     fingerprint: { schema: "dd", tables: { t: { rows: 2, hash: "ee" } }, hash: "ff" },
     reusedHotBackup: false,
     files: [{ path: "/etc/app.conf", exists: true, backup: "/s/backups/r/files/0-app.conf", sha256: "bb", mode: 420, bytes: 3 }],
@@ -47,14 +60,34 @@ const FIRST_RELEASE: Record<"preflight" | "backup" | "seal" | "restoreDatabase",
 };
 
 function context(outputs: UpgradeContext["outputs"], skipped: UpgradeContext["skipped"] = {}): UpgradeContext {
-  return { runId: "r", target: "t", toVersion: "2.0.0", fromVersion: "1.0.0", outputs, skipped, attempts: {}, failure: null, rollbackFailure: null };
+  return {
+    runId: "r",
+    target: "t",
+    toVersion: "2.0.0",
+    fromVersion: "1.0.0",
+    outputs,
+    skipped,
+    attempts: {},
+    failure: null,
+    rollbackFailure: null,
+  };
 }
 
 function stepContext(run: UpgradeContext): StepContext {
   const config = resolveConfig({ name: "outputs", database: "sqlite:./db.sqlite" }, tmpdir(), null);
   return {
-    runId: "r", step: "restoreDatabase", attempt: 1, firstStartedAt: new Date(), config, run, backupDir: "/s/backups/r",
-    database: () => Promise.reject(new Error("no database")), progress: () => undefined, log: () => undefined, redact: (s) => s, signal: new AbortController().signal,
+    runId: "r",
+    step: "restoreDatabase",
+    attempt: 1,
+    firstStartedAt: new Date(),
+    config,
+    run,
+    backupDir: "/s/backups/r",
+    database: () => Promise.reject(new Error("no database")),
+    progress: () => undefined,
+    log: () => undefined,
+    redact: (s) => s,
+    signal: new AbortController().signal,
   };
 }
 
@@ -84,12 +117,20 @@ describe("the output accessor", () => {
   });
 
   it("refuses an output of another shape with E_JOURNAL_MISMATCH naming the field, in reads and in the manual instructions", async () => {
-    const badSha = context({ ...FIRST_RELEASE, seal: { ...(FIRST_RELEASE.seal as object), restorePoint: { path: "/x", bytes: 1, sha256: 7, format: "f", createdAt: "t" } } });
+    const badSha = context({
+      ...FIRST_RELEASE,
+      seal: { ...(FIRST_RELEASE.seal as object), restorePoint: { path: "/x", bytes: 1, sha256: 7, format: "f", createdAt: "t" } },
+    });
     const e1 = mismatch(() => outputOf(stepContext(badSha), "seal"));
     expect(e1.code).toBe("E_JOURNAL_MISMATCH");
-    expect(e1.message).toContain("the journal's output of seal is not what this version of upgrade-machine reads: .restorePoint.sha256 is not a string");
+    expect(e1.message).toContain(
+      "the journal's output of seal is not what this version of upgrade-machine reads: .restorePoint.sha256 is not a string",
+    );
 
-    const badFile = context({ ...FIRST_RELEASE, backup: { database: null, files: [{ path: "/a", exists: true, backup: null, sha256: null, mode: null, bytes: 0 }, { path: "/b" }] } });
+    const badFile = context({
+      ...FIRST_RELEASE,
+      backup: { database: null, files: [{ path: "/a", exists: true, backup: null, sha256: null, mode: null, bytes: 0 }, { path: "/b" }] },
+    });
     expect(mismatch(() => maybeOutputOf(badFile, "backup")).message).toContain(".files[1].exists is not a boolean");
 
     const config = resolveConfig({ name: "outputs", database: "sqlite:./db.sqlite" }, "/srv", null);
@@ -121,20 +162,36 @@ describe("abandon", () => {
         steps[step] = {
           async run() {
             if (step === "migrate") throw new SimulatedCrash();
-            return step === "seal" ? { restorePoint: { path: 7 } } : FIRST_RELEASE[step as keyof typeof FIRST_RELEASE] ?? { step };
+            return step === "seal" ? { restorePoint: { path: 7 } } : (FIRST_RELEASE[step as keyof typeof FIRST_RELEASE] ?? { step });
           },
         };
       }
-      const options = { store, config, target: "t", steps, openDatabase: () => Promise.reject(new Error("no database")), backupRoot: join(dir, "backups"), leaseTtlMs: 300 };
+      const options = {
+        store,
+        config,
+        target: "t",
+        steps,
+        openDatabase: () => Promise.reject(new Error("no database")),
+        backupRoot: join(dir, "backups"),
+        leaseTtlMs: 300,
+      };
       await expect(startRun(options, { toVersion: "2.0.0" })).rejects.toBeInstanceOf(SimulatedCrash);
       await new Promise((r) => setTimeout(r, 400));
       const runId = (await latestRun(store, "t"))!.runId;
-      const result = await abandonRun({ store, target: "t", instructions: (run) => manualInstructions(config, run) }, runId, "the journal was written by a custom seal");
+      const result = await abandonRun(
+        { store, target: "t", instructions: (run) => manualInstructions(config, run) },
+        runId,
+        "the journal was written by a custom seal",
+      );
       expect(result.state).toBe("abandoned");
       const report = result.report.join("\n");
-      expect(report).toContain("the journal's output of seal is not what this version of upgrade-machine reads: .restorePoint.path is not a string");
+      expect(report).toContain(
+        "the journal's output of seal is not what this version of upgrade-machine reads: .restorePoint.path is not a string",
+      );
       expect(report).toContain("The hot backup (taken before the stop) is /s/backups/r/database-hot.sqlite.");
-      expect(report).toContain(`Restore the database and the files by hand from the run's backup folder ${join(dir, ".upgrade", "backups", runId)}`);
+      expect(report).toContain(
+        `Restore the database and the files by hand from the run's backup folder ${join(dir, ".upgrade", "backups", runId)}`,
+      );
     } finally {
       await store.close();
     }
@@ -150,11 +207,21 @@ describe("a run whose outputs have the first release's shape", () => {
     db.exec("CREATE TABLE t (id integer primary key, v text); INSERT INTO t (v) VALUES ('a'), ('b');");
     db.close();
     writeFileSync(join(dir, "app.conf"), "old");
-    writeFileSync(join(dir, "upgrade.json"), JSON.stringify({ name: "old-outputs", database: "sqlite:./app.sqlite", files: ["./app.conf"] }));
+    writeFileSync(
+      join(dir, "upgrade.json"),
+      JSON.stringify({ name: "old-outputs", database: "sqlite:./app.sqlite", files: ["./app.conf"] }),
+    );
 
     // The real steps, their outputs cut down to what the first release wrote (the types allow it: the fields added since are optional).
     const firstRelease = <T extends object>(f: T) => {
-      const { realPath: _r, link: _l, links: _k, uid: _u, gid: _g, ...old } = f as T & { realPath?: unknown; link?: unknown; links?: unknown; uid?: unknown; gid?: unknown };
+      const {
+        realPath: _r,
+        link: _l,
+        links: _k,
+        uid: _u,
+        gid: _g,
+        ...old
+      } = f as T & { realPath?: unknown; link?: unknown; links?: unknown; uid?: unknown; gid?: unknown };
       return old;
     };
     const preflight: StepDefinition<"preflight"> = {
@@ -187,12 +254,32 @@ describe("a run whose outputs have the first release's shape", () => {
 
     const result = await upgrade(join(dir, "upgrade.json"), { steps: { preflight, backup, seal, migrate } });
     expect(result.state).toBe("rolledBack");
-    expect(result.steps.filter((s) => s.outcome === "succeeded").map((s) => s.step)).toEqual(["preflight", "backup", "seal", "restoreDatabase", "restoreFiles", "verifyRestore"]);
+    expect(result.steps.filter((s) => s.outcome === "succeeded").map((s) => s.step)).toEqual([
+      "preflight",
+      "backup",
+      "seal",
+      "restoreDatabase",
+      "restoreFiles",
+      "verifyRestore",
+    ]);
 
     const { events } = await history(join(dir, "upgrade.json"));
     const written = foldJournal(events).context.outputs;
-    expect(Object.keys(written.preflight as object)).toEqual(["fromVersion", "toVersion", "serviceWasRunning", "databaseBytes", "pendingMigrations"]);
-    expect(Object.keys((written.seal as { files: object[] }).files[0]!).sort()).toEqual(["backup", "bytes", "exists", "mode", "path", "sha256"]);
+    expect(Object.keys(written.preflight as object)).toEqual([
+      "fromVersion",
+      "toVersion",
+      "serviceWasRunning",
+      "databaseBytes",
+      "pendingMigrations",
+    ]);
+    expect(Object.keys((written.seal as { files: object[] }).files[0]!).sort()).toEqual([
+      "backup",
+      "bytes",
+      "exists",
+      "mode",
+      "path",
+      "sha256",
+    ]);
 
     const after = new Database(dbPath, { readonly: true });
     expect(after.prepare("SELECT v FROM t ORDER BY id").all()).toEqual([{ v: "a" }, { v: "b" }]);
@@ -228,7 +315,19 @@ describe("the built-in steps' outputs on the real example (port 4471)", () => {
 
     const completed = await upgrade(ex.config, { toVersion: "2.0.0" });
     expect(completed.state).toBe("completed");
-    expect(await outputsRead()).toEqual(["preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start", "health"]);
+    expect(await outputsRead()).toEqual([
+      "preflight",
+      "backup",
+      "announce",
+      "grace",
+      "stop",
+      "seal",
+      "upgradePackage",
+      "migrate",
+      "verify",
+      "start",
+      "health",
+    ]);
 
     // 2.1.0 is 2.0.0 whose health answers 503: the run rolls back after starting it.
     cpSync(join(ex.dir, "releases", "2.0.0"), join(ex.dir, "releases", "2.1.0"), { recursive: true });
@@ -239,8 +338,22 @@ describe("the built-in steps' outputs on the real example (port 4471)", () => {
     expect(rolledBack.state).toBe("rolledBack");
     expect(rolledBack.failure?.step).toBe("health");
     expect(await outputsRead()).toEqual([
-      "preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start",
-      "stopNewVersion", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore",
+      "preflight",
+      "backup",
+      "announce",
+      "grace",
+      "stop",
+      "seal",
+      "upgradePackage",
+      "migrate",
+      "verify",
+      "start",
+      "stopNewVersion",
+      "restoreDatabase",
+      "restoreFiles",
+      "reinstallPrevious",
+      "startPrevious",
+      "verifyRestore",
     ]);
 
     const seal: StepDefinition<"seal"> = {

@@ -139,7 +139,8 @@ describe("redaction", () => {
   });
 
   it("redactSecrets hides URL passwords and listed secrets in free text", () => {
-    const text = 'pg_dump: error: connection to "postgres://app:s3cret@db:5432/blog" failed\nretry with mysql://root:pw2@h/x or token abc123';
+    const text =
+      'pg_dump: error: connection to "postgres://app:s3cret@db:5432/blog" failed\nretry with mysql://root:pw2@h/x or token abc123';
     const out = redactSecrets(text, ["abc123", ""]);
     expect(out).not.toContain("s3cret");
     expect(out).not.toContain("pw2");

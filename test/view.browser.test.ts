@@ -25,7 +25,22 @@ if (!haveChromium && !process.env.CI) {
 }
 
 /** The path of the run below: forward until migrate fails, then the whole rollback chain. */
-const PATH: StepName[] = ["preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "stopNewVersion", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"];
+const PATH: StepName[] = [
+  "preflight",
+  "backup",
+  "announce",
+  "grace",
+  "stop",
+  "seal",
+  "upgradePackage",
+  "migrate",
+  "stopNewVersion",
+  "restoreDatabase",
+  "restoreFiles",
+  "reinstallPrevious",
+  "startPrevious",
+  "verifyRestore",
+];
 
 describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "um-view-"));
@@ -60,7 +75,9 @@ describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chr
     store = await openJournal(config.journal, dir);
     // The built CLI serves the page (its files from dist/), as an operator would start it; the run
     // below is driven from this process, through the same journal file.
-    cli = spawn(process.execPath, [join(ROOT, "dist", "cli.js"), "view", "--config", configPath, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    cli = spawn(process.execPath, [join(ROOT, "dist", "cli.js"), "view", "--config", configPath, "--json"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const line = await new Promise<string>((found, failed) => {
       let out = "";
       cli.stdout!.on("data", (chunk: Buffer) => {
@@ -75,7 +92,15 @@ describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chr
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       viewport: { width: 1500, height: 960 },
     });
     context.on("request", (r) => requests.push(r.url()));
@@ -118,9 +143,18 @@ describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chr
 
   it("highlights the state a run is in, step after step, through a failure and the rollback", async () => {
     const target = targetId(config.target);
-    const runner = { store, config, target, steps, openDatabase: () => Promise.reject(new Error("no database")), backupRoot: join(dir, "backups"), leaseTtlMs: 60_000 };
+    const runner = {
+      store,
+      config,
+      target,
+      steps,
+      openDatabase: () => Promise.reject(new Error("no database")),
+      backupRoot: join(dir, "backups"),
+      leaseTtlMs: 60_000,
+    };
     const run: Promise<RunResult> = startRun(runner, { toVersion: "2.0.0" });
-    const current = () => page.evaluate<string | null>(`document.querySelector("#diagram g.state.current")?.getAttribute("data-state") ?? null`);
+    const current = () =>
+      page.evaluate<string | null>(`document.querySelector("#diagram g.state.current")?.getAttribute("data-state") ?? null`);
     for (const step of PATH) {
       await vi.waitFor(() => expect(gates.has(step)).toBe(true), { timeout: 10_000 });
       await expect.poll(current, { timeout: 10_000 }).toBe(step);

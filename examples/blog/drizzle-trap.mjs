@@ -35,9 +35,8 @@ src.close();
 const sqlite = new Database(copy);
 const counts = () => {
   const n = (t) => sqlite.prepare(`SELECT count(*) AS n FROM ${t}`).get().n;
-  const migrations = sqlite
-    .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-    .get().n
+  const migrations = sqlite.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get()
+    .n
     ? n("__drizzle_migrations")
     : 0;
   return { authors: n("authors"), posts: n("posts"), comments: n("comments"), migrations };
@@ -55,13 +54,9 @@ try {
 }
 const after = counts();
 console.log(`after drizzle migrate() to release ${release}:`, JSON.stringify(after));
-const lost = Object.fromEntries(
-  ["authors", "posts", "comments"].map((t) => [t, before[t] - after[t]]).filter(([, d]) => d !== 0),
-);
+const lost = Object.fromEntries(["authors", "posts", "comments"].map((t) => [t, before[t] - after[t]]).filter(([, d]) => d !== 0));
 console.log(
-  Object.keys(lost).length
-    ? `rows lost: ${JSON.stringify(lost)}${error ? "" : " (and migrate() reported success)"}`
-    : "no rows lost",
+  Object.keys(lost).length ? `rows lost: ${JSON.stringify(lost)}${error ? "" : " (and migrate() reported success)"}` : "no rows lost",
 );
 sqlite.close();
 if (keep) console.log(`copy kept at ${copy}`);

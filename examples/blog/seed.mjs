@@ -23,9 +23,7 @@ const migrationsFolder = join(here, "releases", "1.0.0", "drizzle");
 
 function usage(message) {
   if (message) console.error(`seed: ${message}`);
-  console.error(
-    "usage: node seed.mjs <dbfile> [--authors N] [--posts-per-author M] [--comments-per-post K] [--min-rows-file <json>]",
-  );
+  console.error("usage: node seed.mjs <dbfile> [--authors N] [--posts-per-author M] [--comments-per-post K] [--min-rows-file <json>]");
   process.exit(2);
 }
 
@@ -92,7 +90,11 @@ const CHUNK = 500;
 function insertChunked(table, rows) {
   const ids = [];
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const part = db.insert(table).values(rows.slice(i, i + CHUNK)).returning({ id: table.id }).all();
+    const part = db
+      .insert(table)
+      .values(rows.slice(i, i + CHUNK))
+      .returning({ id: table.id })
+      .all();
     for (const r of part) ids.push(r.id);
   }
   return ids;
@@ -130,7 +132,7 @@ db.transaction(() => {
 const n = (table) => sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get().n;
 const migrations = n("__drizzle_migrations");
 const floors = { authors: n("authors"), posts: n("posts"), comments: n("comments") };
-if (minRowsFile) writeFileSync(resolve(minRowsFile), JSON.stringify(floors) + "\n");
+if (minRowsFile) writeFileSync(resolve(minRowsFile), `${JSON.stringify(floors)}\n`);
 console.log(
   `seeded ${dbFile}: release 1.0.0 (${migrations} migration${migrations === 1 ? "" : "s"}), ` +
     `${n("authors")} authors, ${n("posts")} posts, ${n("comments")} comments`,

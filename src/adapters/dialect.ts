@@ -7,7 +7,9 @@ import type { BackupArtifact, DatabaseAdapter } from "./types.js";
 export type DialectName = DatabaseTarget["dialect"];
 
 /** A parsed target of one dialect. */
-export type TargetOf<D extends DialectName> = D extends "sqlite" ? Extract<DatabaseTarget, { dialect: "sqlite" }> : Exclude<DatabaseTarget, { dialect: "sqlite" }> & { dialect: D };
+export type TargetOf<D extends DialectName> = D extends "sqlite"
+  ? Extract<DatabaseTarget, { dialect: "sqlite" }>
+  : Exclude<DatabaseTarget, { dialect: "sqlite" }> & { dialect: D };
 
 /**
  * Everything the core needs of a dialect, in one place per dialect (`src/adapters/<d>/dialect.ts`):

@@ -19,10 +19,13 @@ export interface FlagSpec {
 /** The flags of a command, by long name. */
 export type Flags = Readonly<Record<string, FlagSpec>>;
 
-type ValueOf<F extends FlagSpec> = F["type"] extends "boolean" ? boolean
-  : F["type"] extends "port" ? number | undefined
-  : F extends { required: true } ? string
-  : string | undefined;
+type ValueOf<F extends FlagSpec> = F["type"] extends "boolean"
+  ? boolean
+  : F["type"] extends "port"
+    ? number | undefined
+    : F extends { required: true }
+      ? string
+      : string | undefined;
 
 /** What every command gets besides its own flags. */
 export interface GlobalArgs {
@@ -55,7 +58,12 @@ export function defineCommand<const F extends Flags>(command: Command<F>): Comma
 
 /** The flags every command takes. */
 export const GLOBAL_FLAGS = {
-  config: { type: "string", short: "c", value: "FILE", help: "the config (.json, .ts, .js); default ./upgrade.json or $UPGRADE_MACHINE_CONFIG" },
+  config: {
+    type: "string",
+    short: "c",
+    value: "FILE",
+    help: "the config (.json, .ts, .js); default ./upgrade.json or $UPGRADE_MACHINE_CONFIG",
+  },
   json: { type: "boolean", help: "NDJSON output: one JSON object per line" },
   help: { type: "boolean", short: "h", help: "print the help (of the command, when one is given) and exit" },
 } as const satisfies Flags;

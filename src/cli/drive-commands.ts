@@ -40,7 +40,12 @@ async function drive(args: ArgsOf<typeof INSPECT_FLAGS>, io: CliIo, go: (options
   const mode = outputMode(args.json, io);
   const afterAppend = crashPointFromEnv(io.env);
   return withInspector(args.inspect, args.port, io, async (inspect) => {
-    const result = await go({ cwd: io.cwd, onEvent: renderer(io, mode), ...(inspect ? { inspect } : {}), ...(afterAppend ? { afterAppend } : {}) });
+    const result = await go({
+      cwd: io.cwd,
+      onEvent: renderer(io, mode),
+      ...(inspect ? { inspect } : {}),
+      ...(afterAppend ? { afterAppend } : {}),
+    });
     printResult(io, mode, result);
     return exitOf(result);
   });
@@ -50,7 +55,11 @@ async function drive(args: ArgsOf<typeof INSPECT_FLAGS>, io: CliIo, go: (options
 export const runCommand = defineCommand({
   summary: "back up, announce, stop, upgrade, migrate, verify, start; roll back on failure",
   flags: {
-    to: { type: "string", value: "VERSION", help: "the version to install: {toVersion} in the package commands, checked against package.version after" },
+    to: {
+      type: "string",
+      value: "VERSION",
+      help: "the version to install: {toVersion} in the package commands, checked against package.version after",
+    },
     ...INSPECT_FLAGS,
   },
   run: (args, io) => drive(args, io, (options) => upgrade(args.config, { ...options, toVersion: args.to ?? null })),
@@ -71,11 +80,24 @@ export const abandonCommand = defineCommand({
   summary: "end an unfinished run that must not be resumed; prints where the target was left and the commands to finish by hand",
   details: ["Refused while a process drives the target (E_BUSY) and for a run that already ended (E_USAGE)."],
   flags: {
-    run: { type: "string", value: "ID", required: true, help: "the unfinished run (see `upgrade-machine status` or `upgrade-machine history`)" },
-    reason: { type: "string", value: "TEXT", required: true, help: 'why, kept in the journal (e.g. "finished by hand after a disk failure")' },
+    run: {
+      type: "string",
+      value: "ID",
+      required: true,
+      help: "the unfinished run (see `upgrade-machine status` or `upgrade-machine history`)",
+    },
+    reason: {
+      type: "string",
+      value: "TEXT",
+      required: true,
+      help: 'why, kept in the journal (e.g. "finished by hand after a disk failure")',
+    },
   },
   async run(args, io) {
-    if (!args.reason.trim()) throw new UpgradeError("E_USAGE", "abandon needs --reason TEXT", { hint: 'say why, e.g. --reason "finished by hand after a disk failure": it is kept in the journal' });
+    if (!args.reason.trim())
+      throw new UpgradeError("E_USAGE", "abandon needs --reason TEXT", {
+        hint: 'say why, e.g. --reason "finished by hand after a disk failure": it is kept in the journal',
+      });
     const r = await abandon(args.config, { cwd: io.cwd, runId: args.run, reason: args.reason });
     if (args.json) io.stdout.write(`${JSON.stringify(r)}\n`);
     else io.stdout.write(`run ${r.runId}: abandoned\n${r.report.map((l) => `  ${l}\n`).join("")}`);

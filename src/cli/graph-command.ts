@@ -22,7 +22,11 @@ export const graphCommand = defineCommand({
   summary: "print the machine's states and transitions (needs no config)",
   config: false,
   flags: {
-    format: { type: "string", choices: Object.keys(GRAPH_FORMATS) as GraphFormat[], help: "the output format (default mermaid; json with --json)" },
+    format: {
+      type: "string",
+      choices: Object.keys(GRAPH_FORMATS) as GraphFormat[],
+      help: "the output format (default mermaid; json with --json)",
+    },
   },
   async run(args, io) {
     const format = (args.format ?? (args.json ? "json" : "mermaid")) as GraphFormat;

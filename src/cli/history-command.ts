@@ -14,7 +14,15 @@ async function runsTable(config: string, io: CliIo): Promise<number> {
     if (!r) return [runId, formatTime(createdAt), "UNTRUSTED", "", "", "", problem ? `${problem.code}: ${problem.message}` : ""];
     const failure = r.rollbackFailure ?? r.failure;
     const error = failure ? `${failure.step}: ${failure.error.code}: ${failure.error.message}` : "";
-    return [runId, formatTime(createdAt), r.state, r.step ?? "", `${r.fromVersion ?? "?"} -> ${r.toVersion ?? "?"}`, formatDuration(durationMs), error];
+    return [
+      runId,
+      formatTime(createdAt),
+      r.state,
+      r.step ?? "",
+      `${r.fromVersion ?? "?"} -> ${r.toVersion ?? "?"}`,
+      formatDuration(durationMs),
+      error,
+    ];
   });
   io.stdout.write(formatTable(["RUN", "STARTED (UTC)", "STATE", "AT STEP", "VERSIONS", "DURATION", "ERROR"], rows));
   const untrusted = runs.find((r) => r.problem)?.problem;
@@ -43,7 +51,9 @@ export const historyCommand = defineCommand({
       return EXIT.ok;
     }
     const r = h.result;
-    io.stdout.write(`run ${h.runId}: ${r.state}${r.step && r.state !== "completed" ? ` at ${r.step}` : ""} (${r.fromVersion ?? "?"} -> ${r.toVersion ?? "?"}), ${h.events.length} events, hash chain verified\n`);
+    io.stdout.write(
+      `run ${h.runId}: ${r.state}${r.step && r.state !== "completed" ? ` at ${r.step}` : ""} (${r.fromVersion ?? "?"} -> ${r.toVersion ?? "?"}), ${h.events.length} events, hash chain verified\n`,
+    );
     io.stdout.write(eventsTable(h.events));
     return EXIT.ok;
   },

@@ -6,7 +6,9 @@ export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : /^(SEQ|DURATION)$/.test(header[i] ?? "") ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) =>
+        i === cells.length - 1 ? c : /^(SEQ|DURATION)$/.test(header[i] ?? "") ? c.padStart(widths[i]!) : c.padEnd(widths[i]!),
+      )
       .join("  ")
       .trimEnd();
   return [line(header), ...rows.map(line)].map((l) => `${l}\n`).join("");
@@ -56,6 +58,14 @@ export function eventsTable(events: readonly JournalEvent[]): string {
   const rows = eventRows(events);
   return formatTable(
     ["SEQ", "TIME (UTC)", "EVENT", "STEP", "DURATION", "RESULT", "ERROR"],
-    events.map((e, i) => [String(e.seq), formatTime(e.at), e.type, e.step ?? "", formatDuration(rows[i]?.durationMs ?? null), resultOf(e), errorOf(e)]),
+    events.map((e, i) => [
+      String(e.seq),
+      formatTime(e.at),
+      e.type,
+      e.step ?? "",
+      formatDuration(rows[i]?.durationMs ?? null),
+      resultOf(e),
+      errorOf(e),
+    ]),
   );
 }

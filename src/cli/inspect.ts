@@ -37,7 +37,11 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
     probe.once("error", (err) =>
-      reject(new UpgradeError("E_BUSY", `port ${port} for the inspector is not free: ${(err as Error).message}`, { hint: "pick another with `--port N`" })),
+      reject(
+        new UpgradeError("E_BUSY", `port ${port} for the inspector is not free: ${(err as Error).message}`, {
+          hint: "pick another with `--port N`",
+        }),
+      ),
     );
     probe.listen(port, () => probe.close(() => resolve()));
   });

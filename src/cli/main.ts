@@ -30,7 +30,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     const code = exitCodeOf(err);
     if (json) {
-      const e = isUpgradeError(err) ? { code: err.code, message: err.summary, hint: err.hint } : { code: "E_INTERNAL", message: String((err as Error)?.message ?? err) };
+      const e = isUpgradeError(err)
+        ? { code: err.code, message: err.summary, hint: err.hint }
+        : { code: "E_INTERNAL", message: String((err as Error)?.message ?? err) };
       io.stdout.write(`${JSON.stringify({ type: "error", ...e })}\n`);
     } else {
       const debug = io.env.UPGRADE_MACHINE_DEBUG ? `\n${(err as Error)?.stack ?? ""}` : "";

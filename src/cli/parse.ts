@@ -6,15 +6,14 @@ import { GLOBAL_FLAGS, type ArgsOf, type Command, type FlagSpec, type Flags } fr
 import type { CliIo } from "./io.js";
 
 /** A parsed command line: a command to run with its values, or a request for help. */
-export type CommandLine =
-  | { help: true; command: string | null }
-  | { help: false; command: string; args: ArgsOf<Flags> };
+export type CommandLine = { help: true; command: string | null } | { help: false; command: string; args: ArgsOf<Flags> };
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 function optionsOf(flags: Flags): Options {
   const options: Options = {};
-  for (const [name, f] of Object.entries(flags)) options[name] = { type: f.type === "boolean" ? "boolean" : "string", ...(f.short ? { short: f.short } : {}) };
+  for (const [name, f] of Object.entries(flags))
+    options[name] = { type: f.type === "boolean" ? "boolean" : "string", ...(f.short ? { short: f.short } : {}) };
   return options;
 }
 
@@ -58,7 +57,8 @@ export function parseCommandLine(argv: string[], commands: Readonly<Record<strin
     strictly(argv, found.all, null);
     return { help: true, command: null };
   }
-  if (!Object.hasOwn(commands, name)) throw new UpgradeError("E_USAGE", `unknown command "${name}"`, { hint: `commands: ${Object.keys(commands).join(", ")}` });
+  if (!Object.hasOwn(commands, name))
+    throw new UpgradeError("E_USAGE", `unknown command "${name}"`, { hint: `commands: ${Object.keys(commands).join(", ")}` });
   const command = commands[name]!;
   for (const t of found.tokens) {
     if (t.kind !== "option" || t.name in GLOBAL_FLAGS) continue;
@@ -68,15 +68,23 @@ export function parseCommandLine(argv: string[], commands: Readonly<Record<strin
         ? usage(`${t.rawName} is not an option of \`${name}\` (it is one of ${takers.map((c) => `\`${c}\``).join(", ")})`, name)
         : usage(`unknown option ${t.rawName}`, name);
     }
-    if (t.index < found.index) throw usage(`${t.rawName} is an option of \`${name}\`: put it after the command (\`upgrade-machine ${name} ${t.rawName} ...\`)`, name);
+    if (t.index < found.index)
+      throw usage(
+        `${t.rawName} is an option of \`${name}\`: put it after the command (\`upgrade-machine ${name} ${t.rawName} ...\`)`,
+        name,
+      );
   }
   const parsed = strictly(argv, { ...GLOBAL_FLAGS, ...command.flags }, name);
   if (parsed.values.help === true) return { help: true, command: name };
   const [, ...extra] = parsed.positionals;
   if (extra.length) throw usage(`unexpected argument "${extra[0]}"`, name);
   const values: Record<string, unknown> = {};
-  for (const [flag, spec] of Object.entries(command.flags)) values[flag] = valueOf(flag, spec, parsed.values[flag], name);
-  return { help: false, command: name, args: { ...values, config: configOf(parsed.values.config, command, io), json: parsed.values.json === true } as ArgsOf<Flags> };
+  for (const [flag, spec] of Object.entries(command.flags)) values[flag] = flagValue(flag, spec, parsed.values[flag], name);
+  return {
+    help: false,
+    command: name,
+    args: { ...values, config: configOf(parsed.values.config, command, io), json: parsed.values.json === true } as ArgsOf<Flags>,
+  };
 }
 
 /** Node's strict parse: a value of the wrong kind (a string flag without one, a boolean with one) is E_USAGE. */
@@ -88,19 +96,27 @@ function strictly(argv: string[], flags: Flags, command: string | null) {
   }
 }
 
-function valueOf(flag: string, spec: FlagSpec, raw: string | boolean | (string | boolean)[] | undefined, command: string): unknown {
+function flagValue(flag: string, spec: FlagSpec, raw: string | boolean | (string | boolean)[] | undefined, command: string): unknown {
   if (spec.type === "boolean") return raw === true;
   if (typeof raw !== "string") {
     if (spec.required) throw usage(`\`${command}\` needs --${flag} ${spec.value ?? "VALUE"}: ${spec.help}`, command);
     return undefined;
   }
-  if (spec.choices && !spec.choices.includes(raw)) throw usage(`--${flag} must be one of ${spec.choices.join(", ")}, not "${raw}"`, command);
+  if (spec.choices && !spec.choices.includes(raw))
+    throw usage(`--${flag} must be one of ${spec.choices.join(", ")}, not "${raw}"`, command);
   return spec.type === "port" ? portOf(raw, flag, command) : raw;
 }
 
 function configOf(given: unknown, command: Command, io: CliIo): string {
   if (command.config === false) return "";
-  const config = typeof given === "string" ? given : io.env.UPGRADE_MACHINE_CONFIG ?? ["upgrade.json", "upgrade.config.ts", "upgrade.config.js"].find((f) => existsSync(resolve(io.cwd, f)));
-  if (!config) throw new UpgradeError("E_USAGE", "no config file given", { hint: "pass `--config FILE` (or put upgrade.json in the current directory)" });
+  const config =
+    typeof given === "string"
+      ? given
+      : (io.env.UPGRADE_MACHINE_CONFIG ??
+        ["upgrade.json", "upgrade.config.ts", "upgrade.config.js"].find((f) => existsSync(resolve(io.cwd, f))));
+  if (!config)
+    throw new UpgradeError("E_USAGE", "no config file given", {
+      hint: "pass `--config FILE` (or put upgrade.json in the current directory)",
+    });
   return config;
 }

@@ -35,7 +35,10 @@ export const planCommand = defineCommand({
       return EXIT.ok;
     }
     io.stdout.write(`installed: ${p.installedVersion ?? "unknown"}; target: ${p.toVersion ?? "(as the package commands decide)"}\n`);
-    if (p.pendingMigrations) io.stdout.write(`pending migrations now: ${p.pendingMigrations.length ? p.pendingMigrations.join(", ") : "none"} (the new package may bring more)\n`);
+    if (p.pendingMigrations)
+      io.stdout.write(
+        `pending migrations now: ${p.pendingMigrations.length ? p.pendingMigrations.join(", ") : "none"} (the new package may bring more)\n`,
+      );
     for (const s of p.steps) io.stdout.write(`  ${s.action === "run" ? "run " : "skip"} ${s.step}${s.reason ? ` (${s.reason})` : ""}\n`);
     for (const note of p.notes) io.stdout.write(`database: ${note}\n`);
     return EXIT.ok;
@@ -54,7 +57,8 @@ export const backupsCommand = defineCommand({
     for (const b of list) {
       if (b.intact === false) bad++;
       if (args.json) io.stdout.write(`${JSON.stringify(b)}\n`);
-      else io.stdout.write(`${b.runId}  ${b.path}  ${b.bytes ?? "?"} B  ${b.intact === null ? "" : b.intact ? "ok" : "CORRUPT OR MISSING"}\n`);
+      else
+        io.stdout.write(`${b.runId}  ${b.path}  ${b.bytes ?? "?"} B  ${b.intact === null ? "" : b.intact ? "ok" : "CORRUPT OR MISSING"}\n`);
     }
     if (!list.length && !args.json) io.stdout.write("no backups\n");
     return bad ? EXIT.failed : EXIT.ok;

@@ -21,7 +21,9 @@ export function cliReference(): string {
 /** The exit codes, then every error code with its exit code and meaning, from the error table. */
 export function errorReference(): string {
   const exits = (Object.keys(EXIT) as ExitName[]).map((k) => `| ${EXIT[k]} | ${EXIT_MEANINGS[k]} |`);
-  const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).map((c) => `| \`${c}\` | ${EXIT[ERROR_CODES[c].exit]} | ${ERROR_CODES[c].meaning.replaceAll("|", "\\|")} |`);
+  const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).map(
+    (c) => `| \`${c}\` | ${EXIT[ERROR_CODES[c].exit]} | ${ERROR_CODES[c].meaning.replaceAll("|", "\\|")} |`,
+  );
   return [
     "| exit code | meaning |",
     "| --- | --- |",

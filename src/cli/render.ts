@@ -9,7 +9,10 @@ export type OutputMode = "tty" | "plain" | "json";
 function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
@@ -18,9 +21,11 @@ function progressText(p: Progress): string {
   const frac = total > 0 ? Math.min(1, p.done / total) : 0;
   const bar = total > 0 ? `[${"#".repeat(Math.round(frac * 20)).padEnd(20, ".")}] ` : "";
   const what =
-    p.unit === "bytes" ? `${formatBytes(p.done)}${total ? ` / ${formatBytes(total)}` : ""}`
-    : p.unit === "seconds" ? `${Math.max(0, total - p.done)} s left`
-    : `${p.done}${total ? `/${total}` : ""} ${p.unit}`;
+    p.unit === "bytes"
+      ? `${formatBytes(p.done)}${total ? ` / ${formatBytes(total)}` : ""}`
+      : p.unit === "seconds"
+        ? `${Math.max(0, total - p.done)} s left`
+        : `${p.done}${total ? `/${total}` : ""} ${p.unit}`;
   return `${bar}${what}${p.message ? ` ${p.message}` : ""}`;
 }
 
@@ -62,7 +67,8 @@ export function renderer(io: CliIo, mode: OutputMode): (event: RunnerEvent) => v
       case "step.finished": {
         clear();
         const mark = event.outcome === "succeeded" ? "✔" : event.outcome === "skipped" ? "–" : "✘";
-        const why = event.outcome === "skipped" ? ` skipped: ${event.skipped}` : event.error ? ` ${event.error.code}: ${event.error.message}` : "";
+        const why =
+          event.outcome === "skipped" ? ` skipped: ${event.skipped}` : event.error ? ` ${event.error.code}: ${event.error.message}` : "";
         out.write(`${mark} ${event.step} ${event.outcome} in ${(event.durationMs / 1000).toFixed(1)} s${why}\n`);
         break;
       }
@@ -83,7 +89,9 @@ export function printResult(io: CliIo, mode: OutputMode, result: RunResult): voi
     io.stdout.write(`${JSON.stringify({ type: "result", ...result })}\n`);
     return;
   }
-  const lines = [`run ${result.runId}: ${result.state}${result.fromVersion || result.toVersion ? ` (${result.fromVersion ?? "?"} -> ${result.toVersion ?? "?"})` : ""}`];
+  const lines = [
+    `run ${result.runId}: ${result.state}${result.fromVersion || result.toVersion ? ` (${result.fromVersion ?? "?"} -> ${result.toVersion ?? "?"})` : ""}`,
+  ];
   if (result.failure) lines.push(`  failed at ${result.failure.step}: ${result.failure.error.code} ${result.failure.error.message}`);
   if (result.failure?.error.hint) lines.push(`  next: ${result.failure.error.hint}`);
   if (result.state === "rolledBack") lines.push("  the previous version and the database as at the restore point are back");

@@ -19,7 +19,11 @@ function untilSignal(): Promise<NodeJS.Signals> {
 
 const VIEW_FLAGS = {
   port: { type: "port", value: "N", help: "the page's port (default: a free one)" },
-  host: { type: "string", value: "ADDR", help: "the address to listen on (default 127.0.0.1; any other exposes the journal to the network)" },
+  host: {
+    type: "string",
+    value: "ADDR",
+    help: "the address to listen on (default 127.0.0.1; any other exposes the journal to the network)",
+  },
 } as const;
 
 /**
@@ -36,7 +40,9 @@ export async function viewCommand(args: ArgsOf<typeof VIEW_FLAGS>, io: CliIo, st
     } else {
       io.stdout.write(`live view: ${view.url}\n`);
       if (!LOOPBACK.test(host)) {
-        io.stderr.write(`warning: listening on ${host}, not only this machine; anyone with the URL (token included) can read the journal\n`);
+        io.stderr.write(
+          `warning: listening on ${host}, not only this machine; anyone with the URL (token included) can read the journal\n`,
+        );
       }
       io.stderr.write("stop with Ctrl-C\n");
     }

@@ -51,7 +51,7 @@ function jsonErrorOffset(text: string): number {
     ws();
     const c = text[i];
     if (c === "{") {
-      return list("}", () => {
+      list("}", () => {
         ws();
         if (text[i] !== '"') fail();
         str();
@@ -60,9 +60,16 @@ function jsonErrorOffset(text: string): number {
         i++;
         value();
       });
+      return;
     }
-    if (c === "[") return list("]", value);
-    if (c === '"') return str();
+    if (c === "[") {
+      list("]", value);
+      return;
+    }
+    if (c === '"') {
+      str();
+      return;
+    }
     const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
     if (!m) fail();
     i += m?.[0].length ?? 0;
@@ -115,7 +122,9 @@ async function importConfig(path: string): Promise<unknown> {
     throw new UpgradeError("E_CONFIG", `the config function of ${path} failed: ${message(err)}`, { hint: LOAD_HINT, cause: err });
   }
   if (value === undefined || value === null) {
-    throw new UpgradeError("E_CONFIG", `config file ${path} exports no config (the default export is ${String(value)})`, { hint: LOAD_HINT });
+    throw new UpgradeError("E_CONFIG", `config file ${path} exports no config (the default export is ${String(value)})`, {
+      hint: LOAD_HINT,
+    });
   }
   return value;
 }
@@ -130,7 +139,8 @@ export async function loadConfig(file: string, cwd: string = process.cwd()): Pro
   const path = resolve(cwd, file);
   try {
     const st = await stat(path);
-    if (!st.isFile()) throw new UpgradeError("E_CONFIG", `config path is not a file: ${path}`, { hint: "pass the path of the config file itself" });
+    if (!st.isFile())
+      throw new UpgradeError("E_CONFIG", `config path is not a file: ${path}`, { hint: "pass the path of the config file itself" });
   } catch (err) {
     if (isUpgradeError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -139,7 +149,10 @@ export async function loadConfig(file: string, cwd: string = process.cwd()): Pro
         hint: "pass the path of an existing config file (e.g. upgrade.config.ts or upgrade.json), relative to the current directory or absolute",
       });
     }
-    throw new UpgradeError("E_CONFIG", `cannot read config file ${path}: ${message(err)}`, { hint: "check the file's permissions", cause: err });
+    throw new UpgradeError("E_CONFIG", `cannot read config file ${path}: ${message(err)}`, {
+      hint: "check the file's permissions",
+      cause: err,
+    });
   }
 
   const ext = extname(path).toLowerCase();

@@ -45,7 +45,9 @@ export function resolveConfig(config: UpgradeConfig, baseDir: string, configPath
   const target = parseField("database", config.database, base);
   const stateDir = resolve(base, config.stateDir ?? ".upgrade");
   const journalTarget: DatabaseTarget =
-    config.journal !== undefined ? parseField("journal", config.journal, base) : { dialect: "sqlite", path: join(stateDir, "journal.sqlite") };
+    config.journal !== undefined
+      ? parseField("journal", config.journal, base)
+      : { dialect: "sqlite", path: join(stateDir, "journal.sqlite") };
   const journal = absoluteUrl(journalTarget, config.journal ?? "");
   if (targetId(journalTarget) === targetId(target)) {
     throw new UpgradeError("E_CONFIG", "invalid upgrade config: journal: the journal must not be the database being upgraded", {
@@ -96,7 +98,14 @@ export function resolveConfig(config: UpgradeConfig, baseDir: string, configPath
     target,
     backup: {
       ...config.backup,
-      ...(config.backup?.toolsPath !== undefined ? { toolsPath: config.backup.toolsPath.split(":").map((d) => resolve(base, d)).join(":") } : {}),
+      ...(config.backup?.toolsPath !== undefined
+        ? {
+            toolsPath: config.backup.toolsPath
+              .split(":")
+              .map((d) => resolve(base, d))
+              .join(":"),
+          }
+        : {}),
     },
     ...(migrations !== undefined ? { migrations } : {}),
     files: (config.files ?? []).map((f) => resolve(base, f)),

@@ -6,7 +6,21 @@ type Obj = Record<string, unknown>;
 
 const ARGV_HINT = 'commands are argv arrays, e.g. ["./ctl.sh", "stop"]';
 const DEFAULT_HINT = "fix the fields listed above; every field is documented on UpgradeConfig (src/config/types.ts)";
-const TOP_KEYS = ["name", "database", "backup", "migrations", "files", "stateDir", "journal", "announce", "service", "package", "verify", "env", "preset"];
+const TOP_KEYS = [
+  "name",
+  "database",
+  "backup",
+  "migrations",
+  "files",
+  "stateDir",
+  "journal",
+  "announce",
+  "service",
+  "package",
+  "verify",
+  "env",
+  "preset",
+];
 const COMMAND_KEYS = ["command", "cwd", "timeoutSeconds", "env"];
 const HTTP_KEYS = ["method", "url", "headers", "body", "timeoutSeconds"];
 // Every *Seconds field becomes a timer; Node's timers overflow above 2^31-1 ms (about 24.8 days).
@@ -84,9 +98,18 @@ function number(v: unknown, path: string, p: Problems, range?: { integer: true; 
 }
 
 function argv(v: unknown, path: string, p: Problems): void {
-  if (typeof v === "string") return p.add(`${path} must be an array of strings, not a shell string: ${ARGV_HINT}`, ARGV_HINT);
-  if (!Array.isArray(v)) return p.add(`${path} must be an array of strings`, ARGV_HINT);
-  if (v.length === 0) return p.add(`${path} must not be empty`, ARGV_HINT);
+  if (typeof v === "string") {
+    p.add(`${path} must be an array of strings, not a shell string: ${ARGV_HINT}`, ARGV_HINT);
+    return;
+  }
+  if (!Array.isArray(v)) {
+    p.add(`${path} must be an array of strings`, ARGV_HINT);
+    return;
+  }
+  if (v.length === 0) {
+    p.add(`${path} must not be empty`, ARGV_HINT);
+    return;
+  }
   v.forEach((arg: unknown, i) => {
     if (typeof arg !== "string") p.add(`${path}[${i}] must be a string`, ARGV_HINT);
     else if (arg === "") p.add(`${path}[${i}] must not be empty`);
@@ -95,7 +118,10 @@ function argv(v: unknown, path: string, p: Problems): void {
 
 function stringRecord(v: unknown, path: string, p: Problems): void {
   if (v === undefined) return;
-  if (!isObj(v)) return p.add(`${path} must be an object of strings`);
+  if (!isObj(v)) {
+    p.add(`${path} must be an object of strings`);
+    return;
+  }
   for (const [k, val] of Object.entries(v)) if (typeof val !== "string") p.add(`${join(path, k)} must be a string`);
 }
 
@@ -112,7 +138,8 @@ function httpUrl(v: unknown, path: string, p: Problems): void {
 
 function command(v: unknown, path: string, p: Problems, extra: string[] = []): void {
   if (typeof v === "string" || Array.isArray(v)) {
-    return p.add(`${path} must be an object like {"command": ["./ctl.sh", "stop"]}`, ARGV_HINT);
+    p.add(`${path} must be an object like {"command": ["./ctl.sh", "stop"]}`, ARGV_HINT);
+    return;
   }
   const o = object(v, path, p, [...COMMAND_KEYS, ...extra]);
   if (!o) return;
@@ -137,7 +164,10 @@ function http(v: unknown, path: string, p: Problems): void {
 /** A command, or `{ http, ...httpExtra }` when the object has an `http` key. */
 function commandOrHttp(v: unknown, path: string, p: Problems, httpExtra: string[]): void {
   if (isObj(v) && "http" in v) {
-    if ("command" in v) return p.add(`${path} must have either "command" or "http", not both`);
+    if ("command" in v) {
+      p.add(`${path} must have either "command" or "http", not both`);
+      return;
+    }
     const o = object(v, path, p, ["http", ...httpExtra]);
     if (!o) return;
     http(o.http, join(path, "http"), p);
@@ -159,7 +189,10 @@ function url(v: unknown, path: string, p: Problems, required: boolean | string):
 
 function migrations(v: unknown, p: Problems): void {
   if (!isObj(v)) return void object(v, "migrations", p, []);
-  if ("drizzle" in v && "command" in v) return p.add(`migrations must have either "drizzle" or "command", not both`);
+  if ("drizzle" in v && "command" in v) {
+    p.add(`migrations must have either "drizzle" or "command", not both`);
+    return;
+  }
   if ("drizzle" in v) {
     const o = object(v, "migrations", p, ["drizzle", "lockTimeoutSeconds"]);
     string(o?.drizzle, "migrations.drizzle", p, true);
@@ -175,7 +208,10 @@ function sections(c: Obj, p: Problems): void {
   if (c.migrations !== undefined) migrations(c.migrations, p);
   if (c.files !== undefined) {
     if (!Array.isArray(c.files)) p.add("files must be an array of paths");
-    else c.files.forEach((f: unknown, i) => string(f, `files[${i}]`, p, true));
+    else
+      c.files.forEach((f: unknown, i) => {
+        string(f, `files[${i}]`, p, true);
+      });
   }
   if (c.stateDir !== undefined) string(c.stateDir, "stateDir", p);
   if (c.journal !== undefined) url(c.journal, "journal", p, false);
@@ -207,11 +243,15 @@ function sections(c: Obj, p: Problems): void {
   }
   if (c.verify !== undefined) {
     if (!Array.isArray(c.verify)) p.add('verify must be an array of commands, e.g. [{"command": ["./ctl.sh", "check"]}]', ARGV_HINT);
-    else c.verify.forEach((v: unknown, i) => command(v, `verify[${i}]`, p));
+    else
+      c.verify.forEach((v: unknown, i) => {
+        command(v, `verify[${i}]`, p);
+      });
   }
   if (c.backup !== undefined) {
     const b = object(c.backup, "backup", p, ["strategy", "toolsPath", "compress"]);
-    if (b?.strategy !== undefined && b.strategy !== "dump" && b.strategy !== "template") p.add('backup.strategy must be "dump" or "template"');
+    if (b?.strategy !== undefined && b.strategy !== "dump" && b.strategy !== "template")
+      p.add('backup.strategy must be "dump" or "template"');
     if (b?.toolsPath !== undefined) string(b.toolsPath, "backup.toolsPath", p);
     number(b?.compress, "backup.compress", p, { integer: true, min: 0, max: 9 });
   }

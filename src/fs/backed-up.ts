@@ -34,11 +34,20 @@ const sameFile = (a: Stats | null, b: Stats | null): boolean => !!a && !!b && a.
  *
  * @throws UpgradeError E_CONFIG naming the entry.
  */
-export async function resolveBackedUpPaths(databaseFile: string | null, files: readonly string[], protect: readonly ProtectedFile[] = []): Promise<BackedUpPaths> {
+export async function resolveBackedUpPaths(
+  databaseFile: string | null,
+  files: readonly string[],
+  protect: readonly ProtectedFile[] = [],
+): Promise<BackedUpPaths> {
   const database = databaseFile === null ? null : await resolveLinks(databaseFile);
   const guarded: { path: string; what: string; st: Stats | null }[] = [];
   const guard = async (path: string, what: string) => {
-    for (const suffix of SQLITE_SIDE_FILES) guarded.push({ path: `${path}${suffix}`, what: suffix ? `the ${what}'s ${suffix} file` : `the ${what}`, st: await statOrNull(`${path}${suffix}`) });
+    for (const suffix of SQLITE_SIDE_FILES)
+      guarded.push({
+        path: `${path}${suffix}`,
+        what: suffix ? `the ${what}'s ${suffix} file` : `the ${what}`,
+        st: await statOrNull(`${path}${suffix}`),
+      });
   };
   if (database) await guard(database.realPath, "database");
   for (const p of protect) await guard((await resolveLinks(p.path)).realPath, p.what);

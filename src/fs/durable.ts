@@ -52,7 +52,9 @@ function fitName(base: string, room: number): string {
   if (Buffer.byteLength(base) <= room) return base;
   const tag = `~${createHash("sha256").update(base).digest("hex").slice(0, 16)}`;
   if (room < tag.length + 1) {
-    throw new UpgradeError("E_INTERNAL", `a derived file name needs ${tag.length + 1} bytes for the file's name, only ${room} are left`, { hint: "this is a bug of upgrade-machine: report it" });
+    throw new UpgradeError("E_INTERNAL", `a derived file name needs ${tag.length + 1} bytes for the file's name, only ${room} are left`, {
+      hint: "this is a bug of upgrade-machine: report it",
+    });
   }
   return cutUtf8(base, room - tag.length) + tag;
 }
@@ -102,7 +104,11 @@ export async function removeStaleTemps(finalPath: string, purpose: string): Prom
 export async function ensureStateDir(dir: string): Promise<void> {
   const created = await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "EEXIST" || err.code === "ENOTDIR") {
-      throw new UpgradeError("E_CONFIG", `stateDir ${dir} exists and is not a directory`, { hint: "point stateDir at a directory (or a path that does not exist yet)", details: { dir }, cause: err });
+      throw new UpgradeError("E_CONFIG", `stateDir ${dir} exists and is not a directory`, {
+        hint: "point stateDir at a directory (or a path that does not exist yet)",
+        details: { dir },
+        cause: err,
+      });
     }
     throw err;
   });

@@ -64,7 +64,15 @@ export interface FileCopy {
 /** E_CONFIG unless `st` is a regular file: a directory, a FIFO or a device cannot be backed up as bytes. */
 export function requireRegularFile(st: Stats, label: string): void {
   if (st.isFile()) return;
-  const what = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "not a regular file";
+  const what = st.isDirectory()
+    ? "a directory"
+    : st.isFIFO()
+      ? "a FIFO"
+      : st.isSocket()
+        ? "a socket"
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? "a device"
+          : "not a regular file";
   throw new UpgradeError("E_CONFIG", `${label} is ${what}; only regular files can be backed up`, {
     hint: st.isDirectory() ? "list the files inside it one by one in `files`" : "remove it from `files`",
     details: { file: label },
@@ -88,7 +96,16 @@ export async function backupFile(path: string, backupDir: string, index: number)
   await ensurePrivateDir(dir);
   const dest = sideFilePath(join(dir, basename(path)), "", `${index}-`);
   await atomicCopy(realPath, dest, 0o600);
-  return { ...where, exists: true, backup: dest, sha256: await sha256File(dest), mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, bytes: info.size };
+  return {
+    ...where,
+    exists: true,
+    backup: dest,
+    sha256: await sha256File(dest),
+    mode: info.mode & 0o7777,
+    uid: info.uid,
+    gid: info.gid,
+    bytes: info.size,
+  };
 }
 
 /**
@@ -117,7 +134,8 @@ export async function fileDrift(copy: FileCopy): Promise<string | null> {
   if (copy.links) {
     const drift = await linkDrift(copy.links);
     if (drift) return drift;
-    if (copy.links.length === 0 && copy.exists && (await lstat(copy.path).catch(() => null))?.isSymbolicLink()) return `${copy.path} became a symbolic link`;
+    if (copy.links.length === 0 && copy.exists && (await lstat(copy.path).catch(() => null))?.isSymbolicLink())
+      return `${copy.path} became a symbolic link`;
     const now = await resolveLinks(copy.path);
     if (now.realPath !== realPath) return `${copy.path} leads to ${now.realPath}, not ${realPath}`;
   }
@@ -126,8 +144,10 @@ export async function fileDrift(copy: FileCopy): Promise<string | null> {
   if (!st) return `${realPath} is missing`;
   if (!st.isFile()) return `${realPath} is not a regular file`;
   if ((await sha256File(realPath)) !== copy.sha256) return `${realPath} has other content`;
-  if (copy.mode != null && (st.mode & 0o7777) !== copy.mode) return `${realPath} has mode ${(st.mode & 0o7777).toString(8)}, not ${copy.mode.toString(8)}`;
-  if (isRoot() && copy.uid != null && (st.uid !== copy.uid || st.gid !== copy.gid)) return `${realPath} is owned by ${st.uid}:${st.gid}, not ${copy.uid}:${copy.gid}`;
+  if (copy.mode != null && (st.mode & 0o7777) !== copy.mode)
+    return `${realPath} has mode ${(st.mode & 0o7777).toString(8)}, not ${copy.mode.toString(8)}`;
+  if (isRoot() && copy.uid != null && (st.uid !== copy.uid || st.gid !== copy.gid))
+    return `${realPath} is owned by ${st.uid}:${st.gid}, not ${copy.uid}:${copy.gid}`;
   return null;
 }
 

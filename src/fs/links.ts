@@ -43,7 +43,10 @@ export async function resolveLinks(path: string): Promise<ResolvedPath> {
     const st = await lstatOrNull(current);
     if (!st?.isSymbolicLink()) break;
     if (links.length >= MAX_HOPS) {
-      throw new UpgradeError("E_CONFIG", `${path}: too many levels of symbolic links`, { hint: "fix the loop of symbolic links", details: { path } });
+      throw new UpgradeError("E_CONFIG", `${path}: too many levels of symbolic links`, {
+        hint: "fix the loop of symbolic links",
+        details: { path },
+      });
     }
     const target = await readlink(current);
     links.push({ path: current, target });

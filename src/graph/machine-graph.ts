@@ -85,7 +85,13 @@ export function machineGraph(machine: AnyStateMachine = upgradeMachine): Machine
         graph.internal.push({ state: id, event });
         continue;
       }
-      graph.transitions.push({ source: id, target: keyOf(edge.target, rootId), event, guard: guardText(edge), kind: event === "step.failed" ? "failure" : "success" });
+      graph.transitions.push({
+        source: id,
+        target: keyOf(edge.target, rootId),
+        event,
+        guard: guardText(edge),
+        kind: event === "step.failed" ? "failure" : "success",
+      });
     }
   }
   return graph;

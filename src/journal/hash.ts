@@ -31,7 +31,7 @@ export function verifyChain(events: readonly JournalEvent[]): void {
   events.forEach((event, index) => {
     if (event.seq !== index) {
       throw new UpgradeError("E_JOURNAL_TAMPERED", `journal of run ${event.runId}: event ${index} has seq ${event.seq}`, {
-        hint: "the journal was edited or truncated; inspect it with `upgrade-machine history --run " + event.runId + "`",
+        hint: `the journal was edited or truncated; inspect it with \`upgrade-machine history --run ${event.runId}\``,
         details: { runId: event.runId, seq: index },
       });
     }

@@ -99,8 +99,24 @@ export class ServerJournalStore implements JournalStore {
     const row = toRow(first);
     await this.guard(`creating run ${run.runId}`, () =>
       this.driver.transaction(async (tx) => {
-        await tx.count(`INSERT INTO ${R.table} (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [run.runId, run.target, run.name, run.createdAt, run.identity ?? null, first.seq, first.hash]);
-        await tx.count(`INSERT INTO ${E.table} (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [row.runId, row.seq, row.type, row.step, row.payload, row.at, row.hash]);
+        await tx.count(`INSERT INTO ${R.table} (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+          run.runId,
+          run.target,
+          run.name,
+          run.createdAt,
+          run.identity ?? null,
+          first.seq,
+          first.hash,
+        ]);
+        await tx.count(`INSERT INTO ${E.table} (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+          row.runId,
+          row.seq,
+          row.type,
+          row.step,
+          row.payload,
+          row.at,
+          row.hash,
+        ]);
       }),
     );
   }
@@ -108,18 +124,25 @@ export class ServerJournalStore implements JournalStore {
   async runs(target?: string): Promise<RunRecord[]> {
     const where = target === undefined ? "" : ` WHERE ${R.target} = ?`;
     const rows = await this.guard("listing runs", () =>
-      this.driver.rows(`SELECT ${RUN_COLUMNS} FROM ${R.table}${where} ORDER BY ${R.createdAt} DESC, ${R.runId} DESC`, target === undefined ? [] : [target]),
+      this.driver.rows(
+        `SELECT ${RUN_COLUMNS} FROM ${R.table}${where} ORDER BY ${R.createdAt} DESC, ${R.runId} DESC`,
+        target === undefined ? [] : [target],
+      ),
     );
     return rows.map(runOf);
   }
 
   async run(runId: string): Promise<RunRecord | null> {
-    const [row] = await this.guard(`reading run ${runId}`, () => this.driver.rows(`SELECT ${RUN_COLUMNS} FROM ${R.table} WHERE ${R.runId} = ?`, [runId]));
+    const [row] = await this.guard(`reading run ${runId}`, () =>
+      this.driver.rows(`SELECT ${RUN_COLUMNS} FROM ${R.table} WHERE ${R.runId} = ?`, [runId]),
+    );
     return row ? runOf(row) : null;
   }
 
   async read(runId: string): Promise<JournalEvent[]> {
-    const rows = await this.guard(`reading run ${runId}`, () => this.driver.rows(`SELECT ${EVENT_COLUMNS} FROM ${E.table} WHERE ${E.runId} = ? ORDER BY ${E.seq}`, [runId]));
+    const rows = await this.guard(`reading run ${runId}`, () =>
+      this.driver.rows(`SELECT ${EVENT_COLUMNS} FROM ${E.table} WHERE ${E.runId} = ? ORDER BY ${E.seq}`, [runId]),
+    );
     return rows.map(eventOf);
   }
 
@@ -128,17 +151,26 @@ export class ServerJournalStore implements JournalStore {
     try {
       await this.driver.transaction(async (tx) => {
         if (lease) {
-          const held = await tx.rows(`SELECT ${L.owner} FROM ${L.table} WHERE ${L.target} = ? AND ${L.owner} = ? FOR UPDATE`, [lease.target, lease.owner]);
+          const held = await tx.rows(`SELECT ${L.owner} FROM ${L.table} WHERE ${L.target} = ? AND ${L.owner} = ? FOR UPDATE`, [
+            lease.target,
+            lease.owner,
+          ]);
           if (held.length !== 1) throw leaseLostError(event, lease.target);
         }
-        const moved = await tx.count(`UPDATE ${R.table} SET ${R.lastSeq} = ?, ${R.lastHash} = ? WHERE ${R.runId} = ? AND (${R.lastSeq} = ? OR ${R.lastSeq} IS NULL)`, [
-          event.seq,
-          event.hash,
-          event.runId,
-          event.seq - 1,
-        ]);
+        const moved = await tx.count(
+          `UPDATE ${R.table} SET ${R.lastSeq} = ?, ${R.lastHash} = ? WHERE ${R.runId} = ? AND (${R.lastSeq} = ? OR ${R.lastSeq} IS NULL)`,
+          [event.seq, event.hash, event.runId, event.seq - 1],
+        );
         if (moved !== 1) throw fencedError(event, null);
-        await tx.count(`INSERT INTO ${E.table} (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [row.runId, row.seq, row.type, row.step, row.payload, row.at, row.hash]);
+        await tx.count(`INSERT INTO ${E.table} (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+          row.runId,
+          row.seq,
+          row.type,
+          row.step,
+          row.payload,
+          row.at,
+          row.hash,
+        ]);
       });
     } catch (err) {
       if (isUpgradeError(err)) throw err;
@@ -152,7 +184,11 @@ export class ServerJournalStore implements JournalStore {
     return Number(row?.now);
   }
 
-  async acquireLease(lease: LeaseRequest, ttlMs: number, canTake: (holder: Lease, now: number) => boolean): Promise<{ acquired: true; expiresAt: number } | { acquired: false; holder: Lease }> {
+  async acquireLease(
+    lease: LeaseRequest,
+    ttlMs: number,
+    canTake: (holder: Lease, now: number) => boolean,
+  ): Promise<{ acquired: true; expiresAt: number } | { acquired: false; holder: Lease }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.driver.transaction(async (tx) => {
@@ -164,7 +200,10 @@ export class ServerJournalStore implements JournalStore {
           const expiresAt = now + ttlMs;
           const values = [lease.owner, lease.runId, lease.host, lease.pid, lease.process, expiresAt];
           if (holder) {
-            await tx.count(`UPDATE ${L.table} SET ${L.owner} = ?, ${L.runId} = ?, ${L.host} = ?, ${L.pid} = ?, ${L.process} = ?, ${L.expiresAt} = ? WHERE ${L.target} = ?`, [...values, lease.target]);
+            await tx.count(
+              `UPDATE ${L.table} SET ${L.owner} = ?, ${L.runId} = ?, ${L.host} = ?, ${L.pid} = ?, ${L.process} = ?, ${L.expiresAt} = ? WHERE ${L.target} = ?`,
+              [...values, lease.target],
+            );
           } else {
             await tx.count(`INSERT INTO ${L.table} (${LEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [lease.target, ...values]);
           }
@@ -181,13 +220,19 @@ export class ServerJournalStore implements JournalStore {
 
   async renewLease(target: string, owner: string, ttlMs: number): Promise<boolean> {
     const n = await this.guard(`renewing the lease of ${target}`, () =>
-      this.driver.count(`UPDATE ${L.table} SET ${L.expiresAt} = ${this.driver.nowMs} + ? WHERE ${L.target} = ? AND ${L.owner} = ?`, [ttlMs, target, owner]),
+      this.driver.count(`UPDATE ${L.table} SET ${L.expiresAt} = ${this.driver.nowMs} + ? WHERE ${L.target} = ? AND ${L.owner} = ?`, [
+        ttlMs,
+        target,
+        owner,
+      ]),
     );
     return n === 1;
   }
 
   async releaseLease(target: string, owner: string): Promise<void> {
-    await this.guard(`releasing the lease of ${target}`, () => this.driver.count(`DELETE FROM ${L.table} WHERE ${L.target} = ? AND ${L.owner} = ?`, [target, owner]));
+    await this.guard(`releasing the lease of ${target}`, () =>
+      this.driver.count(`DELETE FROM ${L.table} WHERE ${L.target} = ? AND ${L.owner} = ?`, [target, owner]),
+    );
   }
 
   async close(): Promise<void> {

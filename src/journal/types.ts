@@ -99,7 +99,11 @@ export interface JournalStore {
    * when `canTake(holder, now)` says the holder's lease may be taken over; atomically. Returns the
    * holder when it could not.
    */
-  acquireLease(lease: LeaseRequest, ttlMs: number, canTake: (holder: Lease, now: number) => boolean): Promise<{ acquired: true; expiresAt: number } | { acquired: false; holder: Lease }>;
+  acquireLease(
+    lease: LeaseRequest,
+    ttlMs: number,
+    canTake: (holder: Lease, now: number) => boolean,
+  ): Promise<{ acquired: true; expiresAt: number } | { acquired: false; holder: Lease }>;
   /** Extends the lease to `ttlMs` after the journal database's clock; false when `owner` no longer holds it. */
   renewLease(target: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(target: string, owner: string): Promise<void>;

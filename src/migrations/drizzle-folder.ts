@@ -7,8 +7,7 @@ import type { MigrationFile } from "./types.js";
 /** drizzle-kit's statement separator inside a `<tag>.sql` file. */
 export const STATEMENT_BREAKPOINT = "--> statement-breakpoint";
 
-const GENERATE_HINT =
-  "point the migrations folder at the `out` folder of your drizzle config, as written by `drizzle-kit generate`";
+const GENERATE_HINT = "point the migrations folder at the `out` folder of your drizzle config, as written by `drizzle-kit generate`";
 
 function folderError(message: string, hint: string, details: Record<string, unknown>, cause?: unknown): UpgradeError {
   return new UpgradeError("E_MIGRATION_FOLDER", message, { hint, details, cause });
@@ -25,7 +24,12 @@ function parseJournal(text: string, journalPath: string): JournalEntry[] {
   try {
     journal = JSON.parse(text);
   } catch (err) {
-    throw folderError(`${journalPath} is not valid JSON`, `restore it from version control or re-run drizzle-kit generate`, { journal: journalPath }, err);
+    throw folderError(
+      `${journalPath} is not valid JSON`,
+      `restore it from version control or re-run drizzle-kit generate`,
+      { journal: journalPath },
+      err,
+    );
   }
   const entries = (journal as { entries?: unknown } | null)?.entries;
   if (!Array.isArray(entries)) {
@@ -36,9 +40,15 @@ function parseJournal(text: string, journalPath: string): JournalEntry[] {
     const e = raw as Partial<Record<"idx" | "when" | "tag", unknown>> | null;
     const { idx, when, tag } = e ?? {};
     if (
-      typeof idx !== "number" || !Number.isInteger(idx) ||
-      typeof when !== "number" || !Number.isFinite(when) ||
-      typeof tag !== "string" || tag === "" || /[\\/]/.test(tag) || tag === "." || tag === ".."
+      typeof idx !== "number" ||
+      !Number.isInteger(idx) ||
+      typeof when !== "number" ||
+      !Number.isFinite(when) ||
+      typeof tag !== "string" ||
+      tag === "" ||
+      /[\\/]/.test(tag) ||
+      tag === "." ||
+      tag === ".."
     ) {
       throw folderError(
         `${journalPath}: entry ${position} is malformed (needs a numeric idx and when, and a file-name tag)`,
@@ -47,7 +57,10 @@ function parseJournal(text: string, journalPath: string): JournalEntry[] {
       );
     }
     if (seenIdx.has(idx)) {
-      throw folderError(`${journalPath}: two entries have idx ${idx}`, `restore meta/_journal.json from version control`, { journal: journalPath, idx });
+      throw folderError(`${journalPath}: two entries have idx ${idx}`, `restore meta/_journal.json from version control`, {
+        journal: journalPath,
+        idx,
+      });
     }
     seenIdx.add(idx);
     return { idx, when, tag };

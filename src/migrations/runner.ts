@@ -68,34 +68,50 @@ export function planMigrations(files: MigrationFile[], applied: AppliedMigration
   }
   if (edited.length > 0) {
     const names = edited.map((e) => e.tag).join(", ");
-    throw new UpgradeError("E_CHECKSUM", `applied migration ${names} was edited after it was applied (its sha256 differs from the recorded one)`, {
-      hint: `restore ${edited.map((e) => `${e.tag}.sql`).join(", ")} to the applied version from version control, and put schema changes in a new migration`,
-      details: { edited },
-    });
+    throw new UpgradeError(
+      "E_CHECKSUM",
+      `applied migration ${names} was edited after it was applied (its sha256 differs from the recorded one)`,
+      {
+        hint: `restore ${edited.map((e) => `${e.tag}.sql`).join(", ")} to the applied version from version control, and put schema changes in a new migration`,
+        details: { edited },
+      },
+    );
   }
   if (missing.length > 0) {
-    throw new UpgradeError("E_MIGRATION_MISSING", `the database records ${missing.length} applied migration(s) that the folder does not have (created_at ${missing.map((m) => m.createdAt).join(", ")})`, {
-      hint: "the database is newer than this migrations folder: deploy the matching version, or point at the right folder",
-      details: { missing },
-    });
+    throw new UpgradeError(
+      "E_MIGRATION_MISSING",
+      `the database records ${missing.length} applied migration(s) that the folder does not have (created_at ${missing.map((m) => m.createdAt).join(", ")})`,
+      {
+        hint: "the database is newer than this migrations folder: deploy the matching version, or point at the right folder",
+        details: { missing },
+      },
+    );
   }
   const newest = applied.reduce((max, row) => Math.max(max, row.createdAt), Number.NEGATIVE_INFINITY);
   const unapplied = files.filter((f) => !matched.has(f)).sort((a, b) => a.idx - b.idx);
   const older = unapplied.filter((f) => f.when <= newest);
   if (older.length > 0) {
-    throw new UpgradeError("E_MIGRATION_ORDER", `migration ${tags(older).join(", ")} is older than the newest applied migration and was never applied`, {
-      hint: "drizzle would skip it silently; regenerate it as a new migration (newer `when`), or apply its SQL by hand and record it",
-      details: { tags: tags(older), newestApplied: newest },
-    });
+    throw new UpgradeError(
+      "E_MIGRATION_ORDER",
+      `migration ${tags(older).join(", ")} is older than the newest applied migration and was never applied`,
+      {
+        hint: "drizzle would skip it silently; regenerate it as a new migration (newer `when`), or apply its SQL by hand and record it",
+        details: { tags: tags(older), newestApplied: newest },
+      },
+    );
   }
   for (let i = 1; i < unapplied.length; i++) {
     const prev = unapplied[i - 1]!;
     const cur = unapplied[i]!;
     if (cur.when <= prev.when) {
-      throw new UpgradeError("E_MIGRATION_ORDER", `migration ${cur.tag} (idx ${cur.idx}) has an older "when" than ${prev.tag} (idx ${prev.idx})`, {
-        hint: "fix meta/_journal.json so that `when` increases with `idx`",
-        details: { tags: [prev.tag, cur.tag] },
-      });
+      throw new UpgradeError(
+        "E_MIGRATION_ORDER",
+        `migration ${cur.tag} (idx ${cur.idx}) has an older "when" than ${prev.tag} (idx ${prev.idx})`,
+        {
+          hint: "fix meta/_journal.json so that `when` increases with `idx`",
+          details: { tags: [prev.tag, cur.tag] },
+        },
+      );
     }
   }
   return { alreadyApplied: files.filter((f) => matched.has(f)).sort((a, b) => a.idx - b.idx), pending: unapplied };
@@ -132,7 +148,11 @@ function partlyApplied(err: unknown, tag: string): unknown {
  * E_MIGRATION_ORDER (nothing applied), or E_MIGRATION_FAILED / E_FOREIGN_KEY from the driver
  * (the failing migration rolled back; the ones before it stay applied and recorded).
  */
-export async function runMigrations(driver: MigrationDriver, dir: string, options: RunMigrationsOptions = {}): Promise<RunMigrationsResult> {
+export async function runMigrations(
+  driver: MigrationDriver,
+  dir: string,
+  options: RunMigrationsOptions = {},
+): Promise<RunMigrationsResult> {
   const files = await readDrizzleFolder(dir);
   const release = await driver.lock(options.lockTimeoutMs ?? 60_000);
   try {

@@ -39,7 +39,10 @@ export function expandArgv(argv: readonly string[], placeholders: Placeholders =
       const value = placeholders[name];
       if (value === null || value === undefined || value === "") {
         throw new UpgradeError("E_CONFIG", `the command ${JSON.stringify(argv)} needs {${name}}, which is not known for this run`, {
-          hint: name === "toVersion" ? "pass the version to install with `--to VERSION`" : "configure `package.version` so preflight can read the installed version",
+          hint:
+            name === "toVersion"
+              ? "pass the version to install with `--to VERSION`"
+              : "configure `package.version` so preflight can read the installed version",
         });
       }
       if (name === "fromVersion" || name === "toVersion") checkPlaceholderVersion(name, value);
@@ -103,7 +106,11 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
         // a process outside the group (setsid) may still hold the pipes: stop reading them
         child.stdout.destroy();
         child.stderr.destroy();
-        settle(() => reject(why === "timeout" ? timedOut(argv, run.timeoutMs!, stdout, stderr, exitCode, survived) : interrupted(argv, stdout, stderr)));
+        settle(() =>
+          reject(
+            why === "timeout" ? timedOut(argv, run.timeoutMs!, stdout, stderr, exitCode, survived) : interrupted(argv, stdout, stderr),
+          ),
+        );
       });
     };
     const timer = run.timeoutMs ? setTimeout(() => end("timeout"), run.timeoutMs) : undefined;
@@ -113,7 +120,10 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
       settle(() =>
         reject(
           new UpgradeError("E_COMMAND", `cannot run ${argv[0]}: ${err.code === "ENOENT" ? "no such program" : err.message}`, {
-            hint: err.code === "ENOENT" ? `check the path of ${JSON.stringify(argv[0])} (relative paths are relative to the config file)` : "check the command",
+            hint:
+              err.code === "ENOENT"
+                ? `check the path of ${JSON.stringify(argv[0])} (relative paths are relative to the config file)`
+                : "check the command",
             cause: err,
           }),
         ),
@@ -127,11 +137,22 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
   });
 }
 
-function timedOut(argv: string[], timeoutMs: number, stdout: string, stderr: string, exitCode: number | null, survived: boolean): UpgradeError {
-  return new UpgradeError("E_TIMEOUT", `${argv.join(" ")} did not finish within ${timeoutMs} ms; its process group was ${survived ? "sent SIGKILL, but a process survived it" : "ended"}`, {
-    hint: "raise its timeoutSeconds or find out why it hangs",
-    details: { argv, stdout, stderr, exitCode, survived },
-  });
+function timedOut(
+  argv: string[],
+  timeoutMs: number,
+  stdout: string,
+  stderr: string,
+  exitCode: number | null,
+  survived: boolean,
+): UpgradeError {
+  return new UpgradeError(
+    "E_TIMEOUT",
+    `${argv.join(" ")} did not finish within ${timeoutMs} ms; its process group was ${survived ? "sent SIGKILL, but a process survived it" : "ended"}`,
+    {
+      hint: "raise its timeoutSeconds or find out why it hangs",
+      details: { argv, stdout, stderr, exitCode, survived },
+    },
+  );
 }
 
 function interrupted(argv: string[], stdout: string, stderr: string): UpgradeError {

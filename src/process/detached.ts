@@ -19,7 +19,9 @@ export interface DetachedStart {
  * process group is killed and the start fails). A command that exits within `settleMs` (a
  * `ctl start` that daemonises) must exit 0; one still running then is the service itself.
  */
-export function spawnDetached(run: CommandRun & { logFile: string; settleMs: number; onSpawn?: (pid: number, argv: string[]) => void }): Promise<DetachedStart> {
+export function spawnDetached(
+  run: CommandRun & { logFile: string; settleMs: number; onSpawn?: (pid: number, argv: string[]) => void },
+): Promise<DetachedStart> {
   const argv = expandArgv(run.argv, run.placeholders);
   mkdirSync(dirname(run.logFile), { recursive: true, mode: 0o700 });
   const fd = openSync(run.logFile, "a", 0o600);
@@ -39,9 +41,20 @@ export function spawnDetached(run: CommandRun & { logFile: string; settleMs: num
       clearTimeout(timer);
       f();
     };
-    const timer = setTimeout(() => finish(() => (child.unref(), resolve({ argv, pid: child.pid ?? -1, exited: false }))), run.settleMs);
+    const timer = setTimeout(
+      () =>
+        finish(() => {
+          child.unref();
+          resolve({ argv, pid: child.pid ?? -1, exited: false });
+        }),
+      run.settleMs,
+    );
     child.on("error", (err) => {
-      finish(() => reject(new UpgradeError("E_COMMAND", `cannot start ${argv[0]}: ${err.message}`, { hint: "check the start command's path", cause: err })));
+      finish(() =>
+        reject(
+          new UpgradeError("E_COMMAND", `cannot start ${argv[0]}: ${err.message}`, { hint: "check the start command's path", cause: err }),
+        ),
+      );
     });
     child.on("exit", (code) => {
       finish(() => {
@@ -61,7 +74,12 @@ export function spawnDetached(run: CommandRun & { logFile: string; settleMs: num
       } catch (err) {
         signalGroup(child.pid, "SIGKILL");
         finish(() =>
-          reject(new UpgradeError("E_COMMAND", `started ${argv[0]} but could not record it: ${(err as Error).message}`, { hint: "check that the state directory is writable; the process was killed", cause: err })),
+          reject(
+            new UpgradeError("E_COMMAND", `started ${argv[0]} but could not record it: ${(err as Error).message}`, {
+              hint: "check that the state directory is writable; the process was killed",
+              cause: err,
+            }),
+          ),
         );
       }
     }

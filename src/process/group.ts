@@ -29,7 +29,6 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-
 /**
  * True while a process of group `pgid` is alive. Zombies do not count: an orphaned grandchild
  * stays a zombie where PID 1 does not reap (containers, microVMs), yet it runs nothing. Linux
@@ -152,7 +151,10 @@ export interface Termination {
  */
 export async function terminateRecorded(pid: number, startTime: string | null, graceMs: number): Promise<Termination> {
   const signals: NodeJS.Signals[] = [];
-  for (const [signal, waitMs] of [["SIGTERM", graceMs], ["SIGKILL", 5_000]] as const) {
+  for (const [signal, waitMs] of [
+    ["SIGTERM", graceMs],
+    ["SIGKILL", 5_000],
+  ] as const) {
     if (!sameProcessAlive(pid, startTime)) return { signals, gone: true };
     signalGroup(pid, signal);
     signals.push(signal);

@@ -62,10 +62,14 @@ export async function waitHealthy(
     const statusOk = last && (options.expectStatus ? last.status === options.expectStatus : last.status >= 200 && last.status < 300);
     if (last && statusOk && (!options.accept || options.accept(last.body))) return { ...last, waitedMs: Date.now() - started };
     if (Date.now() - started >= options.timeoutMs || options.signal?.aborted) {
-      throw new UpgradeError("E_HEALTH", `${safeUrl(url)} was not healthy within ${Math.round(options.timeoutMs / 1000)} s (last: ${last ? `status ${last.status}` : "no answer"})`, {
-        hint: "read the service's log; the run rolls back on its own",
-        details: { lastStatus: last?.status ?? null },
-      });
+      throw new UpgradeError(
+        "E_HEALTH",
+        `${safeUrl(url)} was not healthy within ${Math.round(options.timeoutMs / 1000)} s (last: ${last ? `status ${last.status}` : "no answer"})`,
+        {
+          hint: "read the service's log; the run rolls back on its own",
+          details: { lastStatus: last?.status ?? null },
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
   }

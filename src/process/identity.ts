@@ -51,9 +51,11 @@ function readStat(pid: number): string[] | null {
     return null;
   }
   // The command name (field 2) is in parentheses and may itself contain spaces or parentheses.
-  return text.slice(text.lastIndexOf(")") + 2).trim().split(" ");
+  return text
+    .slice(text.lastIndexOf(")") + 2)
+    .trim()
+    .split(" ");
 }
-
 
 /**
  * A process's identity that proves life or death on this machine: `<boot id>/<pid namespace>/<pid>/<start time>`.

@@ -14,7 +14,10 @@ export interface FileHolder {
  * `/proc/<pid>/fd/*` link (Linux). Returns null where that cannot be told (no `/proc`).
  * Processes whose descriptors cannot be read (another user's, without root) are not seen.
  */
-export async function processesHolding(paths: readonly string[], exceptPids: readonly number[] = [process.pid]): Promise<FileHolder[] | null> {
+export async function processesHolding(
+  paths: readonly string[],
+  exceptPids: readonly number[] = [process.pid],
+): Promise<FileHolder[] | null> {
   let entries: string[];
   try {
     entries = await readdir("/proc");

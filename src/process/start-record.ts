@@ -36,7 +36,7 @@ export function writeStartRecord(path: string, record: StartRecord): void {
   const tmp = tempPathBeside(path, "write");
   const fd = openSync(tmp, "w", 0o600);
   try {
-    writeSync(fd, JSON.stringify(record) + "\n");
+    writeSync(fd, `${JSON.stringify(record)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

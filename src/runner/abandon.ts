@@ -31,7 +31,8 @@ export interface AbandonResult extends RunResult {
  * ended; E_NOT_FOUND for a run of another target. Changes nothing on the target.
  */
 export async function abandonRun(options: AbandonOptions, runId: string, reason: string): Promise<AbandonResult> {
-  if (!reason.trim()) throw new UpgradeError("E_USAGE", "abandon needs a reason", { hint: 'pass `--reason "..."`: it is kept in the journal' });
+  if (!reason.trim())
+    throw new UpgradeError("E_USAGE", "abandon needs a reason", { hint: 'pass `--reason "..."`: it is kept in the journal' });
   let lock: TargetLock | undefined;
   try {
     lock = await options.lockTarget?.();
@@ -47,12 +48,19 @@ export async function abandonRun(options: AbandonOptions, runId: string, reason:
       const journal = await RunJournal.open(options.store, runId);
       const before = foldJournal(journal.events);
       if (before.status !== "active") {
-        throw new UpgradeError("E_USAGE", `run ${runId} already ended (${String(before.value)})`, { hint: "only an unfinished run can be abandoned" });
+        throw new UpgradeError("E_USAGE", `run ${runId} already ended (${String(before.value)})`, {
+          hint: "only an unfinished run can be abandoned",
+        });
       }
       await lease.ensure();
-      await journal.fenceWith({ target: options.target, owner: lease.owner }).append({ type: "run.abandoned", payload: { reason, at: String(before.value), by: `${hostname()}:${process.pid}` } });
+      await journal
+        .fenceWith({ target: options.target, owner: lease.owner })
+        .append({ type: "run.abandoned", payload: { reason, at: String(before.value), by: `${hostname()}:${process.pid}` } });
       const after = foldJournal(journal.events);
-      return { ...runResult(runId, journal.events, after), report: await leftIn(before.context, String(before.value), options.instructions) };
+      return {
+        ...runResult(runId, journal.events, after),
+        report: await leftIn(before.context, String(before.value), options.instructions),
+      };
     } finally {
       await lease.release().catch(() => undefined);
     }
@@ -72,7 +80,10 @@ async function leftIn(run: UpgradeContext, at: string, instructions: (run: Upgra
   const restarted = succeeded(run, "start") || succeeded(run, "startPrevious") || succeeded(run, "restartService");
   if (stopped && !restarted) lines.push("The service was stopped by this run and was not started again.");
   if (succeeded(run, "start")) lines.push(`The new version${run.toVersion ? ` (${run.toVersion})` : ""} was started by this run.`);
-  if (run.attempts.upgradePackage && !succeeded(run, "reinstallPrevious")) lines.push(`The package may be at the new version${run.toVersion ? ` ${run.toVersion}` : ""} (installed version before the run: ${run.fromVersion ?? "unknown"}).`);
+  if (run.attempts.upgradePackage && !succeeded(run, "reinstallPrevious"))
+    lines.push(
+      `The package may be at the new version${run.toVersion ? ` ${run.toVersion}` : ""} (installed version before the run: ${run.fromVersion ?? "unknown"}).`,
+    );
   if (succeeded(run, "restoreDatabase")) lines.push("The database was restored to the restore point.");
   else if (run.attempts.migrate) lines.push("The database may be partly migrated: migrate started and the database was not restored.");
   else lines.push("The database was not migrated by this run.");

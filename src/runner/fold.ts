@@ -11,7 +11,12 @@ export function toMachineEvent(event: JournalEvent): UpgradeEvent | null {
   const p = event.payload;
   switch (event.type) {
     case "run.requested":
-      return { type: "run.requested", runId: event.runId, target: String(p.target), toVersion: typeof p.toVersion === "string" ? p.toVersion : null };
+      return {
+        type: "run.requested",
+        runId: event.runId,
+        target: String(p.target),
+        toVersion: typeof p.toVersion === "string" ? p.toVersion : null,
+      };
     case "step.started":
       return { type: "step.started", step: stepOf(event), attempt: Number(p.attempt ?? 1) };
     case "step.succeeded":
@@ -73,7 +78,7 @@ function stepOf(event: JournalEvent): StepName {
 function mismatch(event: JournalEvent, snapshot: UpgradeSnapshot): UpgradeError {
   return new UpgradeError(
     "E_JOURNAL_MISMATCH",
-    `event ${event.seq} of run ${event.runId} (${event.type}${event.step ? " " + event.step : ""}) cannot happen in state ${JSON.stringify(snapshot.value)}`,
+    `event ${event.seq} of run ${event.runId} (${event.type}${event.step ? ` ${event.step}` : ""}) cannot happen in state ${JSON.stringify(snapshot.value)}`,
     {
       hint: "the journal does not follow the machine: it was edited, or written by another version of upgrade-machine",
       details: { seq: event.seq, type: event.type, step: event.step, state: String(snapshot.value) },

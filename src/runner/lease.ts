@@ -67,10 +67,13 @@ export async function acquireLease(store: JournalStore, target: string, runId: s
     return renewing;
   };
   const margin = Math.min(5_000, Math.floor(ttlMs / 6));
-  const timer = setInterval(() => {
-    // A failed renewal is retried at the next beat; `ensure()` stops the holder when time runs out.
-    renew().catch(() => undefined);
-  }, Math.max(250, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      // A failed renewal is retried at the next beat; `ensure()` stops the holder when time runs out.
+      renew().catch(() => undefined);
+    },
+    Math.max(250, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   const lostError = () =>
     new UpgradeError("E_BUSY", `lost the lease of ${target} to another driver`, {

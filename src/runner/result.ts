@@ -21,7 +21,10 @@ const stepError = object<StepError>({ code: str, message: str, hint: optional(st
 function errorOf(value: unknown): StepError {
   const where: string[] = [];
   if (stepError(value, where)) return value;
-  return { code: "E_JOURNAL_MISMATCH", message: `the journal's error of this step is not what this version reads: ${describeMismatch(where)}` };
+  return {
+    code: "E_JOURNAL_MISMATCH",
+    message: `the journal's error of this step is not what this version reads: ${describeMismatch(where)}`,
+  };
 }
 
 /** The state of a run: `running` until the machine reaches a final state. */
@@ -81,7 +84,12 @@ export function runResult(runId: string, events: readonly JournalEvent[], snapsh
   const state: RunState = snapshot.status === "done" ? (snapshot.value as TerminalState) : "running";
   const closing = events.find((e) => e.type === "run.failed");
   const steps = stepOutcomes(events);
-  const atStep = state === "completed" ? null : typeof snapshot.value === "string" && state === "running" ? (snapshot.value as StepName) : (steps.at(-1)?.step ?? null);
+  const atStep =
+    state === "completed"
+      ? null
+      : typeof snapshot.value === "string" && state === "running"
+        ? (snapshot.value as StepName)
+        : (steps.at(-1)?.step ?? null);
   return {
     runId,
     state,

@@ -4,7 +4,7 @@ import type { RunState } from "./result.js";
 
 /** What a run tells its subscribers while it goes: steps starting, progress, steps finishing. */
 export type RunnerEvent =
-  | { type: "step.started"; runId: string; step: StepName; attempt: number; /** re-run after a crash */ resumed: boolean }
+  | { type: "step.started"; runId: string; step: StepName; attempt: number /** re-run after a crash */; resumed: boolean }
   | { type: "step.progress"; runId: string; step: StepName; progress: Progress }
   | {
       type: "step.finished";

@@ -59,7 +59,10 @@ export class SimulatedCrash extends Error {
 
 /** A new run id: sortable by time, unique. */
 export function newRunId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
 }
 
 /**
@@ -67,7 +70,11 @@ export function newRunId(now = new Date()): string {
  * releases both, whatever happens. The lock comes first: a second orchestrator on the same
  * target fails on it with E_BUSY before it touches the journal.
  */
-async function held<T>(options: RunnerOptions, runId: string | null, fn: (lease: HeldLease, lock: TargetLock | undefined) => Promise<T>): Promise<T> {
+async function held<T>(
+  options: RunnerOptions,
+  runId: string | null,
+  fn: (lease: HeldLease, lock: TargetLock | undefined) => Promise<T>,
+): Promise<T> {
   const lock = await options.lockTarget?.();
   try {
     const lease = await acquireLease(options.store, options.target, runId, options.leaseTtlMs);
@@ -100,10 +107,16 @@ async function unfinishedRun(store: JournalStore, target: string, identity: stri
 export async function runOfTarget(store: JournalStore, runId: string, target: string, identity: string | null = null): Promise<RunRecord> {
   const record = await store.run(runId);
   if (record && (record.target === target || (identity !== null && record.identity === identity))) return record;
-  throw new UpgradeError("E_NOT_FOUND", record ? `run ${runId} is a run of another target (${record.name}), not of ${target}` : `run ${runId} does not exist in this journal`, {
-    hint: record ? `use that target's config (\`--config\`) to act on it; list this target's runs with \`upgrade-machine history\`` : "list runs with `upgrade-machine history`",
-    details: { runId },
-  });
+  throw new UpgradeError(
+    "E_NOT_FOUND",
+    record ? `run ${runId} is a run of another target (${record.name}), not of ${target}` : `run ${runId} does not exist in this journal`,
+    {
+      hint: record
+        ? `use that target's config (\`--config\`) to act on it; list this target's runs with \`upgrade-machine history\``
+        : "list runs with `upgrade-machine history`",
+      details: { runId },
+    },
+  );
 }
 
 /** Starts a new run; refuses with E_UNFINISHED while the target has an unfinished run. */
@@ -155,7 +168,9 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
   let mirror: Actor<typeof upgradeMachine> | undefined;
   if (options.inspect) {
     // A fresh run is shown from idle, taking run.requested; a resumed one from its restored state.
-    mirror = fresh ? createActor(upgradeMachine, { inspect: options.inspect }) : createActor(upgradeMachine, { snapshot, inspect: options.inspect });
+    mirror = fresh
+      ? createActor(upgradeMachine, { inspect: options.inspect })
+      : createActor(upgradeMachine, { snapshot, inspect: options.inspect });
     mirror.start();
     if (fresh) mirror.send(toMachineEvent(journal.events[0]!)!);
   }
@@ -179,7 +194,14 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
       const last = journal.events[journal.events.length - 1];
       const interrupted = last?.type === "step.started" && last.step === step;
       const first = journal.events.find((e) => e.type === "step.started" && e.step === step);
-      const ctx = stepContext(options, runId, step, snapshot, first ? new Date(first.at) : new Date(), async () => (database ??= await options.openDatabase()));
+      const ctx = stepContext(
+        options,
+        runId,
+        step,
+        snapshot,
+        first ? new Date(first.at) : new Date(),
+        async () => (database ??= await options.openDatabase()),
+      );
       const skipped = interrupted ? undefined : await def.skip?.(ctx);
       if (skipped !== undefined) {
         await append({ type: "step.succeeded", step, payload: { output: null, skipped } });
@@ -198,7 +220,14 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
         if (error.hint) error.hint = redact(error.hint);
         if (error.details) error.details = redactStrings(error.details, redact) as Record<string, unknown>;
         const failed = await append({ type: "step.failed", step, payload: { error: toJson(error) } });
-        onEvent?.({ type: "step.finished", runId, step, outcome: "failed", durationMs: Date.parse(failed.at) - Date.parse(started.at), error });
+        onEvent?.({
+          type: "step.finished",
+          runId,
+          step,
+          outcome: "failed",
+          durationMs: Date.parse(failed.at) - Date.parse(started.at),
+          error,
+        });
         continue;
       }
       const done = await append({ type: "step.succeeded", step, payload: { output: output ?? null } });
@@ -255,6 +284,7 @@ function stepContext(
 function redactStrings(value: unknown, redact: (text: string) => string): unknown {
   if (typeof value === "string") return redact(value);
   if (Array.isArray(value)) return value.map((v) => redactStrings(v, redact));
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v, redact)]));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v, redact)]));
   return value;
 }

@@ -6,7 +6,11 @@ import type { AnnounceOutput, CommandRecord, HttpAnswer, NotifyOutput } from "./
 import type { BuiltInStep, StepContext } from "./types.js";
 
 async function post(ctx: StepContext, h: HttpSpec): Promise<HttpAnswer> {
-  const res = await sendRequest({ ...h, timeoutMs: (h.timeoutSeconds ?? 30) * 1000, body: h.body ?? { name: ctx.config.name, fromVersion: ctx.run.fromVersion, toVersion: ctx.run.toVersion } });
+  const res = await sendRequest({
+    ...h,
+    timeoutMs: (h.timeoutSeconds ?? 30) * 1000,
+    body: h.body ?? { name: ctx.config.name, fromVersion: ctx.run.fromVersion, toVersion: ctx.run.toVersion },
+  });
   return { status: res.status };
 }
 
@@ -44,7 +48,9 @@ export const grace: BuiltInStep<"grace"> = {
       ctx.progress({ unit: "seconds", done: Math.min(total, Math.round(total - left / 1000)), total, message: "grace period" });
       if (left <= 0) break;
       if (ctx.signal.aborted) {
-        throw new UpgradeError("E_STEP", "the grace period was interrupted: the run was asked to stop", { hint: "resume the run when ready (`upgrade-machine resume`)" });
+        throw new UpgradeError("E_STEP", "the grace period was interrupted: the run was asked to stop", {
+          hint: "resume the run when ready (`upgrade-machine resume`)",
+        });
       }
       await new Promise((r) => setTimeout(r, Math.min(1_000, left)));
     }

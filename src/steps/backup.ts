@@ -55,7 +55,11 @@ export const seal: BuiltInStep<"seal"> = {
     let restorePoint = hot.database;
     const reused = hotIntact && hot.database?.fingerprint?.hash === live.hash;
     if (!reused || !restorePoint) {
-      ctx.log(hot.database ? "the database changed after the hot backup: taking the restore point now" : "no hot backup of the database: taking the restore point now");
+      ctx.log(
+        hot.database
+          ? "the database changed after the hot backup: taking the restore point now"
+          : "no hot backup of the database: taking the restore point now",
+      );
       const artifact = await db.backup(ctx.backupDir, "database", { onProgress: ctx.progress, signal: ctx.signal });
       if (db.capabilities.backupFingerprints) {
         const copied = await db.fingerprintBackup(artifact);

@@ -41,7 +41,11 @@ export async function runSpec(ctx: StepContext, spec: CommandSpec, defaultTimeou
  * `adoptIfAnswers` is false) a service that answers the health URL, instead of starting a second
  * instance. A crash before the earlier attempt spawned anything leaves no record: it starts.
  */
-export async function startSpec(ctx: StepContext, spec: CommandSpec & { settleSeconds?: number }, options: { adoptIfAnswers?: boolean } = {}): Promise<StartOutcome> {
+export async function startSpec(
+  ctx: StepContext,
+  spec: CommandSpec & { settleSeconds?: number },
+  options: { adoptIfAnswers?: boolean } = {},
+): Promise<StartOutcome> {
   const file = startRecordPath(ctx.config.stateDir, ctx.step);
   if (ctx.attempt > 1) {
     const adopted = await adoptStarted(ctx, file, options.adoptIfAnswers ?? true);

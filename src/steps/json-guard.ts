@@ -41,7 +41,9 @@ export function optional<G extends Guard<unknown>>(guard: G): G & Guard<Guarded<
  * null when it may be null, so a check stricter than the type (which would refuse a journal
  * written by an older version) does not compile.
  */
-export type FieldGuard<V> = Guard<V> & (undefined extends V ? { readonly optional: true } : unknown) & (null extends V ? { readonly nullable: true } : unknown);
+export type FieldGuard<V> = Guard<V> &
+  (undefined extends V ? { readonly optional: true } : unknown) &
+  (null extends V ? { readonly nullable: true } : unknown);
 
 /** One of two shapes. */
 export function either<A, B>(a: Guard<A>, b: Guard<B>): Guard<A | B> {

@@ -13,7 +13,8 @@ import type { PreflightOutput, SealOutput } from "./outputs.js";
 const quote = shellWord;
 const argv = (a: readonly string[], vars: Record<string, string | null>) =>
   a.map((x) => quote(x.replace(/\{(\w+)\}/g, (w, n: string) => vars[n] ?? w))).join(" ");
-const relink = (links: readonly LinkHop[] | undefined) => (links ?? []).map((l) => `restore a symbolic link: ln -sfn ${quote(l.target)} ${quote(l.path)}`);
+const relink = (links: readonly LinkHop[] | undefined) =>
+  (links ?? []).map((l) => `restore a symbolic link: ln -sfn ${quote(l.target)} ${quote(l.path)}`);
 
 /** The commands that put one backed-up file back: its links, then its real file with mode and owner. */
 function fileCommands(f: FileCopy): string[] {
@@ -32,20 +33,34 @@ function stopFirst(config: ResolvedConfig, details: Record<string, unknown> | un
   const health = config.service?.health;
   return [
     "The new version may still be running: stop it first (kill its process if its stop does not work), and restore nothing while it runs.",
-    ...(stop ? [`stop the new version: ${"http" in stop ? `send ${stop.http.method ?? "POST"} ${safeUrl(stop.http.url)} as service.stop configures it` : argv(stop.command, {})}`] : []),
+    ...(stop
+      ? [
+          `stop the new version: ${"http" in stop ? `send ${stop.http.method ?? "POST"} ${safeUrl(stop.http.url)} as service.stop configures it` : argv(stop.command, {})}`,
+        ]
+      : []),
     ...(typeof pid === "number" ? [`kill the process this run started, if it still runs: kill -KILL -- -${pid}`] : []),
-    ...(health ? [`check that it is down: ${safeUrl(health.url)} must refuse connections (any HTTP answer, even 503, means it still runs)`] : []),
+    ...(health
+      ? [`check that it is down: ${safeUrl(health.url)} must refuse connections (any HTTP answer, even 503, means it still runs)`]
+      : []),
   ];
 }
 
 /** The outputs the instructions come from; when the journal holds them in a shape this version does not read, nothing is guessed. */
-function outputsFor(config: ResolvedConfig, run: UpgradeContext): { seal?: SealOutput | undefined; pre?: PreflightOutput | undefined } | { unreadable: string[] } {
+function outputsFor(
+  config: ResolvedConfig,
+  run: UpgradeContext,
+): { seal?: SealOutput | undefined; pre?: PreflightOutput | undefined } | { unreadable: string[] } {
   try {
     return { seal: maybeOutputOf(run, "seal"), pre: maybeOutputOf(run, "preflight") };
   } catch (err) {
     if (!isUpgradeError(err, "E_JOURNAL_MISMATCH")) throw err;
     const folder = join(config.stateDir, "backups", run.runId ?? "");
-    return { unreadable: [`${err.summary}.`, `Restore the database and the files by hand from the run's backup folder ${folder}, reinstall the previous version, then start it.`] };
+    return {
+      unreadable: [
+        `${err.summary}.`,
+        `Restore the database and the files by hand from the run's backup folder ${folder}, reinstall the previous version, then start it.`,
+      ],
+    };
   }
 }
 
@@ -72,7 +87,9 @@ export async function manualInstructions(config: ResolvedConfig, run: UpgradeCon
   lines.push(...relink(pre?.databaseFile?.links));
   lines.push(`restore the database: ${await manualRestore(config.target, rp, pre?.databaseFile?.realPath)}`);
   for (const f of seal.files) lines.push(...fileCommands(f));
-  if (config.package?.downgrade && config.package.upgrade) lines.push(`reinstall the previous version: ${argv(config.package.downgrade.command, vars)}`);
-  if (config.service?.start && pre?.serviceWasRunning !== false) lines.push(`start the service: ${argv(config.service.start.command, vars)}`);
+  if (config.package?.downgrade && config.package.upgrade)
+    lines.push(`reinstall the previous version: ${argv(config.package.downgrade.command, vars)}`);
+  if (config.service?.start && pre?.serviceWasRunning !== false)
+    lines.push(`start the service: ${argv(config.service.start.command, vars)}`);
   return lines;
 }

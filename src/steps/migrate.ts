@@ -26,7 +26,8 @@ export const migrate: BuiltInStep<"migrate"> = {
 
 /** Runs the `verify` commands; with drizzle migrations, also checks none is left pending. */
 export const verify: BuiltInStep<"verify"> = {
-  skip: (ctx) => (ctx.config.verify?.length || (ctx.config.migrations && "drizzle" in ctx.config.migrations) ? undefined : "nothing to verify"),
+  skip: (ctx) =>
+    ctx.config.verify?.length || (ctx.config.migrations && "drizzle" in ctx.config.migrations) ? undefined : "nothing to verify",
   async run(ctx) {
     const m = ctx.config.migrations;
     let pending: string[] = [];
@@ -34,7 +35,9 @@ export const verify: BuiltInStep<"verify"> = {
       const db = await ctx.database();
       pending = (await runMigrations(db.migrationDriver(), m.drizzle, { dryRun: true })).pending;
       if (pending.length) {
-        throw new UpgradeError("E_VERIFY", `migrations still pending after migrate: ${pending.join(", ")}`, { hint: "run `upgrade-machine plan` to see why" });
+        throw new UpgradeError("E_VERIFY", `migrations still pending after migrate: ${pending.join(", ")}`, {
+          hint: "run `upgrade-machine plan` to see why",
+        });
       }
     }
     const checks = [];

@@ -40,9 +40,16 @@ const fileCopy = object<FileCopy>({
 
 const artifact = object<BackupArtifact>({ path: str, bytes: num, sha256: str, format: str, createdAt: str });
 
-const fingerprint = object<Fingerprint>({ schema: str, tables: recordOf(object<{ rows: number; hash: string }>({ rows: num, hash: str })), hash: str });
+const fingerprint = object<Fingerprint>({
+  schema: str,
+  tables: recordOf(object<{ rows: number; hash: string }>({ rows: num, hash: str })),
+  hash: str,
+});
 
-const hotBackup: Guard<BackupArtifact & { fingerprint: Fingerprint | null }> = (v, where): v is BackupArtifact & { fingerprint: Fingerprint | null } =>
+const hotBackup: Guard<BackupArtifact & { fingerprint: Fingerprint | null }> = (
+  v,
+  where,
+): v is BackupArtifact & { fingerprint: Fingerprint | null } =>
   artifact(v, where) && object<{ fingerprint: Fingerprint | null }>({ fingerprint: nullable(fingerprint) })(v, where);
 
 /** preflight's output, as every version wrote it. */
@@ -70,13 +77,25 @@ export const commandRecord = object<CommandRecord>({ argv: arrayOf(str), exitCod
 export const httpAnswer = object<HttpAnswer>({ status: num });
 
 /** A start step's process, started or adopted. */
-export const startOutcome = object<StartOutcome>({ argv: arrayOf(str), pid: num, exited: bool, adopted: optional(either(literal("process"), literal("answers"))) });
+export const startOutcome = object<StartOutcome>({
+  argv: arrayOf(str),
+  pid: num,
+  exited: bool,
+  adopted: optional(either(literal("process"), literal("answers"))),
+});
 
 /** The built-in migrate's output: drizzle's applied migrations, or the migrate command's result. */
-export const migrateOutput: Guard<MigrateOutput> = either(object<{ applied: string[]; alreadyApplied: number }>({ applied: arrayOf(str), alreadyApplied: num }), commandRecord);
+export const migrateOutput: Guard<MigrateOutput> = either(
+  object<{ applied: string[]; alreadyApplied: number }>({ applied: arrayOf(str), alreadyApplied: num }),
+  commandRecord,
+);
 
 /** Any JSON value: the output of a step nothing reads into. */
-const unread: Guard<UnreadOutput> = (v, where): v is UnreadOutput => v !== undefined || (where?.push("a JSON value"), false);
+const unread: Guard<UnreadOutput> = (v, where): v is UnreadOutput => {
+  if (v !== undefined) return true;
+  where?.push("a JSON value");
+  return false;
+};
 
 /** The check of every step's output, by step. */
 export const OUTPUT_GUARDS: { [S in StepName]: Guard<StepOutputs[S]> } = {

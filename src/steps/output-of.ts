@@ -29,16 +29,20 @@ export function outputReader<M extends StepOutputs>(guards: OutputGuards<M>): Ou
     const guard: Guard<M[S]> = guards[step];
     if (guard(out, where)) return out;
     const mismatch = describeMismatch(where);
-    throw new UpgradeError("E_JOURNAL_MISMATCH", `the journal's output of ${step} is not what this version of upgrade-machine reads: ${mismatch}`, {
-      hint: "the run was written by another version of upgrade-machine or by a replaced step: finish it with that version, or by hand from its backup folder",
-      details: { step, mismatch },
-    });
+    throw new UpgradeError(
+      "E_JOURNAL_MISMATCH",
+      `the journal's output of ${step} is not what this version of upgrade-machine reads: ${mismatch}`,
+      {
+        hint: "the run was written by another version of upgrade-machine or by a replaced step: finish it with that version, or by hand from its backup folder",
+        details: { step, mismatch },
+      },
+    );
   };
   const outputOf = <S extends StepName>(ctx: StepContext, step: S): M[S] => {
     const out = maybeOutputOf(ctx.run, step);
     if (out === undefined) {
       throw new UpgradeError("E_JOURNAL_MISMATCH", `step ${ctx.step} needs the output of ${step}, which the journal does not have`, {
-        hint: "the journal is incomplete; finish the run by hand from the backup folder " + ctx.backupDir,
+        hint: `the journal is incomplete; finish the run by hand from the backup folder ${ctx.backupDir}`,
       });
     }
     return out;

@@ -28,10 +28,14 @@ export const restoreDatabase: BuiltInStep<"restoreDatabase"> = {
     if (now.hash !== seal.fingerprint.hash) {
       const tables = new Set([...Object.keys(now.tables), ...Object.keys(seal.fingerprint.tables)]);
       const differing = [...tables].filter((t) => now.tables[t]?.hash !== seal.fingerprint.tables[t]?.hash);
-      throw new UpgradeError("E_RESTORE", `the restored database differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}`, {
-        hint: `restore ${seal.restorePoint.path} by hand before starting the service`,
-        details: { differing },
-      });
+      throw new UpgradeError(
+        "E_RESTORE",
+        `the restored database differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}`,
+        {
+          hint: `restore ${seal.restorePoint.path} by hand before starting the service`,
+          details: { differing },
+        },
+      );
     }
     return { restored: seal.restorePoint.path, sha256: seal.restorePoint.sha256, fingerprint: now.hash };
   },
@@ -74,17 +78,24 @@ export async function proveRestore(ctx: StepContext): Promise<RestoreProof> {
     }
   }
   const dbLinks = await linkDrift(databaseLinks(ctx));
-  if (dbLinks) throw new UpgradeError("E_VERIFY", `the database's symbolic link changed: ${dbLinks}`, { hint: "put the link back by hand (see the run's manual steps)" });
+  if (dbLinks)
+    throw new UpgradeError("E_VERIFY", `the database's symbolic link changed: ${dbLinks}`, {
+      hint: "put the link back by hand (see the run's manual steps)",
+    });
   for (const f of seal.files) {
     const drift = await fileDrift(f);
     if (drift) {
       const real = f.realPath ?? f.path;
-      throw new UpgradeError("E_VERIFY", `${f.path} differs from its backup: ${drift}`, { hint: f.backup ? `copy ${f.backup} over ${real} by hand` : `remove ${real}` });
+      throw new UpgradeError("E_VERIFY", `${f.path} differs from its backup: ${drift}`, {
+        hint: f.backup ? `copy ${f.backup} over ${real} by hand` : `remove ${real}`,
+      });
     }
   }
   const version = await readVersion(ctx);
   if (ctx.run.fromVersion && version !== null && version !== ctx.run.fromVersion) {
-    throw new UpgradeError("E_VERIFY", `the installed version is ${version}, not ${ctx.run.fromVersion}`, { hint: "reinstall the previous version by hand" });
+    throw new UpgradeError("E_VERIFY", `the installed version is ${version}, not ${ctx.run.fromVersion}`, {
+      hint: "reinstall the previous version by hand",
+    });
   }
   return { fingerprint: seal.fingerprint.hash, files: seal.files.length, version };
 }

@@ -42,10 +42,14 @@ export async function checkOneVersionRuns(ctx: StepContext): Promise<RunningChec
   const out: RunningCheck = { status: answer?.status ?? null, version, pid: null };
   if (health && !serviceWasRunning(ctx)) {
     if (answer) {
-      throw new UpgradeError("E_VERIFY", `${safeUrl(health.url)} answers (status ${answer.status}${version ? `, version ${version}` : ""}) although the service was not running before the run`, {
-        hint: "something still runs or was started by another hand: stop it; the previous version is installed and the database restored",
-        details: { status: answer.status, version },
-      });
+      throw new UpgradeError(
+        "E_VERIFY",
+        `${safeUrl(health.url)} answers (status ${answer.status}${version ? `, version ${version}` : ""}) although the service was not running before the run`,
+        {
+          hint: "something still runs or was started by another hand: stop it; the previous version is installed and the database restored",
+          details: { status: answer.status, version },
+        },
+      );
     }
     return out;
   }
@@ -53,17 +57,25 @@ export async function checkOneVersionRuns(ctx: StepContext): Promise<RunningChec
   if (health) {
     const healthy = answer && (health.expectStatus ? answer.status === health.expectStatus : answer.status >= 200 && answer.status < 300);
     if (!healthy) {
-      throw new UpgradeError("E_VERIFY", `the previous version does not answer healthy at ${safeUrl(health.url)} (${answer ? `status ${answer.status}` : "no answer"})`, {
-        hint: "read <stateDir>/logs/service.log and start the previous version by hand",
-        details: { status: answer?.status ?? null },
-      });
+      throw new UpgradeError(
+        "E_VERIFY",
+        `the previous version does not answer healthy at ${safeUrl(health.url)} (${answer ? `status ${answer.status}` : "no answer"})`,
+        {
+          hint: "read <stateDir>/logs/service.log and start the previous version by hand",
+          details: { status: answer?.status ?? null },
+        },
+      );
     }
     const from = ctx.run.fromVersion;
     if (from !== null && version !== null && version !== from) {
-      throw new UpgradeError("E_VERIFY", `the service answers version ${version}, not the previous version ${from}: another instance serves`, {
-        hint: "stop every instance of the service, then start the previous version by hand",
-        details: { version, expected: from },
-      });
+      throw new UpgradeError(
+        "E_VERIFY",
+        `the service answers version ${version}, not the previous version ${from}: another instance serves`,
+        {
+          hint: "stop every instance of the service, then start the previous version by hand",
+          details: { version, expected: from },
+        },
+      );
     }
   }
   const prev = readStartRecord(startRecordPath(ctx.config.stateDir, "startPrevious"), ctx.runId);

@@ -88,23 +88,38 @@ export const stopNewVersion: BuiltInStep<"stopNewVersion"> = {
     }
     if (!down) throw stillRuns(ctx, lastStatus, recorded, pidAlive(), stopError, Date.now() - started);
     if (!health && !recorded && (stopError || !how)) {
-      throw new UpgradeError("E_TIMEOUT", `nothing proves that the new version is down: ${stopError ? `its stop failed (${stopError.message})` : "no service.stop is configured"} and there is no health URL to ask`, {
-        hint: "stop the new version by hand before anything is restored, then finish the rollback by hand",
-        details: { stopError },
-      });
+      throw new UpgradeError(
+        "E_TIMEOUT",
+        `nothing proves that the new version is down: ${stopError ? `its stop failed (${stopError.message})` : "no service.stop is configured"} and there is no health URL to ask`,
+        {
+          hint: "stop the new version by hand before anything is restored, then finish the rollback by hand",
+          details: { stopError },
+        },
+      );
     }
     return { stop, stopError, waitedMs: Date.now() - started, pid: recorded?.pid ?? null, signals: termination?.signals ?? [] };
   },
 };
 
-function stillRuns(ctx: StepContext, status: number | null, recorded: StartRecord | null, alive: boolean, stopError: { message: string } | null, waitedMs: number): UpgradeError {
+function stillRuns(
+  ctx: StepContext,
+  status: number | null,
+  recorded: StartRecord | null,
+  alive: boolean,
+  stopError: { message: string } | null,
+  waitedMs: number,
+): UpgradeError {
   const url = ctx.config.service?.health?.url;
   const why = [
     ...(status !== null && url ? [`${safeUrl(url)} still answers (status ${status})`] : []),
     ...(alive && recorded ? [`process ${recorded.pid} is still alive`] : []),
   ];
-  return new UpgradeError("E_TIMEOUT", `the new version still runs ${Math.round(waitedMs / 1000)} s after the stop: ${why.join(", ")}${stopError ? `; the stop said: ${stopError.message}` : ""}`, {
-    hint: "stop it by hand (and make sure the health URL refuses connections) before anything is restored; nothing was restored",
-    details: { status, pid: alive ? (recorded?.pid ?? null) : null },
-  });
+  return new UpgradeError(
+    "E_TIMEOUT",
+    `the new version still runs ${Math.round(waitedMs / 1000)} s after the stop: ${why.join(", ")}${stopError ? `; the stop said: ${stopError.message}` : ""}`,
+    {
+      hint: "stop it by hand (and make sure the health URL refuses connections) before anything is restored; nothing was restored",
+      details: { status, pid: alive ? (recorded?.pid ?? null) : null },
+    },
+  );
 }

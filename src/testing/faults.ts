@@ -18,7 +18,16 @@ import { STEP_NAMES, type StepName } from "../../machines/index.js";
  *   process dies in the start's settle window, before the result: the resume must adopt the
  *   instance, not start a second one.
  */
-export type Fault = "ok" | "throw" | "crashBefore" | "crashAfter" | "crashAfterResult" | "loseLease" | "renewalFails" | "keepsRunning" | "secondInstance";
+export type Fault =
+  | "ok"
+  | "throw"
+  | "crashBefore"
+  | "crashAfter"
+  | "crashAfterResult"
+  | "loseLease"
+  | "renewalFails"
+  | "keepsRunning"
+  | "secondInstance";
 
 /** Faults after which the effect ran but its result was not journaled (the step runs again on resume). */
 export const INTERRUPTING: readonly Fault[] = ["crashAfter", "loseLease", "renewalFails", "secondInstance"];
@@ -40,14 +49,14 @@ export const faultArbitrary: fc.Arbitrary<Fault> = faultsOf();
 
 function faultsOf(service?: Fault): fc.Arbitrary<Fault> {
   return fc.oneof(
-  { weight: 6, arbitrary: fc.constant<Fault>("ok") },
-  { weight: 1, arbitrary: fc.constant<Fault>("throw") },
-  { weight: 1, arbitrary: fc.constant<Fault>("crashBefore") },
-  { weight: 1, arbitrary: fc.constant<Fault>("crashAfter") },
-  { weight: 1, arbitrary: fc.constant<Fault>("crashAfterResult") },
-  { weight: 1, arbitrary: fc.constant<Fault>("loseLease") },
-  { weight: 1, arbitrary: fc.constant<Fault>("renewalFails") },
-  ...(service ? [{ weight: 2, arbitrary: fc.constant<Fault>(service) }] : []),
+    { weight: 6, arbitrary: fc.constant<Fault>("ok") },
+    { weight: 1, arbitrary: fc.constant<Fault>("throw") },
+    { weight: 1, arbitrary: fc.constant<Fault>("crashBefore") },
+    { weight: 1, arbitrary: fc.constant<Fault>("crashAfter") },
+    { weight: 1, arbitrary: fc.constant<Fault>("crashAfterResult") },
+    { weight: 1, arbitrary: fc.constant<Fault>("loseLease") },
+    { weight: 1, arbitrary: fc.constant<Fault>("renewalFails") },
+    ...(service ? [{ weight: 2, arbitrary: fc.constant<Fault>(service) }] : []),
   );
 }
 

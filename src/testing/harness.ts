@@ -41,7 +41,13 @@ export interface SimulatedRun {
  * every simulated crash is followed by a resume, as an operator would. Pass your own `steps` to
  * wrap your implementations: the schedule is applied around them.
  */
-export async function simulateRun(options: { schedule: FaultSchedule; config?: ResolvedConfig; steps?: Partial<StepImplementations>; dir?: string; maxResumes?: number }): Promise<SimulatedRun> {
+export async function simulateRun(options: {
+  schedule: FaultSchedule;
+  config?: ResolvedConfig;
+  steps?: Partial<StepImplementations>;
+  dir?: string;
+  maxResumes?: number;
+}): Promise<SimulatedRun> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "um-sim-"));
   const config = options.config ?? resolveConfig({ name: "simulated", database: "sqlite:./target.sqlite" }, dir, null);
   const store = await openJournal(`sqlite:${join(dir, "journal.sqlite")}`, dir);
@@ -65,7 +71,11 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
           const output = inner ? await inner.run(ctx) : { step, attempt };
           if (fault === "crashAfter" || fault === "secondInstance") throw new SimulatedCrash(`crash after ${step}`);
           if (fault === "loseLease") {
-            await store.acquireLease({ target: TARGET, owner: THIEF, runId: null, host: "elsewhere", pid: 1, process: null }, 60_000, () => true);
+            await store.acquireLease(
+              { target: TARGET, owner: THIEF, runId: null, host: "elsewhere", pid: 1, process: null },
+              60_000,
+              () => true,
+            );
           }
           if (fault === "renewalFails") {
             const renew = store.renewLease;
@@ -89,7 +99,11 @@ export async function simulateRun(options: { schedule: FaultSchedule; config?: R
     target: TARGET,
     steps: doubles,
     openDatabase: () =>
-      Promise.reject(new UpgradeError("E_USAGE", "simulateRun has no database to give a step", { hint: "pass step implementations that do not call ctx.database()" })),
+      Promise.reject(
+        new UpgradeError("E_USAGE", "simulateRun has no database to give a step", {
+          hint: "pass step implementations that do not call ctx.database()",
+        }),
+      ),
     backupRoot: join(dir, "backups"),
     afterAppend: (e: JournalEvent) => {
       if ((e.type === "step.succeeded" || e.type === "step.failed") && e.step) {

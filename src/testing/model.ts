@@ -5,7 +5,14 @@ import type { FaultSchedule } from "./faults.js";
  * The rollback chain as DESIGN.md's flow states it, written out here rather than taken from the
  * machine: first stop what the run started, then restore, reinstall, start, verify.
  */
-const ROLLBACK_CHAIN: readonly StepName[] = ["stopNewVersion", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"];
+const ROLLBACK_CHAIN: readonly StepName[] = [
+  "stopNewVersion",
+  "restoreDatabase",
+  "restoreFiles",
+  "reinstallPrevious",
+  "startPrevious",
+  "verifyRestore",
+];
 
 /** True when the step's effect eventually throws (crashes are resumed and change nothing). */
 function fails(schedule: FaultSchedule, step: StepName): boolean {

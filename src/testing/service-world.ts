@@ -40,7 +40,8 @@ export function serviceEffect(world: ServiceWorld, step: StepName, fault: Fault)
   } else if (step === "restoreDatabase" && world.instances.length > 0) {
     world.violations.push(`restoreDatabase ran while ${world.instances.join(" and ")} ran`);
   }
-  if (world.instances.length > 1) world.violations.push(`after ${step}: ${world.instances.length} instances (${world.instances.join(", ")})`);
+  if (world.instances.length > 1)
+    world.violations.push(`after ${step}: ${world.instances.length} instances (${world.instances.join(", ")})`);
 }
 
 /** The breach, if any, of what a final state promises about the service. */

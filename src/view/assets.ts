@@ -10,7 +10,11 @@ export interface ViewAsset {
 }
 
 /** The files of the page, shipped in the package: src/view/assets, copied by tsup to dist/view-assets. */
-export const ASSET_FILES = { "index.html": "text/html; charset=utf-8", "view.js": "text/javascript; charset=utf-8", "view.css": "text/css; charset=utf-8" } as const;
+export const ASSET_FILES = {
+  "index.html": "text/html; charset=utf-8",
+  "view.js": "text/javascript; charset=utf-8",
+  "view.css": "text/css; charset=utf-8",
+} as const;
 
 /** The folder holding the page's files, from src/ (tests) or from dist/ (the built package). */
 export function assetsDir(): string {
@@ -18,7 +22,9 @@ export function assetsDir(): string {
   const candidates = [join(here, "assets"), join(here, "view-assets"), join(here, "..", "view-assets")];
   const found = candidates.find((dir) => existsSync(join(dir, "index.html")));
   if (!found) {
-    throw new UpgradeError("E_INTERNAL", `the live view's files are missing (looked in ${candidates.join(", ")})`, { hint: "the installation is broken: reinstall upgrade-machine" });
+    throw new UpgradeError("E_INTERNAL", `the live view's files are missing (looked in ${candidates.join(", ")})`, {
+      hint: "the installation is broken: reinstall upgrade-machine",
+    });
   }
   return found;
 }

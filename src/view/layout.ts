@@ -40,7 +40,9 @@ export function layoutGraph(graph: MachineGraph): ViewLayout {
   const next = new Map<string, string>();
   for (const t of graph.transitions) if (t.kind === "success" && !next.has(t.source)) next.set(t.source, t.target);
   const phases = new Set(graph.states.map((s) => s.phase));
-  const colOf: Partial<Record<GraphPhase, number>> = phases.has("abort") ? { abort: 0, forward: 1, rollback: 2 } : { forward: 0, rollback: 1 };
+  const colOf: Partial<Record<GraphPhase, number>> = phases.has("abort")
+    ? { abort: 0, forward: 1, rollback: 2 }
+    : { forward: 0, rollback: 1 };
   const lastCol = Math.max(...Object.values(colOf));
   const cell = new Map<string, { col: number; row: number }>();
   const taken = new Set<string>();

@@ -85,7 +85,11 @@ export interface FoldedPrefix {
  * `problem`, not thrown. The whole chain is verified every time; the fold goes on from `prior`
  * (the same run's earlier, shorter read) so that a long run is not folded again on every poll.
  */
-export function runSummary(run: RunRecord, events: readonly JournalEvent[], prior?: FoldedPrefix): { summary: RunSummary; folded: FoldedPrefix | undefined } {
+export function runSummary(
+  run: RunRecord,
+  events: readonly JournalEvent[],
+  prior?: FoldedPrefix,
+): { summary: RunSummary; folded: FoldedPrefix | undefined } {
   const base = {
     runId: run.runId,
     name: run.name,
@@ -99,11 +103,21 @@ export function runSummary(run: RunRecord, events: readonly JournalEvent[], prio
     const snapshot = events.slice(start.count).reduce(applyEvent, start.snapshot);
     const result = runResult(run.runId, events, snapshot);
     return {
-      summary: { ...base, value: String(snapshot.value), state: result.state, fromVersion: result.fromVersion, toVersion: result.toVersion, problem: null },
+      summary: {
+        ...base,
+        value: String(snapshot.value),
+        state: result.state,
+        fromVersion: result.fromVersion,
+        toVersion: result.toVersion,
+        problem: null,
+      },
       folded: { count: events.length, snapshot },
     };
   } catch (err) {
     if (!isUpgradeError(err)) throw err;
-    return { summary: { ...base, value: null, state: null, fromVersion: null, toVersion: null, problem: { code: err.code, message: err.summary } }, folded: undefined };
+    return {
+      summary: { ...base, value: null, state: null, fromVersion: null, toVersion: null, problem: { code: err.code, message: err.summary } },
+      folded: undefined,
+    };
   }
 }

@@ -36,7 +36,8 @@ export interface ViewServer {
 }
 
 const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cache-control": "no-store",
@@ -65,11 +66,13 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
     res.writeHead(status, { ...SECURITY_HEADERS, "content-type": type });
     res.end(body);
   };
-  const json = (res: ServerResponse, value: unknown) => reply(res, 200, "application/json; charset=utf-8", typeof value === "string" ? value : JSON.stringify(value));
+  const json = (res: ServerResponse, value: unknown) =>
+    reply(res, 200, "application/json; charset=utf-8", typeof value === "string" ? value : JSON.stringify(value));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://view.invalid");
-    if (!tokenMatches(url.searchParams.get("token"), token)) return reply(res, 403, "text/plain; charset=utf-8", "forbidden: open the URL printed by `upgrade-machine view`, token included\n");
+    if (!tokenMatches(url.searchParams.get("token"), token))
+      return reply(res, 403, "text/plain; charset=utf-8", "forbidden: open the URL printed by `upgrade-machine view`, token included\n");
     if (req.method !== "GET") return reply(res, 405, "text/plain; charset=utf-8", "method not allowed\n");
     const path = url.pathname;
     const asset = assets.get(path);

@@ -43,7 +43,8 @@ export function defineAdapterContract(target: ContractTarget): void {
       await runMigrations(db.adapter.migrationDriver(), folderWith(target.migrations, 2, dir));
       await db.exec(SEED);
     }
-    const count = async (table: string): Promise<number> => Number((await db.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table}`))[0]?.n);
+    const count = async (table: string): Promise<number> =>
+      Number((await db.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table}`))[0]?.n);
 
     it("backup writes a 0600 file in a 0700 directory, hashed as recorded, with progress in bytes and no temporary file left", async () => {
       await seeded();
@@ -125,7 +126,10 @@ export function defineAdapterContract(target: ContractTarget): void {
     it("fingerprint covers sequences / AUTO_INCREMENT: a counter that moved changes it even when the rows are equal", async () => {
       await seeded();
       const a = await db.adapter.fingerprint();
-      await db.exec([`INSERT INTO customers (email, name) VALUES ('tmp@example.org', 'Tmp')`, `DELETE FROM customers WHERE email = 'tmp@example.org'`]);
+      await db.exec([
+        `INSERT INTO customers (email, name) VALUES ('tmp@example.org', 'Tmp')`,
+        `DELETE FROM customers WHERE email = 'tmp@example.org'`,
+      ]);
       const b = await db.adapter.fingerprint();
       expect(b.tables.customers).toEqual(a.tables.customers);
       expect(b.hash).not.toBe(a.hash);

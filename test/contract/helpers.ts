@@ -47,7 +47,9 @@ export interface MigrateChild {
 
 /** Starts a real process that runs the migrations of `dir` on `url` (see migrate-child.ts). */
 export function startMigrateChild(url: string, dir: string): MigrateChild {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("jiti/register"), MIGRATE_CHILD, url, dir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("jiti/register"), MIGRATE_CHILD, url, dir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   let onReady: () => void = () => undefined;
@@ -76,7 +78,9 @@ const LOCK_CHILD = fileURLToPath(new URL("./lock-child.ts", import.meta.url));
 
 /** A real process holding the target lock of `url` until killed; resolves once it holds it (or with its refusal). */
 export function startLockChild(url: string): Promise<{ line: string; kill(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("jiti/register"), LOCK_CHILD, url], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("jiti/register"), LOCK_CHILD, url], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     let out = "";

@@ -12,7 +12,9 @@ import type { JournalStore, LeaseRequest, RunRecord } from "../../src/journal/ty
 import { caught } from "./helpers.js";
 
 /** How many migrations the journal's own schema has (the same for every dialect). */
-const JOURNAL_MIGRATIONS = (JSON.parse(readFileSync(join(journalMigrationsDir("sqlite"), "meta", "_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
+const JOURNAL_MIGRATIONS = (
+  JSON.parse(readFileSync(join(journalMigrationsDir("sqlite"), "meta", "_journal.json"), "utf8")) as { entries: unknown[] }
+).entries.length;
 
 /** A fresh, empty journal for one test, and the damage a person with a SQL shell could do to it. */
 export interface JournalDb {

@@ -80,10 +80,20 @@ function sqliteTarget(): ContractTarget {
       return {
         adapter,
         url: `sqlite:${path}`,
-        exec: async (statements) => withDb((db) => statements.forEach((s) => db.exec(s))),
+        exec: async (statements) =>
+          withDb((db) => {
+            for (const s of statements) db.exec(s);
+          }),
         query: async <T>(sql: string) => withDb((db) => db.prepare(sql).all() as T[]),
         columns: async (table) => withDb((db) => (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name)),
-        bookkeeping: async () => withDb((db) => db.prepare(`SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at`).all() as { hash: string; created_at: number }[]),
+        bookkeeping: async () =>
+          withDb(
+            (db) =>
+              db.prepare(`SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at`).all() as {
+                hash: string;
+                created_at: number;
+              }[],
+          ),
         drizzleMigrate: async (out) => withDb((db) => migrateSqlite(drizzleSqlite(db), { migrationsFolder: out })),
         async drop() {
           await adapter.close();
@@ -118,7 +128,15 @@ function serverDb(dialect: ServerDialect, name: string, url: string, adapter: Da
     },
     async drizzleMigrate(out) {
       if (pg) {
-        const sql = postgres({ host: t.host, port: t.port, user: t.user, password: t.password ?? "", database: t.database, max: 1, onnotice: () => undefined });
+        const sql = postgres({
+          host: t.host,
+          port: t.port,
+          user: t.user,
+          password: t.password ?? "",
+          database: t.database,
+          max: 1,
+          onnotice: () => undefined,
+        });
         try {
           await migratePg(drizzlePg(sql), { migrationsFolder: out });
         } finally {
@@ -191,5 +209,11 @@ function mysqlTarget(available: boolean): ContractTarget {
  */
 export async function contractTargets(): Promise<ContractTarget[]> {
   const [pg, my] = await Promise.all([serverAvailable("postgres"), serverAvailable("mysql")]);
-  return [sqliteTarget(), postgresTarget(pg), postgresTarget(pg, { backupStrategy: "template" }), mysqlTarget(my), ...(await pgMajorTargets())];
+  return [
+    sqliteTarget(),
+    postgresTarget(pg),
+    postgresTarget(pg, { backupStrategy: "template" }),
+    mysqlTarget(my),
+    ...(await pgMajorTargets()),
+  ];
 }

@@ -4,7 +4,17 @@ import { STEP_NAMES, type StepName, type UpgradeContext } from "../../machines/i
 import { arrayOf, either, literal, nullable, num, object, optional, str } from "../../src/steps/json-guard.js";
 import { commandRecord, httpAnswer, migrateOutput, OUTPUT_GUARDS, startOutcome } from "../../src/steps/output-guards.js";
 import { outputReader, type OutputGuards } from "../../src/steps/output-of.js";
-import type { AnnounceOutput, BuiltInOutputs, HealthOutput, PackageOutput, RunningCheck, StartAgainOutput, StopNewVersionOutput, StopOutput, VerifyRestoreOutput } from "../../src/steps/outputs.js";
+import type {
+  AnnounceOutput,
+  BuiltInOutputs,
+  HealthOutput,
+  PackageOutput,
+  RunningCheck,
+  StartAgainOutput,
+  StopNewVersionOutput,
+  StopOutput,
+  VerifyRestoreOutput,
+} from "../../src/steps/outputs.js";
 
 const health = object<HealthOutput>({ status: num, waitedMs: num });
 const notify = either(commandRecord, httpAnswer);

@@ -2,7 +2,10 @@ import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/cli/io.js";
 
 /** Runs the CLI in process with captured output. */
-export async function cli(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string; lines: any[] }> {
+export async function cli(
+  argv: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string; lines: any[] }> {
   let stdout = "";
   let stderr = "";
   const io: CliIo = {

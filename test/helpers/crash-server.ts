@@ -94,7 +94,10 @@ export async function prepare(
     const last = m.entries[m.entries.length - 1];
     m.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: "0003_broken" });
     writeFileSync(mj, JSON.stringify(m));
-    writeFileSync(join(migrations, "0003_broken.sql"), `ALTER TABLE ${q}customers${q} ADD ${q}broken${q} text;\n--> statement-breakpoint\nINSERT INTO ${q}no_such_table${q} VALUES (1);\n`);
+    writeFileSync(
+      join(migrations, "0003_broken.sql"),
+      `ALTER TABLE ${q}customers${q} ADD ${q}broken${q} text;\n--> statement-breakpoint\nINSERT INTO ${q}no_such_table${q} VALUES (1);\n`,
+    );
   }
   let journal: string | undefined;
   if (journalOnServer) {
@@ -103,7 +106,17 @@ export async function prepare(
     journal = jdb.url;
   }
   const config = join(dir, "upgrade.json");
-  writeFileSync(config, JSON.stringify({ name: `shop-${dialect}`, database: target.url, migrations: { drizzle: "./migrations" }, ...(journal ? { journal } : {}), ...(backup ? { backup } : {}), ...more.config }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      name: `shop-${dialect}`,
+      database: target.url,
+      migrations: { drizzle: "./migrations" },
+      ...(journal ? { journal } : {}),
+      ...(backup ? { backup } : {}),
+      ...more.config,
+    }),
+  );
   return {
     dir,
     database: { name: target.name, url: target.url },
@@ -126,7 +139,12 @@ export async function prepare(
 /** `type:step` of every event of the latest run, from `history --json`. */
 export async function keys(config: string): Promise<string[]> {
   const r = await runCli(["history", "--config", config, "--json"]);
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((e) => (e.step ? `${e.type}:${e.step}` : e.type));
+  return r.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .map((e) => (e.step ? `${e.type}:${e.step}` : e.type));
 }
 
 /** One crash suite: a scenario and the boundaries at which it is killed. */

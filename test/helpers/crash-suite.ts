@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { eventKeys, prepareExample, runCli, type Example } from "./example.js";
 
-const upTo = (steps: string[]) => steps.flatMap((s) => (s === "grace" ? ["step.succeeded:grace"] : [`step.started:${s}`, `step.succeeded:${s}`]));
+const upTo = (steps: string[]) =>
+  steps.flatMap((s) => (s === "grace" ? ["step.succeeded:grace"] : [`step.started:${s}`, `step.succeeded:${s}`]));
 
 /** Every event of a completed upgrade of the example, in order (grace is journaled as skipped). */
 export const FORWARD_EVENTS = [

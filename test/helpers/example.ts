@@ -23,7 +23,10 @@ export interface Example {
 }
 
 /** Prepares the example in a temp dir on `port` (seeded, release 1.0.0, running). */
-export async function prepareExample(port: number, seed: string[] = ["--authors", "10", "--posts-per-author", "10", "--comments-per-post", "3"]): Promise<Example> {
+export async function prepareExample(
+  port: number,
+  seed: string[] = ["--authors", "10", "--posts-per-author", "10", "--comments-per-post", "3"],
+): Promise<Example> {
   const dir = mkdtempSync(join(tmpdir(), "um-blog-"));
   await exec(join(ROOT, "examples/blog/prepare.sh"), [dir, ...seed], { env: { ...process.env, BLOG_PORT: String(port) } });
   const env = { ...process.env, BLOG_PORT: String(port), BLOG_HOME: dir };
@@ -89,7 +92,10 @@ export function addBrokenRelease(ex: Example): void {
 }
 
 /** Runs the built CLI as a child process. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

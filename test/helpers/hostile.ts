@@ -4,7 +4,7 @@
 // database's fingerprint, every watched file (content, mode, owner, symlink target), the
 // service's pid and version, and the journal's rows are what they were before the command.
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { type Stats, existsSync, lstatSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSqliteAdapter } from "../../src/adapters/sqlite/index.js";
@@ -31,7 +31,7 @@ export interface World {
 
 /** The state of one path, without following a final symlink. */
 export function fileState(path: string): FileState {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(path);
   } catch {
@@ -48,7 +48,7 @@ export function fileState(path: string): FileState {
 export async function journalDigest(path: string): Promise<string | null> {
   if (!existsSync(path)) return null;
   const { default: Database } = await import("better-sqlite3");
-  let db;
+  let db: InstanceType<typeof Database>;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
   } catch {
@@ -165,6 +165,7 @@ export interface HostileCase {
   /** The item of issue 8 it covers (1..12). */
   item: number;
   /** Puts the world into shape (before the "before" observation); returns extra paths to watch. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a case arranges and returns nothing, or returns paths to watch
   arrange?(t: CaseTools): Promise<string[] | void> | string[] | void;
   /** The hostile command. */
   act(t: CaseTools): Promise<Outcome>;
@@ -199,31 +200,35 @@ export function hostileSuite(title: string, port: number, cases: HostileCase[]):
       ex = undefined;
     });
     for (const c of cases) {
-      it(`[${c.item}] ${c.name}: exit ${c.exit}${c.code ? `, ${c.code}` : ""}${c.unchanged === false ? "" : ", nothing changed"}`, async () => {
-        const e = ex!;
-        const t: CaseTools = {
-          ex: e,
-          config(patch) {
-            const cfg = JSON.parse(readFileSync(e.config, "utf8"));
-            patch(cfg);
-            writeFileSync(e.config, JSON.stringify(cfg, null, 2));
-          },
-          cli: (args, env) => cliOutcome([...args, "--config", e.config, "--json"], env),
-        };
-        const watch = (await c.arrange?.(t)) ?? [];
-        const before = await observe(e, watch);
-        const o = await c.act(t);
-        const after = await observe(e, watch);
-        const said = `exit ${o.exit}\nstdout: ${o.stdout.slice(-2000)}\nstderr: ${o.stderr.slice(-2000)}`;
-        expect(o.exit, said).toBe(c.exit);
-        expect(errorCodeOf(o), said).toBe(c.code);
-        if (c.state !== undefined) expect(o.last?.state, said).toBe(c.state);
-        if (c.unchanged !== false) {
-          const strip = (w: World) => (c.journals ? { ...w, journal: null } : w);
-          expect(strip(after), said).toEqual(strip(before));
-        }
-        await c.check?.(t, o, before, after);
-      }, (c.timeoutSeconds ?? 60) * 1000);
+      it(
+        `[${c.item}] ${c.name}: exit ${c.exit}${c.code ? `, ${c.code}` : ""}${c.unchanged === false ? "" : ", nothing changed"}`,
+        async () => {
+          const e = ex!;
+          const t: CaseTools = {
+            ex: e,
+            config(patch) {
+              const cfg = JSON.parse(readFileSync(e.config, "utf8"));
+              patch(cfg);
+              writeFileSync(e.config, JSON.stringify(cfg, null, 2));
+            },
+            cli: (args, env) => cliOutcome([...args, "--config", e.config, "--json"], env),
+          };
+          const watch = (await c.arrange?.(t)) ?? [];
+          const before = await observe(e, watch);
+          const o = await c.act(t);
+          const after = await observe(e, watch);
+          const said = `exit ${o.exit}\nstdout: ${o.stdout.slice(-2000)}\nstderr: ${o.stderr.slice(-2000)}`;
+          expect(o.exit, said).toBe(c.exit);
+          expect(errorCodeOf(o), said).toBe(c.code);
+          if (c.state !== undefined) expect(o.last?.state, said).toBe(c.state);
+          if (c.unchanged !== false) {
+            const strip = (w: World) => (c.journals ? { ...w, journal: null } : w);
+            expect(strip(after), said).toEqual(strip(before));
+          }
+          await c.check?.(t, o, before, after);
+        },
+        (c.timeoutSeconds ?? 60) * 1000,
+      );
     }
   });
 }

@@ -135,12 +135,18 @@ export class TestHub {
   /** Starts the Hub detached (as a service manager would) and waits until it answers. */
   async start(): Promise<void> {
     const log = openSync(join(this.dir, "hub-test.log"), "a");
-    const child = spawn("jupyterhub", ["-f", "jupyterhub_config.py"], { cwd: this.dir, env: { ...process.env, ...this.env }, stdio: ["ignore", log, log], detached: true });
+    const child = spawn("jupyterhub", ["-f", "jupyterhub_config.py"], {
+      cwd: this.dir,
+      env: { ...process.env, ...this.env },
+      stdio: ["ignore", log, log],
+      detached: true,
+    });
     closeSync(log);
     child.unref();
     const deadline = Date.now() + 60_000;
     while (!(await this.version())) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the test Hub did not start:\n${readFileSync(join(this.dir, "hub-test.log"), "utf8").slice(-2000)}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`the test Hub did not start:\n${readFileSync(join(this.dir, "hub-test.log"), "utf8").slice(-2000)}`);
       await sleep(200);
     }
   }

@@ -56,7 +56,11 @@ export async function shopDatabase(dir: string, customers = 200): Promise<ShopDb
     async drop() {
       await adapter.close();
       const names = [db.name, derivedName(db.name, "restore"), derivedName(db.name, "old")];
-      await execSql("mysql", ADMIN_URL.mysql, names.map((n) => `DROP DATABASE IF EXISTS \`${n}\``));
+      await execSql(
+        "mysql",
+        ADMIN_URL.mysql,
+        names.map((n) => `DROP DATABASE IF EXISTS \`${n}\``),
+      );
     },
   };
 }
@@ -72,7 +76,9 @@ export const DAMAGE = [
 
 /** The databases whose names start with `<name>__um_` (the restore's scratch and trash). */
 export async function leftovers(name: string): Promise<string[]> {
-  const rows = await querySql<{ n: string }>("mysql", ADMIN_URL.mysql, [`SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${name.replace(/_/g, "\\_")}\\_\\_um\\_%'`]);
+  const rows = await querySql<{ n: string }>("mysql", ADMIN_URL.mysql, [
+    `SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${name.replace(/_/g, "\\_")}\\_\\_um\\_%'`,
+  ]);
   return rows.map((r) => r.n);
 }
 
@@ -82,7 +88,13 @@ export function writeDump(dir: string, database: string, body: string): BackupAr
   const text = `-- upgrade-machine: ${JSON.stringify({ database, charset: "utf8mb4", collation: "utf8mb4_general_ci" })}\n${body}`;
   writeFileSync(path, text, { mode: 0o600 });
   const bytes = Buffer.from(text);
-  return { path, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), format: "mysqldump-sql", createdAt: new Date().toISOString() };
+  return {
+    path,
+    bytes: bytes.length,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    format: "mysqldump-sql",
+    createdAt: new Date().toISOString(),
+  };
 }
 
 const CHILD = fileURLToPath(new URL("../fixtures/mysql/restore-child.ts", import.meta.url));
@@ -102,10 +114,17 @@ export interface RestoreChild {
  * Runs a restore of `artifact` on `url` in a child process. `killWhen` sees every line it prints
  * and, when it returns true, the child is killed with SIGKILL at once.
  */
-export function restoreInChild(dir: string, url: string, job: { artifact: BackupArtifact; expected?: Fingerprint }, killWhen: (line: ChildLine) => boolean = () => false): RestoreChild {
+export function restoreInChild(
+  dir: string,
+  url: string,
+  job: { artifact: BackupArtifact; expected?: Fingerprint },
+  killWhen: (line: ChildLine) => boolean = () => false,
+): RestoreChild {
   const jobPath = join(dir, `job-${Date.now()}.json`);
   writeFileSync(jobPath, JSON.stringify(job));
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("jiti/register"), CHILD, url, jobPath], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("jiti/register"), CHILD, url, jobPath], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: ChildLine[] = [];
   let buffer = "";
   let stderr = "";

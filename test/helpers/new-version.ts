@@ -19,8 +19,15 @@ export function addUnhealthyRelease(ex: Example, options: { version?: string; ig
     if (!src.includes(from)) throw new Error(`server.mjs of 2.0.0 no longer contains ${JSON.stringify(from)}`);
     src = src.replace(from, to);
   };
-  replace(`case "GET /health":\n      return send(res, 200, health());`, `case "GET /health":\n      return send(res, 503, { ...health(), status: "unhealthy" });`);
-  if (options.ignoreSigterm) replace(`process.on("SIGTERM", () => shutdown("SIGTERM"));`, `process.on("SIGTERM", () => console.log(\`blog \${VERSION}: ignoring SIGTERM\`));`);
+  replace(
+    `case "GET /health":\n      return send(res, 200, health());`,
+    `case "GET /health":\n      return send(res, 503, { ...health(), status: "unhealthy" });`,
+  );
+  if (options.ignoreSigterm)
+    replace(
+      `process.on("SIGTERM", () => shutdown("SIGTERM"));`,
+      `process.on("SIGTERM", () => console.log(\`blog \${VERSION}: ignoring SIGTERM\`));`,
+    );
   writeFileSync(file, src);
   return version;
 }

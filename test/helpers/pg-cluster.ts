@@ -49,7 +49,9 @@ export async function npmBinaries(major: number): Promise<PgBinaries> {
 /** A Debian/Ubuntu server installation of `major` (`/usr/lib/postgresql/<major>/bin`). */
 export function debianBinaries(major: number): PgBinaries {
   const binDir = `/usr/lib/postgresql/${major}/bin`;
-  return existsSync(join(binDir, "postgres")) ? { major, binDir, source: `Debian ${binDir}` } : { major, missing: `${binDir}/postgres is not installed` };
+  return existsSync(join(binDir, "postgres"))
+    ? { major, binDir, source: `Debian ${binDir}` }
+    : { major, missing: `${binDir}/postgres is not installed` };
 }
 
 /** A running throw-away server. */
@@ -85,7 +87,9 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   try {
     return { uid: await id("-u"), gid: await id("-g") };
   } catch {
-    throw new Error("PostgreSQL refuses to run as root and there is no `postgres` system user: create one (useradd --system postgres) or install the postgresql package");
+    throw new Error(
+      "PostgreSQL refuses to run as root and there is no `postgres` system user: create one (useradd --system postgres) or install the postgresql package",
+    );
   }
 }
 
@@ -151,7 +155,12 @@ export function reapAbandonedClusters(): void {
 function run(argv: string[], user: { uid: number; gid: number } | undefined, env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const [program, ...args] = argv as [string, ...string[]];
-    const child = spawn(program, args, { ...(user ?? {}), cwd: "/", env: { PATH: process.env.PATH, LC_ALL: "C.UTF-8", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(program, args, {
+      ...(user ?? {}),
+      cwd: "/",
+      env: { PATH: process.env.PATH, LC_ALL: "C.UTF-8", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -164,8 +173,14 @@ function run(argv: string[], user: { uid: number; gid: number } | undefined, env
  * The binaries as the server's user can run them: a folder the `postgres` user cannot reach
  * (a clone under /root) is copied, links included, into a temporary folder it can.
  */
-async function reachableBinDir(binDir: string, user: { uid: number; gid: number } | undefined): Promise<{ binDir: string; cleanup(): void }> {
-  const ok = await run([join(binDir, "postgres"), "--version"], user).then(() => true, () => false);
+async function reachableBinDir(
+  binDir: string,
+  user: { uid: number; gid: number } | undefined,
+): Promise<{ binDir: string; cleanup(): void }> {
+  const ok = await run([join(binDir, "postgres"), "--version"], user).then(
+    () => true,
+    () => false,
+  );
   if (ok) return { binDir, cleanup: () => undefined };
   const copy = mkdtempSync(join(tmpdir(), "um-pg-bin-"));
   chmodSync(copy, 0o755);
@@ -186,7 +201,10 @@ export async function startCluster(bin: { major: number; binDir: string }, optio
   const port = await freePort(options.port);
   const binary = (name: string): string => join(reachable.binDir, name);
   try {
-    await run([binary("initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], user);
+    await run(
+      [binary("initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
+      user,
+    );
     const conf = [
       `port = ${port}`,
       `listen_addresses = '127.0.0.1'`,
@@ -218,7 +236,9 @@ export async function startCluster(bin: { major: number; binDir: string }, optio
     dir,
     dataDir,
     async stop() {
-      await run([binary("pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"], user).catch(() => run([binary("pg_ctl"), "-D", dataDir, "-m", "immediate", "-w", "stop"], user).catch(() => undefined));
+      await run([binary("pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"], user).catch(() =>
+        run([binary("pg_ctl"), "-D", dataDir, "-m", "immediate", "-w", "stop"], user).catch(() => undefined),
+      );
       rmSync(dir, { recursive: true, force: true });
       reachable.cleanup();
     },

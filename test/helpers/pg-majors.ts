@@ -27,7 +27,9 @@ function warn(major: number, reason: string): void {
   if (warned.has(major)) return;
   warned.add(major);
   const line = "!".repeat(78);
-  console.warn(`\n${line}\n!! SKIPPING PostgreSQL ${major} TESTS: ${reason}\n!! run npm ci (and bash scripts/test-env.sh); with CI set these tests fail instead\n${line}\n`);
+  console.warn(
+    `\n${line}\n!! SKIPPING PostgreSQL ${major} TESTS: ${reason}\n!! run npm ci (and bash scripts/test-env.sh); with CI set these tests fail instead\n${line}\n`,
+  );
 }
 
 /** Every major of the matrix, 14 to 18, in order. */
@@ -35,12 +37,26 @@ export async function pgMajors(): Promise<PgMajor[]> {
   const { inject } = await import("vitest"); // only inside vitest: scripts import the helpers that import this file
   const started = inject("pgMajors") ?? [];
   const debian15 = await serverAvailable("postgres");
-  const out: PgMajor[] = [{ major: 15, adminUrl: ADMIN_URL.postgres, available: debian15, missing: debian15 ? null : "no server at UM_TEST_POSTGRES_URL", dumpTools: true }];
+  const out: PgMajor[] = [
+    {
+      major: 15,
+      adminUrl: ADMIN_URL.postgres,
+      available: debian15,
+      missing: debian15 ? null : "no server at UM_TEST_POSTGRES_URL",
+      dumpTools: true,
+    },
+  ];
   for (const major of Object.keys(NPM_MAJOR_PORTS).map(Number)) {
     const s = started.find((m) => m.major === major);
     const missing = s ? s.missing : "not started (UM_TEST_PG_MAJORS)";
     if (missing && !process.env.CI) warn(major, missing);
-    out.push({ major, adminUrl: s?.adminUrl ?? `postgres://postgres@127.0.0.1:${NPM_MAJOR_PORTS[major]}/postgres`, available: !missing || !!process.env.CI, missing, dumpTools: major <= 15 });
+    out.push({
+      major,
+      adminUrl: s?.adminUrl ?? `postgres://postgres@127.0.0.1:${NPM_MAJOR_PORTS[major]}/postgres`,
+      available: !missing || !!process.env.CI,
+      missing,
+      dumpTools: major <= 15,
+    });
   }
   return out.sort((a, b) => a.major - b.major);
 }

@@ -24,11 +24,16 @@ function wanted(): number[] {
   const env = process.env.UM_TEST_PG_MAJORS;
   if (env === undefined || env.trim() === "") return Object.keys(NPM_MAJOR_PORTS).map(Number);
   if (env.trim() === "none") return [];
-  return env.split(",").map((m) => Number(m.trim())).filter((m) => NPM_MAJOR_PORTS[m] !== undefined);
+  return env
+    .split(",")
+    .map((m) => Number(m.trim()))
+    .filter((m) => NPM_MAJOR_PORTS[m] !== undefined);
 }
 
 /** Starts every wanted npm major (in parallel); never throws: a failure is reported as `missing`. */
-export async function startNpmMajors(options: { fast?: boolean } = { fast: true }): Promise<{ majors: StartedMajor[]; stop(): Promise<void> }> {
+export async function startNpmMajors(
+  options: { fast?: boolean } = { fast: true },
+): Promise<{ majors: StartedMajor[]; stop(): Promise<void> }> {
   const clusters: PgCluster[] = [];
   const majors = await Promise.all(
     wanted().map(async (major): Promise<StartedMajor> => {
@@ -45,4 +50,3 @@ export async function startNpmMajors(options: { fast?: boolean } = { fast: true 
   );
   return { majors, stop: async () => void (await Promise.all(clusters.map((c) => c.stop()))) };
 }
-

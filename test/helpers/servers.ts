@@ -46,14 +46,34 @@ export async function querySql<T = Record<string, unknown>>(dialect: ServerDiale
   let last: unknown[] = [];
   if (dialect === "postgres") {
     const ssl = t.params.sslmode !== undefined && t.params.sslmode !== "disable" ? ("require" as const) : false;
-    const sql = postgres({ host: t.host, port: t.port, user: t.user, password: t.password ?? "", database: t.database, max: 1, onnotice: () => undefined, connect_timeout: 5, ssl });
+    const sql = postgres({
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      password: t.password ?? "",
+      database: t.database,
+      max: 1,
+      onnotice: () => undefined,
+      connect_timeout: 5,
+      ssl,
+    });
     try {
       for (const s of statements) last = [...(await sql.unsafe(s))];
     } finally {
       await sql.end({ timeout: 1 });
     }
   } else {
-    const conn = await mysql.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database, connectTimeout: 5000, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+    const conn = await mysql.createConnection({
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      password: t.password,
+      database: t.database,
+      connectTimeout: 5000,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    });
     try {
       for (const s of statements) {
         const [rows] = await conn.query(s);
@@ -104,9 +124,16 @@ export interface ScratchDatabase {
  * Creates an empty database with a random name on the test server (or on the server of
  * `adminUrl`, e.g. another PostgreSQL major); `options` are appended to CREATE DATABASE.
  */
-export async function createScratchDatabase(dialect: ServerDialect, prefix = "um_test", adminUrl = ADMIN_URL[dialect], options = ""): Promise<ScratchDatabase> {
+export async function createScratchDatabase(
+  dialect: ServerDialect,
+  prefix = "um_test",
+  adminUrl = ADMIN_URL[dialect],
+  options = "",
+): Promise<ScratchDatabase> {
   const name = randomName(prefix);
-  await execSql(dialect, adminUrl, [dialect === "postgres" ? `CREATE DATABASE "${name}" ${options}` : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`]);
+  await execSql(dialect, adminUrl, [
+    dialect === "postgres" ? `CREATE DATABASE "${name}" ${options}` : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`,
+  ]);
   const url = new URL(adminUrl);
   url.pathname = `/${encodeURIComponent(name)}`;
   return { name, url: url.toString(), drop: () => dropDatabases(dialect, [name], adminUrl) };
@@ -115,10 +142,18 @@ export async function createScratchDatabase(dialect: ServerDialect, prefix = "um
 /** Drops databases (and, on PostgreSQL, the scratch copies the adapter derives from them). */
 export async function dropDatabases(dialect: ServerDialect, names: string[], adminUrl = ADMIN_URL[dialect]): Promise<void> {
   if (dialect === "mysql") {
-    await execSql(dialect, adminUrl, names.map((n) => `DROP DATABASE IF EXISTS \`${n}\``));
+    await execSql(
+      dialect,
+      adminUrl,
+      names.map((n) => `DROP DATABASE IF EXISTS \`${n}\``),
+    );
     return;
   }
   const like = names.map((n) => `datname = '${n}' OR datname LIKE '${n}\\_\\_um\\_%'`).join(" OR ");
   const all = await querySql<{ datname: string }>(dialect, adminUrl, [`SELECT datname FROM pg_database WHERE ${like}`]);
-  await execSql(dialect, adminUrl, all.map((r) => `DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`));
+  await execSql(
+    dialect,
+    adminUrl,
+    all.map((r) => `DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`),
+  );
 }

@@ -22,10 +22,55 @@ export async function makeCertificates(cn: string, names: { dns: string[]; ip: s
   const dir = mkdtempSync(join(tmpdir(), "um-tls-"));
   const p = (f: string) => join(dir, f);
   const ssl = (...args: string[]) => exec("openssl", args, { cwd: dir });
-  await ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-  await ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${names.dns[0] ?? names.ip[0] ?? "server"}`, "-keyout", p("server.key"), "-out", p("server.csr"));
+  await ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    `/CN=${cn}`,
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.crt"),
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
+  await ssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    `/CN=${names.dns[0] ?? names.ip[0] ?? "server"}`,
+    "-keyout",
+    p("server.key"),
+    "-out",
+    p("server.csr"),
+  );
   const san = [...names.dns.map((d) => `DNS:${d}`), ...names.ip.map((i) => `IP:${i}`)].join(",");
   writeFileSync(p("ext.cnf"), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
-  await ssl("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", p("ext.cnf"), "-out", p("server.crt"));
+  await ssl(
+    "x509",
+    "-req",
+    "-in",
+    p("server.csr"),
+    "-CA",
+    p("ca.crt"),
+    "-CAkey",
+    p("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "1",
+    "-extfile",
+    p("ext.cnf"),
+    "-out",
+    p("server.crt"),
+  );
   return { dir, caPath: p("ca.crt"), serverCert: readFileSync(p("server.crt"), "utf8"), serverKey: readFileSync(p("server.key"), "utf8") };
 }

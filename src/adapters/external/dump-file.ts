@@ -27,12 +27,17 @@ export interface ToolRun {
 /** Refuses a backup name that is not a plain file name. */
 export function checkBackupName(name: string): void {
   if (name === "" || /[\\/]/.test(name) || name === "." || name === "..") {
-    throw new UpgradeError("E_USAGE", `backup name ${JSON.stringify(name)} must be a plain file name`, { hint: "use a name without slashes, e.g. the run id" });
+    throw new UpgradeError("E_USAGE", `backup name ${JSON.stringify(name)} must be a plain file name`, {
+      hint: "use a name without slashes, e.g. the run id",
+    });
   }
 }
 
 /** A pass-through that hashes and counts the bytes, reporting progress at most every MiB. */
-function hashing(onProgress: OnProgress | undefined, total?: number): { stream: Transform; result: () => { sha256: string; bytes: number } } {
+function hashing(
+  onProgress: OnProgress | undefined,
+  total?: number,
+): { stream: Transform; result: () => { sha256: string; bytes: number } } {
   const hash = createHash("sha256");
   let bytes = 0;
   let reported = 0;
@@ -63,13 +68,22 @@ function hashing(onProgress: OnProgress | undefined, total?: number): { stream: 
 
 function spawnTool(run: ToolRun, stdin: "pipe" | "ignore", signal: AbortSignal | undefined) {
   const [program, ...args] = run.argv;
-  const child = spawn(program, args, { env: run.env, stdio: [stdin, stdin === "pipe" ? "ignore" : "pipe", "pipe"], ...(signal ? { signal } : {}) });
+  const child = spawn(program, args, {
+    env: run.env,
+    stdio: [stdin, stdin === "pipe" ? "ignore" : "pipe", "pipe"],
+    ...(signal ? { signal } : {}),
+  });
   const stderr = new TailBuffer();
   child.stderr?.on("data", (c: Buffer) => stderr.push(c));
   const exited = new Promise<number | null>((resolveExit, reject) => {
     child.on("error", (err: NodeJS.ErrnoException) => {
       if (err.name === "AbortError") return reject(new UpgradeError("E_BACKUP", `${program} was aborted`, { cause: err }));
-      reject(new UpgradeError("E_TOOL_MISSING", `cannot run ${program}: ${err.message}`, { hint: `check that ${program} is installed and executable`, cause: err }));
+      reject(
+        new UpgradeError("E_TOOL_MISSING", `cannot run ${program}: ${err.message}`, {
+          hint: `check that ${program} is installed and executable`,
+          cause: err,
+        }),
+      );
     });
     child.on("close", (code) => resolveExit(code));
   });
@@ -84,7 +98,13 @@ function spawnTool(run: ToolRun, stdin: "pipe" | "ignore", signal: AbortSignal |
  *
  * @throws the tool's classified error, E_DISK_FULL, or E_BACKUP; nothing is left behind.
  */
-export async function dumpToFile(run: ToolRun, dir: string, fileName: string, format: string, options: CopyOptions & { header?: string } = {}): Promise<BackupArtifact> {
+export async function dumpToFile(
+  run: ToolRun,
+  dir: string,
+  fileName: string,
+  format: string,
+  options: CopyOptions & { header?: string } = {},
+): Promise<BackupArtifact> {
   const backupDir = resolve(dir);
   await ensurePrivateDir(backupDir);
   const finalPath = join(backupDir, fileName);
@@ -93,7 +113,10 @@ export async function dumpToFile(run: ToolRun, dir: string, fileName: string, fo
   const counter = hashing(options.onProgress);
   try {
     const stdout = child.stdout;
-    if (!stdout) throw new UpgradeError("E_BACKUP", `${run.argv[0] ?? "the dump tool"} has no stdout to read the dump from`, { hint: "this is a bug of upgrade-machine: report it" });
+    if (!stdout)
+      throw new UpgradeError("E_BACKUP", `${run.argv[0] ?? "the dump tool"} has no stdout to read the dump from`, {
+        hint: "this is a bug of upgrade-machine: report it",
+      });
     async function* withHeader(): AsyncGenerator<Buffer> {
       if (options.header) yield Buffer.from(options.header);
       for await (const chunk of stdout!) yield chunk as Buffer;
@@ -130,10 +153,20 @@ export async function verifyArtifact(artifact: BackupArtifact): Promise<void> {
     });
   });
   if (actual.sha256 !== artifact.sha256 || actual.bytes !== artifact.bytes) {
-    throw new UpgradeError("E_RESTORE", `backup ${artifact.path} is corrupt: its sha256 or size differs from the one recorded when it was written`, {
-      hint: "do not use this file; restore from another backup (the database was not changed)",
-      details: { path: artifact.path, expected: artifact.sha256, actual: actual.sha256, expectedBytes: artifact.bytes, bytes: actual.bytes },
-    });
+    throw new UpgradeError(
+      "E_RESTORE",
+      `backup ${artifact.path} is corrupt: its sha256 or size differs from the one recorded when it was written`,
+      {
+        hint: "do not use this file; restore from another backup (the database was not changed)",
+        details: {
+          path: artifact.path,
+          expected: artifact.sha256,
+          actual: actual.sha256,
+          expectedBytes: artifact.bytes,
+          bytes: actual.bytes,
+        },
+      },
+    );
   }
 }
 
@@ -150,7 +183,10 @@ export async function feedFileToTool(run: ToolRun, artifact: BackupArtifact, opt
   if (!stdin) throw new UpgradeError("E_RESTORE", `${run.argv[0]} has no stdin`);
   // A tool that exits early closes its stdin: the EPIPE is expected, its exit status says why.
   stdin.on("error", () => undefined);
-  const [copied, code] = await Promise.allSettled([pipeline(createReadStream(artifact.path, { highWaterMark: 1 << 20 }), counter.stream, stdin), exited]);
+  const [copied, code] = await Promise.allSettled([
+    pipeline(createReadStream(artifact.path, { highWaterMark: 1 << 20 }), counter.stream, stdin),
+    exited,
+  ]);
   if (code.status === "rejected") throw code.reason;
   if (code.value !== 0) throw run.classify(redactSecrets(stderr.toString().trim(), run.secrets), code.value);
   if (copied.status === "rejected") {

@@ -13,7 +13,10 @@ export const STDERR_LIMIT = 4_096;
  * `searchPath` (PATH syntax; default `process.env.PATH`), in PATH order. An absolute name is
  * checked as it is. Returns undefined when none is found.
  */
-export async function findExecutable(names: readonly string[], searchPath: string | undefined = process.env.PATH): Promise<string | undefined> {
+export async function findExecutable(
+  names: readonly string[],
+  searchPath: string | undefined = process.env.PATH,
+): Promise<string | undefined> {
   const dirs = (searchPath ?? "").split(delimiter).filter((d) => d !== "");
   for (const dir of dirs) {
     for (const name of names) {

@@ -51,17 +51,29 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
       throw mysqlError(err, target, what);
     }
   };
-  const lazy = (get: () => Promise<MysqlPool> | undefined, set: (p: Promise<MysqlPool> | undefined) => void, database: string | null, what: string) => (): Promise<MysqlPool> => {
-    let p = get();
-    if (!p) {
-      p = verified(database, what);
-      p.catch(() => set(undefined));
-      set(p);
-    }
-    return p;
-  };
-  const connect = lazy(() => pool, (p) => (pool = p), target.database, "connecting");
-  const admin = lazy(() => adminPool, (p) => (adminPool = p), null, "connecting to the server");
+  const lazy =
+    (get: () => Promise<MysqlPool> | undefined, set: (p: Promise<MysqlPool> | undefined) => void, database: string | null, what: string) =>
+    (): Promise<MysqlPool> => {
+      let p = get();
+      if (!p) {
+        p = verified(database, what);
+        p.catch(() => set(undefined));
+        set(p);
+      }
+      return p;
+    };
+  const connect = lazy(
+    () => pool,
+    (p) => (pool = p),
+    target.database,
+    "connecting",
+  );
+  const admin = lazy(
+    () => adminPool,
+    (p) => (adminPool = p),
+    null,
+    "connecting to the server",
+  );
   const end = async (p: Promise<MysqlPool> | undefined): Promise<void> => {
     await (await p?.catch(() => undefined))?.end().catch(() => undefined);
   };
@@ -102,7 +114,9 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
         if (isUpgradeError(err, "E_NOT_FOUND")) return { exists: false };
         throw err;
       }
-      const [rows] = await p.query("SELECT VERSION() AS v, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()) AS bytes");
+      const [rows] = await p.query(
+        "SELECT VERSION() AS v, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()) AS bytes",
+      );
       const row = (rows as { v: string; bytes: string }[])[0];
       await Promise.all([tool("dump"), tool("client")]);
       return { exists: true, serverVersion: row?.v ?? "", bytes: Number(row?.bytes ?? 0) };
@@ -110,7 +124,9 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
 
     async backup(dir, name, copyOptions) {
       const p = await connect();
-      const [rows] = await p.query("SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()");
+      const [rows] = await p.query(
+        "SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+      );
       const row = (rows as { cs: string; co: string }[])[0];
       const header: DumpHeader = { database: target.database, charset: row?.cs ?? "utf8mb4", collation: row?.co ?? "utf8mb4_general_ci" };
       return backupMysql(target, await tool("dump"), await serverVersion(), header, dir, name, copyOptions);
@@ -118,7 +134,9 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
 
     async restore(artifact, restoreOptions) {
       if (artifact.format !== MYSQL_DUMP_FORMAT) {
-        throw new UpgradeError("E_RESTORE", `${artifact.path} is a ${artifact.format} backup, not a MySQL one`, { hint: "restore it with the adapter that wrote it" });
+        throw new UpgradeError("E_RESTORE", `${artifact.path} is a ${artifact.format} backup, not a MySQL one`, {
+          hint: "restore it with the adapter that wrote it",
+        });
       }
       const p = pool;
       pool = undefined;
@@ -145,7 +163,9 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
     async readValue(table, column) {
       const p = await connect();
       try {
-        const [tables] = await p.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", [table]);
+        const [tables] = await p.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", [
+          table,
+        ]);
         if ((tables as unknown[]).length === 0) return undefined;
         const [rows] = await p.query(`SELECT ${quoteIdent(column)} AS v FROM ${quoteIdent(table)} LIMIT 1`);
         const v = (rows as { v: unknown }[])[0]?.v;

@@ -18,7 +18,7 @@ let driver: Promise<Mysql2> | undefined;
  */
 export function loadMysql2(): Promise<Mysql2> {
   driver ??= import("mysql2/promise").then(
-    (mod) => ((mod as { default?: Mysql2 }).default ?? (mod as unknown as Mysql2)),
+    (mod) => (mod as { default?: Mysql2 }).default ?? (mod as unknown as Mysql2),
     (err: unknown) => {
       driver = undefined;
       throw new UpgradeError("E_TOOL_MISSING", "the MySQL driver (mysql2) could not be loaded", {
@@ -62,11 +62,33 @@ export async function openMysql(target: MysqlTarget, database: string | null = t
   return pool;
 }
 
-const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ECONNRESET", "ENOENT", "EAI_AGAIN", "PROTOCOL_CONNECTION_LOST", "HANDSHAKE_SSL_ERROR"]);
-const AUTH_CODES = new Set(["ER_ACCESS_DENIED_ERROR", "ER_DBACCESS_DENIED_ERROR", "ER_NOT_SUPPORTED_AUTH_MODE", "ER_ACCESS_DENIED_NO_PASSWORD_ERROR", "ER_PASSWORD_NO_MATCH"]);
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "ENOENT",
+  "EAI_AGAIN",
+  "PROTOCOL_CONNECTION_LOST",
+  "HANDSHAKE_SSL_ERROR",
+]);
+const AUTH_CODES = new Set([
+  "ER_ACCESS_DENIED_ERROR",
+  "ER_DBACCESS_DENIED_ERROR",
+  "ER_NOT_SUPPORTED_AUTH_MODE",
+  "ER_ACCESS_DENIED_NO_PASSWORD_ERROR",
+  "ER_PASSWORD_NO_MATCH",
+]);
 
 /** Maps a mysql2 error to a coded UpgradeError, the password redacted from every message. */
-export function mysqlError(err: unknown, target: MysqlTarget, what: string, fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" = "E_CONNECT"): UpgradeError {
+export function mysqlError(
+  err: unknown,
+  target: MysqlTarget,
+  what: string,
+  fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" = "E_CONNECT",
+): UpgradeError {
   if (isUpgradeError(err)) return err;
   const e = err as { code?: string; message?: string; errno?: number };
   const where = describeTarget(target);
@@ -113,11 +135,18 @@ export function quoteIdent(name: string): string {
  */
 export function mysqlToolArgs(target: MysqlTarget, flavour: "mariadb" | "mysql" = "mariadb"): string[] {
   const args = ["--no-defaults"];
-  args.push(...(target.socket !== undefined ? [`--socket=${target.socket}`, "--protocol=SOCKET"] : [`--host=${target.host}`, `--port=${target.port}`, "--protocol=TCP"]));
+  args.push(
+    ...(target.socket !== undefined
+      ? [`--socket=${target.socket}`, "--protocol=SOCKET"]
+      : [`--host=${target.host}`, `--port=${target.port}`, "--protocol=TCP"]),
+  );
   if (target.user !== undefined) args.push(`--user=${target.user}`);
   const tls = tlsMode(target);
   if (flavour === "mysql") args.push(`--ssl-mode=${{ off: "DISABLED", require: "REQUIRED", verify: "VERIFY_IDENTITY" }[tls]}`);
-  else args.push(...{ off: ["--skip-ssl"], require: ["--ssl", "--skip-ssl-verify-server-cert"], verify: ["--ssl", "--ssl-verify-server-cert"] }[tls]);
+  else
+    args.push(
+      ...{ off: ["--skip-ssl"], require: ["--ssl", "--skip-ssl-verify-server-cert"], verify: ["--ssl", "--ssl-verify-server-cert"] }[tls],
+    );
   return args;
 }
 

@@ -38,8 +38,12 @@ export async function listObjects(conn: PoolConnection, db: string): Promise<Dat
   return {
     tables: tables.filter((r) => r.t !== "VIEW").map((r) => String(r.n)),
     views: tables.filter((r) => r.t === "VIEW").map((r) => String(r.n)),
-    triggers: (await names(conn, "SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?", db)).map((r) => String(r.n)),
-    routines: (await names(conn, "SELECT ROUTINE_NAME AS n, ROUTINE_TYPE AS t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", db)).map((r) => ({ name: String(r.n), type: String(r.t) })),
+    triggers: (await names(conn, "SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?", db)).map((r) =>
+      String(r.n),
+    ),
+    routines: (
+      await names(conn, "SELECT ROUTINE_NAME AS n, ROUTINE_TYPE AS t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", db)
+    ).map((r) => ({ name: String(r.n), type: String(r.t) })),
     events: (await names(conn, "SELECT EVENT_NAME AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", db)).map((r) => String(r.n)),
   };
 }
@@ -85,8 +89,16 @@ export async function emptyDatabase(conn: PoolConnection, db: string, objects: D
  * state before it), so `live` always holds either all of its old tables or all of the new ones.
  * Neither side may have triggers (MySQL refuses to move them across databases).
  */
-export async function swapTables(conn: PoolConnection, live: string, liveTables: string[], scratch: string, scratchTables: string[], trash: string): Promise<void> {
-  const move = (from: string, to: string, name: string): string => `${quoteIdent(from)}.${quoteIdent(name)} TO ${quoteIdent(to)}.${quoteIdent(name)}`;
+export async function swapTables(
+  conn: PoolConnection,
+  live: string,
+  liveTables: string[],
+  scratch: string,
+  scratchTables: string[],
+  trash: string,
+): Promise<void> {
+  const move = (from: string, to: string, name: string): string =>
+    `${quoteIdent(from)}.${quoteIdent(name)} TO ${quoteIdent(to)}.${quoteIdent(name)}`;
   const pairs = [...liveTables.map((t) => move(live, trash, t)), ...scratchTables.map((t) => move(scratch, live, t))];
   if (pairs.length > 0) await conn.query(`RENAME TABLE ${pairs.join(", ")}`);
 }

@@ -9,4 +9,11 @@ export { fingerprintMysql } from "./fingerprint.js";
 export { createMysqlMigrationDriver, migrationLockName, type MysqlMigrationDriverOptions } from "./migration-driver.js";
 export { derivedName } from "./databases.js";
 export { loadDump, restoreMysql, type FingerprintOf, type MysqlRestoreOptions } from "./restore.js";
-export { findMysqlTool, parseServerVersion, parseToolVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";
+export {
+  findMysqlTool,
+  parseServerVersion,
+  parseToolVersion,
+  type MysqlServerVersion,
+  type MysqlTool,
+  type MysqlToolRole,
+} from "./tools.js";

@@ -29,11 +29,14 @@ export async function openMysqlJournal(target: MysqlTarget): Promise<JournalStor
   const pool = await openMysql(target, target.database, 4);
   try {
     await pool.query("SELECT 1");
-    await runMigrations(createMysqlMigrationDriver({ target, connection: async () => pool }), journalMigrationsDir("mysql"), { lockTimeoutMs: 30_000 });
+    await runMigrations(createMysqlMigrationDriver({ target, connection: async () => pool }), journalMigrationsDir("mysql"), {
+      lockTimeoutMs: 30_000,
+    });
   } catch (err) {
     await pool.end().catch(() => undefined);
     const mapped = mysqlError(err, target, "opening the journal", "E_JOURNAL");
-    if (isUpgradeError(mapped, "E_NOT_FOUND")) throw missingJournalDatabase(target.database, `CREATE DATABASE \`${target.database}\` CHARACTER SET utf8mb4;`, err);
+    if (isUpgradeError(mapped, "E_NOT_FOUND"))
+      throw missingJournalDatabase(target.database, `CREATE DATABASE \`${target.database}\` CHARACTER SET utf8mb4;`, err);
     throw mapped;
   }
   const driver: SqlJournalDriver = {

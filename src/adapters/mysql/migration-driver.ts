@@ -50,10 +50,14 @@ export function createMysqlMigrationDriver(options: MysqlMigrationDriverOptions)
         const [result] = await conn.query("SELECT GET_LOCK(?, ?) AS ok", [lockName, Math.max(0, timeoutMs) / 1000]);
         const ok = (result as { ok: number | string | null }[])[0]?.ok;
         if (Number(ok) !== 1) {
-          throw new UpgradeError("E_LOCKED", `another process is migrating ${where} (it holds the lock ${lockName}); waited ${timeoutMs} ms`, {
-            hint: "wait for the other migration to finish and run again; the lock is released as soon as that process's connection ends",
-            details: { target: where, lock: lockName, timeoutMs },
-          });
+          throw new UpgradeError(
+            "E_LOCKED",
+            `another process is migrating ${where} (it holds the lock ${lockName}); waited ${timeoutMs} ms`,
+            {
+              hint: "wait for the other migration to finish and run again; the lock is released as soon as that process's connection ends",
+              details: { target: where, lock: lockName, timeoutMs },
+            },
+          );
         }
       } catch (err) {
         conn.release();
@@ -89,10 +93,15 @@ export function createMysqlMigrationDriver(options: MysqlMigrationDriverOptions)
     async applied(): Promise<AppliedMigration[]> {
       const pool = await options.connection();
       try {
-        const [found] = await pool.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", [table]);
+        const [found] = await pool.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", [
+          table,
+        ]);
         if ((found as unknown[]).length === 0) return [];
         const [rows] = await pool.query(`SELECT hash, created_at FROM ${q} ORDER BY created_at, id`);
-        return (rows as { hash: string; created_at: string | number | null }[]).map((r) => ({ hash: r.hash, createdAt: Number(r.created_at) }));
+        return (rows as { hash: string; created_at: string | number | null }[]).map((r) => ({
+          hash: r.hash,
+          createdAt: Number(r.created_at),
+        }));
       } catch (err) {
         throw mysqlError(err, options.target, "reading drizzle's bookkeeping table");
       }
@@ -131,10 +140,15 @@ export function createMysqlMigrationDriver(options: MysqlMigrationDriverOptions)
 function partialFailure(migration: MigrationFile, index: number, err: unknown, password: string | undefined): UpgradeError {
   const statements = migration.statements;
   const failed = index < statements.length ? index : -1;
-  const ranBefore = statements.slice(0, Math.max(0, Math.min(index, statements.length))).map((s, i) => ({ index: i, statement: s.slice(0, 200) }));
+  const ranBefore = statements
+    .slice(0, Math.max(0, Math.min(index, statements.length)))
+    .map((s, i) => ({ index: i, statement: s.slice(0, 200) }));
   const message = redactSecrets((err as Error).message, [password ?? ""]);
   const at = failed >= 0 ? `statement ${failed + 1} of ${statements.length}` : "its bookkeeping row";
-  const before = ranBefore.length === 0 ? "no statement of it had run" : `statement(s) 1-${ranBefore.length} had run and stay applied (MySQL commits DDL implicitly)`;
+  const before =
+    ranBefore.length === 0
+      ? "no statement of it had run"
+      : `statement(s) 1-${ranBefore.length} had run and stay applied (MySQL commits DDL implicitly)`;
   return new UpgradeError("E_MIGRATION_FAILED", `migration ${migration.tag} failed at ${at}: ${message}; ${before}`, {
     hint:
       ranBefore.length === 0

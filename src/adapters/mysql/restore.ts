@@ -24,9 +24,21 @@ export interface MysqlRestoreOptions extends RestoreOptions {
 export type FingerprintOf = (database: string) => Promise<Fingerprint>;
 
 /** Loads a dump file into `database` with the command-line client, hashing the file again on the way. */
-export async function loadDump(target: MysqlTarget, client: MysqlTool, artifact: BackupArtifact, database: string, options: CopyOptions = {}): Promise<void> {
+export async function loadDump(
+  target: MysqlTarget,
+  client: MysqlTool,
+  artifact: BackupArtifact,
+  database: string,
+  options: CopyOptions = {},
+): Promise<void> {
   const run = {
-    argv: [client.path, ...mysqlToolArgs(target, client.flavour), "--binary-mode", "--default-character-set=utf8mb4", `--database=${database}`] as [string, ...string[]],
+    argv: [
+      client.path,
+      ...mysqlToolArgs(target, client.flavour),
+      "--binary-mode",
+      "--default-character-set=utf8mb4",
+      `--database=${database}`,
+    ] as [string, ...string[]],
     env: mysqlToolEnv(target),
     secrets: [target.password ?? ""],
     classify: classifyMysqlToolFailure(client.path, describeTarget(target), "E_RESTORE"),
@@ -54,11 +66,15 @@ function restoreError(err: unknown, target: MysqlTarget, what: string, scratch: 
     });
   }
   if (PRIVILEGE_CODES.has(code)) {
-    return new UpgradeError("E_RESTORE", `${what} on ${where}: the user may not create or change the restore's databases ${scratch} and ${trash}`, {
-      hint: `grant the user all privileges on both (GRANT ALL ON ${quoteIdent(scratch)}.* TO ...; GRANT ALL ON ${quoteIdent(trash)}.* TO ...), then restore again`,
-      details: { target: where, code, databases: [scratch, trash] },
-      cause: err,
-    });
+    return new UpgradeError(
+      "E_RESTORE",
+      `${what} on ${where}: the user may not create or change the restore's databases ${scratch} and ${trash}`,
+      {
+        hint: `grant the user all privileges on both (GRANT ALL ON ${quoteIdent(scratch)}.* TO ...; GRANT ALL ON ${quoteIdent(trash)}.* TO ...), then restore again`,
+        details: { target: where, code, databases: [scratch, trash] },
+        cause: err,
+      },
+    );
   }
   return mysqlError(err, target, what, "E_RESTORE");
 }
@@ -100,10 +116,14 @@ export async function restoreMysql(
   const live = target.database;
   const qualified = await triggersNamingDatabase(artifact.path, live);
   if (qualified.length > 0) {
-    throw new UpgradeError("E_RESTORE", `${artifact.path} creates triggers that name ${live} explicitly (${qualified.join("; ")}): loaded into a scratch database to be proven, they would change ${live} itself; ${live} was not changed`, {
-      hint: `restore it by hand into ${live} (mariadb --database=${live} < ${artifact.path}, after emptying the database), and create those triggers without the database name before the next upgrade`,
-      details: { path: artifact.path, triggers: qualified },
-    });
+    throw new UpgradeError(
+      "E_RESTORE",
+      `${artifact.path} creates triggers that name ${live} explicitly (${qualified.join("; ")}): loaded into a scratch database to be proven, they would change ${live} itself; ${live} was not changed`,
+      {
+        hint: `restore it by hand into ${live} (mariadb --database=${live} < ${artifact.path}, after emptying the database), and create those triggers without the database name before the next upgrade`,
+        details: { path: artifact.path, triggers: qualified },
+      },
+    );
   }
   const scratch = derivedName(live, "restore");
   const trash = derivedName(live, "old");
@@ -127,23 +147,37 @@ export async function restoreMysql(
       await dropScratch();
       throw err;
     }
-    await replaceLive(conn, { target, client, artifact, header, scratch, trash, options }).catch(fail(`replacing ${live} with the proven copy`));
+    await replaceLive(conn, { target, client, artifact, header, scratch, trash, options }).catch(
+      fail(`replacing ${live} with the proven copy`),
+    );
   } finally {
     conn.destroy(); // it carries session settings of its own
   }
 }
 
-async function prove(scratch: string, expected: Fingerprint, fingerprintOf: FingerprintOf, artifact: BackupArtifact, target: MysqlTarget): Promise<void> {
+async function prove(
+  scratch: string,
+  expected: Fingerprint,
+  fingerprintOf: FingerprintOf,
+  artifact: BackupArtifact,
+  target: MysqlTarget,
+): Promise<void> {
   const got = await fingerprintOf(scratch).catch((err: unknown) => {
     throw mysqlError(err, target, `fingerprinting the restored copy ${scratch}`, "E_RESTORE");
   });
   if (got.hash === expected.hash) return;
   const tables = new Set([...Object.keys(got.tables), ...Object.keys(expected.tables)]);
-  const differing = [...tables].filter((t) => got.tables[t]?.hash !== expected.tables[t]?.hash || got.tables[t]?.rows !== expected.tables[t]?.rows);
-  throw new UpgradeError("E_RESTORE", `${artifact.path} loads to a database that differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}; ${target.database} was not changed`, {
-    hint: "do not use this backup; restore from another one",
-    details: { path: artifact.path, differing },
-  });
+  const differing = [...tables].filter(
+    (t) => got.tables[t]?.hash !== expected.tables[t]?.hash || got.tables[t]?.rows !== expected.tables[t]?.rows,
+  );
+  throw new UpgradeError(
+    "E_RESTORE",
+    `${artifact.path} loads to a database that differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}; ${target.database} was not changed`,
+    {
+      hint: "do not use this backup; restore from another one",
+      details: { path: artifact.path, differing },
+    },
+  );
 }
 
 interface Replace {

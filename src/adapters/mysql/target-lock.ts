@@ -31,10 +31,14 @@ export async function lockMysqlTarget(target: MysqlTarget): Promise<TargetLock> 
     identity = `mysql://${uuid ?? encodeURIComponent(`${v.host}:${v.port}:${v.datadir}`)}/${encodeURIComponent(target.database)}`;
     const [rows] = await conn.query("SELECT GET_LOCK(?, 0) AS locked", [name]);
     if (Number((rows as { locked: number | null }[])[0]?.locked) !== 1) {
-      throw new UpgradeError("E_BUSY", `the MySQL database ${JSON.stringify(target.database)} is being upgraded by another upgrade-machine process`, {
-        hint: "wait for that run to end (`upgrade-machine status` with its config); its lock is released as soon as that process ends, even if it is killed",
-        details: { identity },
-      });
+      throw new UpgradeError(
+        "E_BUSY",
+        `the MySQL database ${JSON.stringify(target.database)} is being upgraded by another upgrade-machine process`,
+        {
+          hint: "wait for that run to end (`upgrade-machine status` with its config); its lock is released as soon as that process ends, even if it is killed",
+          details: { identity },
+        },
+      );
     }
   } catch (err) {
     conn?.release();

@@ -59,24 +59,36 @@ export async function findMysqlTool(role: MysqlToolRole, server: MysqlServerVers
   const names = NAMES[role][server.flavour];
   const path = await findExecutable(names, binPath);
   if (!path) {
-    throw new UpgradeError("E_TOOL_MISSING", `none of ${names.join(", ")} was found on ${binPath !== undefined ? "the adapter's binPath" : "PATH"}`, {
-      hint: INSTALL_HINT,
-      details: { tools: names },
-    });
+    throw new UpgradeError(
+      "E_TOOL_MISSING",
+      `none of ${names.join(", ")} was found on ${binPath !== undefined ? "the adapter's binPath" : "PATH"}`,
+      {
+        hint: INSTALL_HINT,
+        details: { tools: names },
+      },
+    );
   }
   const out = await runTool([path, "--no-defaults", "--version"], { env: process.env, secrets: [] });
   const parsed = parseToolVersion(out);
   if (!parsed) {
-    throw new UpgradeError("E_TOOL_VERSION", `cannot read the version of ${path} (it printed ${JSON.stringify(out.trim().slice(0, 100))})`, {
-      hint: `check that ${path} is a MySQL or MariaDB client program`,
-      details: { path },
-    });
+    throw new UpgradeError(
+      "E_TOOL_VERSION",
+      `cannot read the version of ${path} (it printed ${JSON.stringify(out.trim().slice(0, 100))})`,
+      {
+        hint: `check that ${path} is a MySQL or MariaDB client program`,
+        details: { path },
+      },
+    );
   }
   if (parsed.flavour === server.flavour && parsed.major < server.major) {
-    throw new UpgradeError("E_TOOL_VERSION", `${path} comes from ${parsed.flavour} ${parsed.version}, older than the ${server.flavour} ${server.text} server`, {
-      hint: `install the ${server.flavour === "mariadb" ? "mariadb-client" : "mysql-client"} package of version ${server.major} or newer and put it first on PATH, or set the adapter's binPath`,
-      details: { path, toolVersion: parsed.version, serverVersion: server.text },
-    });
+    throw new UpgradeError(
+      "E_TOOL_VERSION",
+      `${path} comes from ${parsed.flavour} ${parsed.version}, older than the ${server.flavour} ${server.text} server`,
+      {
+        hint: `install the ${server.flavour === "mariadb" ? "mariadb-client" : "mysql-client"} package of version ${server.major} or newer and put it first on PATH, or set the adapter's binPath`,
+        details: { path, toolVersion: parsed.version, serverVersion: server.text },
+      },
+    );
   }
   return { role, path, version: parsed.version, major: parsed.major, flavour: parsed.flavour };
 }
@@ -86,16 +98,28 @@ export function classifyMysqlToolFailure(program: string, where: string, fallbac
   return (stderr: string, exitCode: number | null): UpgradeError => {
     const details = { program, target: where, exitCode, stderr };
     if (/access denied for user/i.test(stderr) && !/to database/i.test(stderr)) {
-      return new UpgradeError("E_AUTH", `${program} could not log in to ${where}: ${stderr}`, { hint: "check the user and password in the URL", details });
+      return new UpgradeError("E_AUTH", `${program} could not log in to ${where}: ${stderr}`, {
+        hint: "check the user and password in the URL",
+        details,
+      });
     }
     if (/can't connect|lost connection|unknown (mysql|mariadb) server host|connection refused/i.test(stderr)) {
-      return new UpgradeError("E_CONNECT", `${program} could not connect to ${where}: ${stderr}`, { hint: "check that the server is running and reachable", details });
+      return new UpgradeError("E_CONNECT", `${program} could not connect to ${where}: ${stderr}`, {
+        hint: "check that the server is running and reachable",
+        details,
+      });
     }
     if (/unknown database/i.test(stderr)) {
-      return new UpgradeError("E_NOT_FOUND", `${program}: the database of ${where} does not exist: ${stderr}`, { hint: "check the database name in the URL", details });
+      return new UpgradeError("E_NOT_FOUND", `${program}: the database of ${where} does not exist: ${stderr}`, {
+        hint: "check the database name in the URL",
+        details,
+      });
     }
     return new UpgradeError(fallback, `${program} failed (exit ${exitCode ?? "signal"}) on ${where}: ${stderr || "no error output"}`, {
-      hint: fallback === "E_BACKUP" ? "read the error above; the database was not changed" : "read the error above; the backup is intact, restore again once the cause is fixed",
+      hint:
+        fallback === "E_BACKUP"
+          ? "read the error above; the database was not changed"
+          : "read the error above; the backup is intact, restore again once the cause is fixed",
       details,
     });
   };

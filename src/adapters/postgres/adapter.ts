@@ -105,7 +105,10 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
   };
   const searchTools = (): Promise<PgToolSearchResult> => {
     toolSearch ??= catalog().then((c) =>
-      findPgClientTools(c.versionNum, { ...(options.binPath !== undefined ? { toolsPath: options.binPath } : {}), ...(options.installDirs ? { installDirs: options.installDirs } : {}) }),
+      findPgClientTools(c.versionNum, {
+        ...(options.binPath !== undefined ? { toolsPath: options.binPath } : {}),
+        ...(options.installDirs ? { installDirs: options.installDirs } : {}),
+      }),
     );
     toolSearch.catch(() => (toolSearch = undefined));
     return toolSearch;
@@ -117,7 +120,10 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     return found.chosen;
   };
   const dump = async (dir: string, name: string, copyOptions?: CopyOptions) =>
-    backupPostgres(target, (await clientTools()).pgDump, dir, name, { ...copyOptions, ...(options.compress !== undefined ? { compress: options.compress } : {}) });
+    backupPostgres(target, (await clientTools()).pgDump, dir, name, {
+      ...copyOptions,
+      ...(options.compress !== undefined ? { compress: options.compress } : {}),
+    });
   const templateCopy = async (dir: string, name: string, copyOptions?: CopyOptions) => {
     await disconnect(); // our own session would make PostgreSQL refuse the copy
     return backupByTemplate(await admin(), target, dir, name, await catalog(), copyOptions);
@@ -165,7 +171,14 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       const choices = {
         serverVersion,
         strategy,
-        clientTools: tools.chosen ? { dir: tools.chosen.dir, source: tools.chosen.source, pg_dump: tools.chosen.pgDump.version, pg_restore: tools.chosen.pgRestore.version } : null,
+        clientTools: tools.chosen
+          ? {
+              dir: tools.chosen.dir,
+              source: tools.chosen.source,
+              pg_dump: tools.chosen.pgDump.version,
+              pg_restore: tools.chosen.pgRestore.version,
+            }
+          : null,
         rejectedTools: tools.rejected,
       };
       return { exists: true, serverVersion, bytes, choices, notes };
@@ -192,14 +205,18 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       }
       const tools = await searchTools();
       if (tools.chosen) return dump(dir, name, copyOptions);
-      return { skipped: `no hot backup: other sessions are connected (a template copy needs none) and ${describeClientTools(tools).replace(/^client tools: /, "")}; ${afterStopCost(await sizeOf())}` };
+      return {
+        skipped: `no hot backup: other sessions are connected (a template copy needs none) and ${describeClientTools(tools).replace(/^client tools: /, "")}; ${afterStopCost(await sizeOf())}`,
+      };
     },
 
     async restore(artifact, copyOptions) {
       await disconnect();
       if (artifact.format === PG_TEMPLATE_FORMAT) return restoreFromTemplate(await admin(), target, artifact, await catalog(), copyOptions);
       if (artifact.format !== PG_DUMP_FORMAT) {
-        throw new UpgradeError("E_RESTORE", `${artifact.path} is a ${artifact.format} backup, not a PostgreSQL one`, { hint: "restore it with the adapter that wrote it" });
+        throw new UpgradeError("E_RESTORE", `${artifact.path} is a ${artifact.format} backup, not a PostgreSQL one`, {
+          hint: "restore it with the adapter that wrote it",
+        });
       }
       return restorePostgres(await admin(), await catalog(), target, (await clientTools()).pgRestore, artifact, copyOptions);
     },
@@ -213,7 +230,11 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     },
 
     async fingerprintBackup(artifact: BackupArtifact): Promise<Fingerprint> {
-      if (strategy !== "template") throw new UpgradeError("E_INTERNAL", "dump restore points are fingerprinted only by restoring them (capabilities.backupFingerprints is false)");
+      if (strategy !== "template")
+        throw new UpgradeError(
+          "E_INTERNAL",
+          "dump restore points are fingerprinted only by restoring them (capabilities.backupFingerprints is false)",
+        );
       if (artifact.format === PG_TEMPLATE_FORMAT) return fingerprintOf((await readTemplateManifest(await admin(), artifact)).snapshot);
       const sql = await admin();
       const scratch = derivedName(target.database, "verify");
@@ -261,5 +282,4 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       await Promise.all([disconnect(), end(a)]);
     },
   };
-
 }

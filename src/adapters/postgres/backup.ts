@@ -25,7 +25,13 @@ export interface PgDumpOptions extends CopyOptions {
  * @throws UpgradeError E_TOOL_MISSING, E_AUTH, E_CONNECT, E_NOT_FOUND, E_DISK_FULL or E_BACKUP;
  * the database is never changed and nothing is left behind.
  */
-export async function backupPostgres(target: PostgresTarget, pgDump: PgTool, dir: string, name: string, options: PgDumpOptions = {}): Promise<BackupArtifact> {
+export async function backupPostgres(
+  target: PostgresTarget,
+  pgDump: PgTool,
+  dir: string,
+  name: string,
+  options: PgDumpOptions = {},
+): Promise<BackupArtifact> {
   checkBackupName(name);
   const argv: [string, ...string[]] = [pgDump.path, "--format=custom", "--no-password"];
   if (options.compress !== undefined) argv.push(`--compress=${Math.max(0, Math.min(9, Math.trunc(options.compress)))}`);

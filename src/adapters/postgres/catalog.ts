@@ -27,7 +27,9 @@ export interface PgCatalog {
 
 /** The major version of a `server_version_num` (150020 -> 15, 90624 -> 9.6). */
 export function serverMajor(versionNum: number): number {
-  return versionNum >= 100_000 ? Math.floor(versionNum / 10_000) : Math.floor(versionNum / 10_000) + Math.floor((versionNum % 10_000) / 100) / 10;
+  return versionNum >= 100_000
+    ? Math.floor(versionNum / 10_000)
+    : Math.floor(versionNum / 10_000) + Math.floor((versionNum % 10_000) / 100) / 10;
 }
 
 /** The catalog differences of the server whose `server_version_num` is `versionNum`. */
@@ -62,7 +64,11 @@ export interface DatabaseLocale {
  * when it is libc (template0 itself may use ICU); the ICU locale and rules, or the builtin locale.
  */
 export function localeClauses(catalog: PgCatalog, locale: DatabaseLocale): string[] {
-  const parts = [`ENCODING ${quoteLiteral(locale.encoding)}`, `LC_COLLATE ${quoteLiteral(locale.collate)}`, `LC_CTYPE ${quoteLiteral(locale.ctype)}`];
+  const parts = [
+    `ENCODING ${quoteLiteral(locale.encoding)}`,
+    `LC_COLLATE ${quoteLiteral(locale.collate)}`,
+    `LC_CTYPE ${quoteLiteral(locale.ctype)}`,
+  ];
   if (catalog.versionNum < 150000) return parts;
   if (locale.provider === "i") {
     parts.push("LOCALE_PROVIDER icu");

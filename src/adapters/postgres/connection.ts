@@ -68,11 +68,13 @@ async function sslFile(params: Record<string, string>, key: string): Promise<Buf
  * `host` (the URL's) as the certificate's name. Without `sslmode` the driver does not use TLS
  * (postgres.js's default).
  */
-export async function sslOptions(params: Record<string, string>, host: string): Promise<postgres.Options<{}>["ssl"]> {
+export async function sslOptions(params: Record<string, string>, host: string): Promise<postgres.Options<Record<string, never>>["ssl"]> {
   const mode = params.sslmode ?? (params.sslrootcert === "system" ? "verify-full" : undefined);
   if (mode === undefined || mode === "disable") return false;
   if (!["allow", "prefer", "require", "verify-ca", "verify-full"].includes(mode)) {
-    throw new UpgradeError("E_URL", `unsupported sslmode=${mode}`, { hint: "use sslmode=disable, prefer, require, verify-ca or verify-full" });
+    throw new UpgradeError("E_URL", `unsupported sslmode=${mode}`, {
+      hint: "use sslmode=disable, prefer, require, verify-ca or verify-full",
+    });
   }
   const [ca, cert, key] = await Promise.all([sslFile(params, "sslrootcert"), sslFile(params, "sslcert"), sslFile(params, "sslkey")]);
   const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
@@ -82,7 +84,13 @@ export async function sslOptions(params: Record<string, string>, host: string): 
   // verify-ca (and require with a root certificate): the chain, not the host name. verify-full
   // names the host itself: postgres.js gives TLS no server name for an IP address, and Node then
   // checks the certificate against "localhost".
-  return { ...verify, checkServerIdentity: mode === "verify-full" ? (_name: string, cert: PeerCertificate) => checkServerIdentity(host.replace(/^\[(.*)\]$/, "$1"), cert) : () => undefined };
+  return {
+    ...verify,
+    checkServerIdentity:
+      mode === "verify-full"
+        ? (_name: string, cert: PeerCertificate) => checkServerIdentity(host.replace(/^\[(.*)\]$/, "$1"), cert)
+        : () => undefined,
+  };
 }
 
 /** The same server with another database (the maintenance database, a scratch copy). */
@@ -106,16 +114,31 @@ export async function openPg(target: PostgresTarget, max = 4): Promise<PgSql> {
     idle_timeout: 30,
     onnotice: () => undefined,
     connection: SESSION,
-  } as postgres.Options<{}>);
+  } as postgres.Options<Record<string, never>>);
 }
 
-const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ECONNRESET", "CONNECT_TIMEOUT", "ENOENT", "EAI_AGAIN"]);
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "CONNECT_TIMEOUT",
+  "ENOENT",
+  "EAI_AGAIN",
+]);
 
 /**
  * Maps a postgres.js error to a coded UpgradeError (E_CONNECT, E_AUTH, E_NOT_FOUND, or
  * `fallback`), the password redacted from every message.
  */
-export function pgError(err: unknown, target: PostgresTarget, what: string, fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" = "E_CONNECT"): UpgradeError {
+export function pgError(
+  err: unknown,
+  target: PostgresTarget,
+  what: string,
+  fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" = "E_CONNECT",
+): UpgradeError {
   if (isUpgradeError(err)) return err;
   const e = err as { code?: string; message?: string };
   const where = describeTarget(target);
@@ -175,7 +198,13 @@ export function pgToolEnv(target: PostgresTarget, database = target.database): N
   env.PGCONNECT_TIMEOUT = target.params.connect_timeout ?? "10";
   if (target.user !== undefined) env.PGUSER = target.user;
   if (target.password !== undefined) env.PGPASSWORD = target.password;
-  const fromParams: Record<string, string> = { sslmode: "PGSSLMODE", sslrootcert: "PGSSLROOTCERT", sslcert: "PGSSLCERT", sslkey: "PGSSLKEY", sslcrl: "PGSSLCRL" };
+  const fromParams: Record<string, string> = {
+    sslmode: "PGSSLMODE",
+    sslrootcert: "PGSSLROOTCERT",
+    sslcert: "PGSSLCERT",
+    sslkey: "PGSSLKEY",
+    sslcrl: "PGSSLCRL",
+  };
   for (const [param, name] of Object.entries(fromParams)) {
     const value = target.params[param];
     if (value !== undefined) env[name] = value;

@@ -82,7 +82,13 @@ export function createDatabaseStatement(catalog: PgCatalog, name: string, props:
  * from `template0` when `template` is not given (an empty database for pg_restore), or as a file
  * copy of `template`.
  */
-export async function createDatabaseLike(admin: PgSql, catalog: PgCatalog, name: string, props: DatabaseProps | undefined, template?: string): Promise<void> {
+export async function createDatabaseLike(
+  admin: PgSql,
+  catalog: PgCatalog,
+  name: string,
+  props: DatabaseProps | undefined,
+  template?: string,
+): Promise<void> {
   const q = quoteIdent(name);
   await admin.unsafe(createDatabaseStatement(catalog, name, props, template));
   if (!props) return;

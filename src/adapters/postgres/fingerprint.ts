@@ -17,35 +17,62 @@ const C = `COLLATE "C"`;
 const SCHEMA_QUERIES: [string, string][] = [
   ["schema", `SELECT n.nspname, pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE ${USER_NS} AND ${NOT_EXT("n.oid")}`],
   ["extension", `SELECT extname, extversion, n.nspname FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace`],
-  ["relation", `SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), c.relpersistence, c.reloptions::text, c.relacl::text
+  [
+    "relation",
+    `SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), c.relpersistence, c.reloptions::text, c.relacl::text
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE ${USER_NS} AND c.relkind IN ('r','p','v','m','S','f','c') AND ${NOT_EXT("c.oid")}`],
-  ["column", `SELECT n.nspname, c.relname, row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), a.attname, format_type(a.atttypid, a.atttypmod),
+     WHERE ${USER_NS} AND c.relkind IN ('r','p','v','m','S','f','c') AND ${NOT_EXT("c.oid")}`,
+  ],
+  [
+    "column",
+    `SELECT n.nspname, c.relname, row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), a.attname, format_type(a.atttypid, a.atttypmod),
        a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, co.collname
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
      LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> 0 AND co.collname <> 'default'
-     WHERE ${USER_NS} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m','f','c') AND ${NOT_EXT("c.oid")}`],
-  ["constraint", `SELECT n.nspname, c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid, true)
+     WHERE ${USER_NS} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m','f','c') AND ${NOT_EXT("c.oid")}`,
+  ],
+  [
+    "constraint",
+    `SELECT n.nspname, c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid, true)
      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE ${USER_NS}`],
-  ["index", `SELECT n.nspname, i.relname, pg_get_indexdef(x.indexrelid)
+     WHERE ${USER_NS}`,
+  ],
+  [
+    "index",
+    `SELECT n.nspname, i.relname, pg_get_indexdef(x.indexrelid)
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace
-     WHERE ${USER_NS}`],
-  ["sequence", `SELECT schemaname, sequencename, data_type::text, start_value, min_value, max_value, increment_by, cycle, last_value
-     FROM pg_sequences s WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`],
-  ["view", `SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE ${USER_NS} AND c.relkind IN ('v','m') AND ${NOT_EXT("c.oid")}`],
-  ["function", `SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), md5(pg_get_functiondef(p.oid))
+     WHERE ${USER_NS}`,
+  ],
+  [
+    "sequence",
+    `SELECT schemaname, sequencename, data_type::text, start_value, min_value, max_value, increment_by, cycle, last_value
+     FROM pg_sequences s WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`,
+  ],
+  [
+    "view",
+    `SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE ${USER_NS} AND c.relkind IN ('v','m') AND ${NOT_EXT("c.oid")}`,
+  ],
+  [
+    "function",
+    `SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), md5(pg_get_functiondef(p.oid))
      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-     WHERE ${USER_NS} AND p.prokind IN ('f','p') AND ${NOT_EXT("p.oid")}`],
-  ["trigger", `SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid, true), t.tgenabled
+     WHERE ${USER_NS} AND p.prokind IN ('f','p') AND ${NOT_EXT("p.oid")}`,
+  ],
+  [
+    "trigger",
+    `SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid, true), t.tgenabled
      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE ${USER_NS} AND NOT t.tgisinternal`],
-  ["type", `SELECT n.nspname, t.typname, t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+     WHERE ${USER_NS} AND NOT t.tgisinternal`,
+  ],
+  [
+    "type",
+    `SELECT n.nspname, t.typname, t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
        (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-     WHERE ${USER_NS} AND t.typtype IN ('e','d') AND ${NOT_EXT("t.oid")}`],
+     WHERE ${USER_NS} AND t.typtype IN ('e','d') AND ${NOT_EXT("t.oid")}`,
+  ],
 ];
 
 async function schemaHash(tx: TransactionSql): Promise<string> {

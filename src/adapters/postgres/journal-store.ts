@@ -1,4 +1,4 @@
-import { UpgradeError, isUpgradeError } from "../../errors.js";
+import { type UpgradeError, isUpgradeError } from "../../errors.js";
 import { runMigrations } from "../../migrations/runner.js";
 import { journalMigrationsDir } from "../../package-root.js";
 import { ServerJournalStore, missingJournalDatabase, type SqlJournalDriver, type SqlRunner } from "../../journal/server-store.js";
@@ -34,11 +34,14 @@ export async function openPostgresJournal(target: PostgresTarget): Promise<Journ
   const sql = await openPg(target, 4);
   try {
     await sql`SELECT 1`;
-    await runMigrations(createPostgresMigrationDriver({ target, connection: async () => sql }), journalMigrationsDir("pg"), { lockTimeoutMs: 30_000 });
+    await runMigrations(createPostgresMigrationDriver({ target, connection: async () => sql }), journalMigrationsDir("pg"), {
+      lockTimeoutMs: 30_000,
+    });
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
     const mapped = pgError(err, target, "opening the journal", "E_JOURNAL");
-    if (isUpgradeError(mapped, "E_NOT_FOUND")) throw missingJournalDatabase(target.database, `CREATE DATABASE ${JSON.stringify(target.database)};`, err);
+    if (isUpgradeError(mapped, "E_NOT_FOUND"))
+      throw missingJournalDatabase(target.database, `CREATE DATABASE ${JSON.stringify(target.database)};`, err);
     throw mapped;
   }
   const driver: SqlJournalDriver = {

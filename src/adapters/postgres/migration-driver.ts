@@ -52,10 +52,14 @@ export function createPostgresMigrationDriver(options: PgMigrationDriverOptions)
           const [row] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${k1}::int, ${k2}::int) AS ok`;
           if (row?.ok) break;
           if (Date.now() >= deadline) {
-            throw new UpgradeError("E_LOCKED", `another process is migrating ${where} (it holds the advisory lock); waited ${timeoutMs} ms`, {
-              hint: "wait for the other migration to finish and run again; the lock is released as soon as that process's connection ends",
-              details: { target: where, timeoutMs, lock: [k1, k2] },
-            });
+            throw new UpgradeError(
+              "E_LOCKED",
+              `another process is migrating ${where} (it holds the advisory lock); waited ${timeoutMs} ms`,
+              {
+                hint: "wait for the other migration to finish and run again; the lock is released as soon as that process's connection ends",
+                details: { target: where, timeoutMs, lock: [k1, k2] },
+              },
+            );
           }
           await sleep(Math.min(100, Math.max(1, deadline - Date.now())));
         }
@@ -96,7 +100,9 @@ export function createPostgresMigrationDriver(options: PgMigrationDriverOptions)
       try {
         const [exists] = await sql<{ t: string | null }[]>`SELECT to_regclass(${qualified})::text AS t`;
         if (!exists?.t) return [];
-        const rows = await sql.unsafe<{ hash: string; created_at: string | null }[]>(`SELECT hash, created_at FROM ${qualified} ORDER BY created_at, id`);
+        const rows = await sql.unsafe<{ hash: string; created_at: string | null }[]>(
+          `SELECT hash, created_at FROM ${qualified} ORDER BY created_at, id`,
+        );
         return rows.map((r) => ({ hash: r.hash, createdAt: Number(r.created_at) }));
       } catch (err) {
         throw pgError(err, options.target, "reading drizzle's bookkeeping table");
@@ -127,7 +133,12 @@ export function createPostgresMigrationDriver(options: PgMigrationDriverOptions)
           `migration ${migration.tag} failed${index >= 0 ? ` at statement ${index + 1} of ${statements.length}` : ""}: ${message}`,
           {
             hint: `nothing of ${migration.tag} was applied (its transaction rolled back); fix ${migration.tag}.sql, or the data it trips on, and run again`,
-            details: { tag: migration.tag, statementIndex: index, statement: statement.slice(0, 200), ...(code !== undefined ? { sqlstate: code } : {}) },
+            details: {
+              tag: migration.tag,
+              statementIndex: index,
+              statement: statement.slice(0, 200),
+              ...(code !== undefined ? { sqlstate: code } : {}),
+            },
             cause: err,
           },
         );

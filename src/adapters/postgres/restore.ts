@@ -15,9 +15,18 @@ export function dbnameConninfo(database: string): string {
  * Runs `pg_restore --single-transaction --exit-on-error` from a backup file into the (empty)
  * database `into`, streaming the file through stdin and hashing it again on the way.
  */
-export async function pgRestoreInto(target: PostgresTarget, pgRestore: PgTool, artifact: BackupArtifact, into: string, options: CopyOptions = {}): Promise<void> {
+export async function pgRestoreInto(
+  target: PostgresTarget,
+  pgRestore: PgTool,
+  artifact: BackupArtifact,
+  into: string,
+  options: CopyOptions = {},
+): Promise<void> {
   const run = {
-    argv: [pgRestore.path, "--no-password", "--exit-on-error", "--single-transaction", `--dbname=${dbnameConninfo(into)}`] as [string, ...string[]],
+    argv: [pgRestore.path, "--no-password", "--exit-on-error", "--single-transaction", `--dbname=${dbnameConninfo(into)}`] as [
+      string,
+      ...string[],
+    ],
     env: pgToolEnv(target, into),
     secrets: [target.password ?? ""],
     classify: classifyPgToolFailure("pg_restore", describeTarget(target), "E_RESTORE"),
@@ -45,7 +54,14 @@ export async function pgRestoreInto(target: PostgresTarget, pgRestore: PgTool, a
  *
  * @throws UpgradeError E_RESTORE (backup corrupt or pg_restore failed), E_BUSY, E_AUTH, E_CONNECT.
  */
-export async function restorePostgres(admin: PgSql, catalog: PgCatalog, target: PostgresTarget, pgRestore: PgTool, artifact: BackupArtifact, options: CopyOptions = {}): Promise<void> {
+export async function restorePostgres(
+  admin: PgSql,
+  catalog: PgCatalog,
+  target: PostgresTarget,
+  pgRestore: PgTool,
+  artifact: BackupArtifact,
+  options: CopyOptions = {},
+): Promise<void> {
   await verifyArtifact(artifact);
   const scratch = derivedName(target.database, "restore");
   try {

@@ -26,10 +26,14 @@ export async function lockPostgresTarget(target: PostgresTarget, maintenance: st
       SELECT pg_try_advisory_lock(${key}::bigint) AS locked, (SELECT system_identifier::text FROM pg_control_system()) AS id`;
     identity = `postgres://${row!.id}/${encodeURIComponent(target.database)}`;
     if (!row!.locked) {
-      throw new UpgradeError("E_BUSY", `the PostgreSQL database ${JSON.stringify(target.database)} is being upgraded by another upgrade-machine process`, {
-        hint: "wait for that run to end (`upgrade-machine status` with its config); its lock is released as soon as that process ends, even if it is killed",
-        details: { identity },
-      });
+      throw new UpgradeError(
+        "E_BUSY",
+        `the PostgreSQL database ${JSON.stringify(target.database)} is being upgraded by another upgrade-machine process`,
+        {
+          hint: "wait for that run to end (`upgrade-machine status` with its config); its lock is released as soon as that process ends, even if it is killed",
+          details: { identity },
+        },
+      );
     }
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => undefined);

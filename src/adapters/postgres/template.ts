@@ -35,7 +35,14 @@ export interface TemplateManifest {
  * @throws UpgradeError E_BUSY when other sessions are connected (take a pg_dump instead, or stop
  * the service first); E_BACKUP otherwise.
  */
-export async function backupByTemplate(admin: PgSql, target: PostgresTarget, dir: string, name: string, catalog: PgCatalog, options: CopyOptions = {}): Promise<BackupArtifact> {
+export async function backupByTemplate(
+  admin: PgSql,
+  target: PostgresTarget,
+  dir: string,
+  name: string,
+  catalog: PgCatalog,
+  options: CopyOptions = {},
+): Promise<BackupArtifact> {
   checkBackupName(name);
   const backupDir = resolve(dir);
   // The directory is part of the name: two runs' restore points named alike never collide.
@@ -56,7 +63,13 @@ export async function backupByTemplate(admin: PgSql, target: PostgresTarget, dir
     }
     throw pgError(err, target, "copying the database as a template", "E_BACKUP");
   }
-  const manifest: TemplateManifest = { format: PG_TEMPLATE_FORMAT, snapshot, source: target.database, databaseBytes, createdAt: new Date().toISOString() };
+  const manifest: TemplateManifest = {
+    format: PG_TEMPLATE_FORMAT,
+    snapshot,
+    source: target.database,
+    databaseBytes,
+    createdAt: new Date().toISOString(),
+  };
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   const finalPath = join(backupDir, `${name}.pgtemplate.json`);
   const tmpPath = tempPathBeside(finalPath, "backup");
@@ -96,7 +109,13 @@ export async function readTemplateManifest(admin: PgSql, artifact: BackupArtifac
  * database (with the target's owner, privileges and settings), swapped in by name atomically
  * (see `swapDatabase`). The snapshot itself is kept, so the restore can be repeated.
  */
-export async function restoreFromTemplate(admin: PgSql, target: PostgresTarget, artifact: BackupArtifact, catalog: PgCatalog, options: CopyOptions = {}): Promise<void> {
+export async function restoreFromTemplate(
+  admin: PgSql,
+  target: PostgresTarget,
+  artifact: BackupArtifact,
+  catalog: PgCatalog,
+  options: CopyOptions = {},
+): Promise<void> {
   const manifest = await readTemplateManifest(admin, artifact);
   const scratch = derivedName(target.database, "restore");
   try {

@@ -86,7 +86,8 @@ async function readTool(name: PgToolName, path: string): Promise<PgTool | string
   const out = await runTool([path, "--version"], { env: process.env, secrets: [] }).catch((err: unknown) => err as Error);
   if (out instanceof Error) return `${path} --version failed: ${out.message}`;
   const parsed = parseVersion(out);
-  if (!parsed || !/PostgreSQL/i.test(out)) return `${path} is not PostgreSQL's ${name} (it printed ${JSON.stringify(out.trim().slice(0, 80))})`;
+  if (!parsed || !/PostgreSQL/i.test(out))
+    return `${path} is not PostgreSQL's ${name} (it printed ${JSON.stringify(out.trim().slice(0, 80))})`;
   return { name, path, version: parsed.text, major: toolMajor(parsed) };
 }
 
@@ -162,12 +163,20 @@ export function noClientToolsError(result: PgToolSearchResult): UpgradeError {
     `or set "backup": { "strategy": "template" }: template restore points need no client tools`;
   const details = { serverVersion: want, found: result.rejected };
   if (tooOld) {
-    return new UpgradeError("E_TOOL_VERSION", `no pg_dump at least as new as the PostgreSQL ${want} server was found: ${result.rejected.join("; ")}; an older pg_dump cannot dump it safely`, { hint, details });
+    return new UpgradeError(
+      "E_TOOL_VERSION",
+      `no pg_dump at least as new as the PostgreSQL ${want} server was found: ${result.rejected.join("; ")}; an older pg_dump cannot dump it safely`,
+      { hint, details },
+    );
   }
-  return new UpgradeError("E_TOOL_MISSING", `pg_dump and pg_restore were not found (backup.toolsPath, PATH, the usual install locations)${result.rejected.length ? `: ${result.rejected.join("; ")}` : ""}`, {
-    hint: `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client; RHEL/Fedora: dnf install postgresql), or point backup.toolsPath at them; or set "backup": { "strategy": "template" }: template restore points need no client tools`,
-    details,
-  });
+  return new UpgradeError(
+    "E_TOOL_MISSING",
+    `pg_dump and pg_restore were not found (backup.toolsPath, PATH, the usual install locations)${result.rejected.length ? `: ${result.rejected.join("; ")}` : ""}`,
+    {
+      hint: `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client; RHEL/Fedora: dnf install postgresql), or point backup.toolsPath at them; or set "backup": { "strategy": "template" }: template restore points need no client tools`,
+      details,
+    },
+  );
 }
 
 /**
@@ -178,12 +187,22 @@ export function classifyPgToolFailure(program: string, where: string, fallback: 
   return (stderr: string, exitCode: number | null): UpgradeError => {
     const details = { program, target: where, exitCode, stderr };
     if (/password authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist|no password supplied/i.test(stderr)) {
-      return new UpgradeError("E_AUTH", `${program} could not log in to ${where}: ${stderr}`, { hint: "check the user and password in the URL", details });
+      return new UpgradeError("E_AUTH", `${program} could not log in to ${where}: ${stderr}`, {
+        hint: "check the user and password in the URL",
+        details,
+      });
     }
     if (/database "[^"]*" does not exist/i.test(stderr)) {
-      return new UpgradeError("E_NOT_FOUND", `${program}: the database of ${where} does not exist: ${stderr}`, { hint: "check the database name in the URL", details });
+      return new UpgradeError("E_NOT_FOUND", `${program}: the database of ${where} does not exist: ${stderr}`, {
+        hint: "check the database name in the URL",
+        details,
+      });
     }
-    if (/could not connect|connection refused|could not translate host name|timeout expired|server closed the connection|connection to server (?:at|on) .* failed/i.test(stderr)) {
+    if (
+      /could not connect|connection refused|could not translate host name|timeout expired|server closed the connection|connection to server (?:at|on) .* failed/i.test(
+        stderr,
+      )
+    ) {
       return new UpgradeError("E_CONNECT", `${program} could not connect to ${where}: ${stderr}`, {
         hint: "check that PostgreSQL is running and reachable, and the URL's sslmode and sslrootcert",
         details,
@@ -196,7 +215,10 @@ export function classifyPgToolFailure(program: string, where: string, fallback: 
       });
     }
     return new UpgradeError(fallback, `${program} failed (exit ${exitCode ?? "signal"}) on ${where}: ${stderr || "no error output"}`, {
-      hint: fallback === "E_BACKUP" ? "read the error above; the database was not changed" : "read the error above; the backup is intact, restore again once the cause is fixed",
+      hint:
+        fallback === "E_BACKUP"
+          ? "read the error above; the database was not changed"
+          : "read the error above; the backup is intact, restore again once the cause is fixed",
       details,
     });
   };

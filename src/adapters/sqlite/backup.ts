@@ -3,7 +3,15 @@ import { join, resolve } from "node:path";
 import { UpgradeError } from "../../errors.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import type { SqliteDb } from "./connection.js";
-import { backupWriteError, ensurePrivateDir, fsyncPath, removeIfExists, removeStaleTemps, hashFile, tempPathBeside } from "../../fs/durable.js";
+import {
+  backupWriteError,
+  ensurePrivateDir,
+  fsyncPath,
+  removeIfExists,
+  removeStaleTemps,
+  hashFile,
+  tempPathBeside,
+} from "../../fs/durable.js";
 
 /** The `format` of artifacts written by `backupSqlite`. */
 export const SQLITE_BACKUP_FORMAT = "sqlite-backup-api";

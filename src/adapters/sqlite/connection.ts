@@ -16,7 +16,7 @@ let driver: Promise<DatabaseConstructor> | undefined;
  */
 export function loadBetterSqlite3(): Promise<DatabaseConstructor> {
   driver ??= import("better-sqlite3").then(
-    (mod) => ((mod as { default?: DatabaseConstructor }).default ?? (mod as unknown as DatabaseConstructor)),
+    (mod) => (mod as { default?: DatabaseConstructor }).default ?? (mod as unknown as DatabaseConstructor),
     (err: unknown) => {
       driver = undefined;
       throw new UpgradeError("E_TOOL_MISSING", "better-sqlite3 could not be loaded", {

@@ -32,7 +32,9 @@ function hashValue(hash: Hash, value: unknown): void {
     hash.update(`B${value.length}:`);
     hash.update(value);
   } else {
-    throw new UpgradeError("E_INTERNAL", `unexpected SQLite value of type ${typeof value} while fingerprinting`, { hint: "this is a bug of upgrade-machine: report it" });
+    throw new UpgradeError("E_INTERNAL", `unexpected SQLite value of type ${typeof value} while fingerprinting`, {
+      hint: "this is a bug of upgrade-machine: report it",
+    });
   }
 }
 

@@ -75,7 +75,9 @@ class SqliteJournalStore implements JournalStore {
     this.guard(`creating run ${run.runId}`, () =>
       this.db.transaction(
         (tx) => {
-          tx.insert(schema.runs).values({ ...run, lastSeq: first.seq, lastHash: first.hash }).run();
+          tx.insert(schema.runs)
+            .values({ ...run, lastSeq: first.seq, lastHash: first.hash })
+            .run();
           tx.insert(schema.events).values(toRow(first)).run();
         },
         { behavior: "immediate" },
@@ -105,7 +107,14 @@ class SqliteJournalStore implements JournalStore {
     try {
       this.db.transaction(
         (tx) => {
-          if (lease && !tx.select().from(schema.leases).where(and(eq(schema.leases.target, lease.target), eq(schema.leases.owner, lease.owner))).get()) {
+          if (
+            lease &&
+            !tx
+              .select()
+              .from(schema.leases)
+              .where(and(eq(schema.leases.target, lease.target), eq(schema.leases.owner, lease.owner)))
+              .get()
+          ) {
             throw leaseLostError(event, lease.target);
           }
           const moved = tx
@@ -173,7 +182,10 @@ class SqliteJournalStore implements JournalStore {
 function journalError(err: unknown, what: string): UpgradeError {
   const code = (err as { code?: string }).code;
   if (code === "SQLITE_FULL") {
-    return new UpgradeError("E_DISK_FULL", "the journal's disk is full", { hint: "free space in the state directory, then `upgrade-machine resume`", cause: err });
+    return new UpgradeError("E_DISK_FULL", "the journal's disk is full", {
+      hint: "free space in the state directory, then `upgrade-machine resume`",
+      cause: err,
+    });
   }
   return new UpgradeError("E_JOURNAL", `journal: ${what} failed: ${(err as Error).message}`, {
     hint: "check the state directory's permissions and free space, then `upgrade-machine resume`",

@@ -14,7 +14,10 @@ export const DRIZZLE_MIGRATIONS_DDL = `
 
 /** Strips SQL comments, for recognising statements only (never for running them). */
 function bare(statement: string): string {
-  return statement.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/--[^\n]*/g, " ").trim();
+  return statement
+    .replace(/\/\*[\s\S]*?\*\//g, " ")
+    .replace(/--[^\n]*/g, " ")
+    .trim();
 }
 
 const FK_PRAGMA = /^pragma\s+(?:[`"[]?main[`"\]]?\.)?[`"[]?foreign_keys[`"\]]?\s*(?:=\s*[^;]+|\([^)]*\))\s*;?$/i;
@@ -118,7 +121,7 @@ export function createSqliteMigrationDriver(options: SqliteMigrationDriverOption
         }
       } catch (err) {
         if (isUpgradeError(err)) throw err;
-        const statement = index >= 0 ? statements[index] ?? "" : "(bookkeeping)";
+        const statement = index >= 0 ? (statements[index] ?? "") : "(bookkeeping)";
         throw new UpgradeError(
           "E_MIGRATION_FAILED",
           `migration ${migration.tag} failed${index >= 0 ? ` at statement ${index + 1} of ${statements.length}` : ""}: ${(err as Error).message}`,
@@ -136,10 +139,16 @@ export function createSqliteMigrationDriver(options: SqliteMigrationDriverOption
 }
 
 function foreignKeyError(tag: string, violations: FkViolation[]): UpgradeError {
-  const shown = violations.slice(0, 20).map((v) => ({ table: v.table, rowid: v.rowid === null ? null : String(v.rowid), parent: v.parent }));
+  const shown = violations
+    .slice(0, 20)
+    .map((v) => ({ table: v.table, rowid: v.rowid === null ? null : String(v.rowid), parent: v.parent }));
   const list = shown.map((v) => `${v.table} rowid ${v.rowid ?? "?"} -> ${v.parent}`).join(", ");
-  return new UpgradeError("E_FOREIGN_KEY", `migration ${tag} would leave ${violations.length} foreign key violation(s): ${list}${violations.length > shown.length ? ", ..." : ""}`, {
-    hint: `nothing of ${tag} was applied (rolled back); the migration must keep every referenced row (fix the data or the migration)`,
-    details: { tag, count: violations.length, violations: shown },
-  });
+  return new UpgradeError(
+    "E_FOREIGN_KEY",
+    `migration ${tag} would leave ${violations.length} foreign key violation(s): ${list}${violations.length > shown.length ? ", ..." : ""}`,
+    {
+      hint: `nothing of ${tag} was applied (rolled back); the migration must keep every referenced row (fix the data or the migration)`,
+      details: { tag, count: violations.length, violations: shown },
+    },
+  );
 }

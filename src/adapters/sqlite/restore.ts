@@ -11,10 +11,14 @@ import { processesHolding } from "../../process/open-files.js";
 const CHUNK = 1 << 20;
 
 function corrupt(artifact: BackupArtifact, actual: string, bytes: number): UpgradeError {
-  return new UpgradeError("E_RESTORE", `backup ${artifact.path} is corrupt: its sha256 or size differs from the one recorded when it was written`, {
-    hint: "do not use this file; restore from another backup (the database was not changed)",
-    details: { path: artifact.path, expected: artifact.sha256, actual, expectedBytes: artifact.bytes, bytes },
-  });
+  return new UpgradeError(
+    "E_RESTORE",
+    `backup ${artifact.path} is corrupt: its sha256 or size differs from the one recorded when it was written`,
+    {
+      hint: "do not use this file; restore from another backup (the database was not changed)",
+      details: { path: artifact.path, expected: artifact.sha256, actual, expectedBytes: artifact.bytes, bytes },
+    },
+  );
 }
 
 /** Copies `from` to a new file `to` (mode 0600 until chmod), hashing and reporting progress; fsyncs it. */
@@ -26,7 +30,8 @@ async function copyHashed(from: string, to: string, total: number, options: Copy
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     for (;;) {
-      if (options.signal?.aborted) throw new UpgradeError("E_RESTORE", "restore aborted before the database was replaced", { cause: options.signal.reason });
+      if (options.signal?.aborted)
+        throw new UpgradeError("E_RESTORE", "restore aborted before the database was replaced", { cause: options.signal.reason });
       const { bytesRead } = await src.read(buf, 0, CHUNK, bytes);
       if (bytesRead === 0) break;
       const chunk = buf.subarray(0, bytesRead);
@@ -57,10 +62,14 @@ async function refuseOpenHolders(targetPath: string): Promise<void> {
   if (!holders?.length) return;
   const pids = [...new Set(holders.map((h) => h.pid))];
   const who = pids.map((pid) => `${pid} (${holders.find((h) => h.pid === pid)!.command})`).join(", ");
-  throw new UpgradeError("E_BUSY", `${targetPath} is open in process${pids.length > 1 ? "es" : ""} ${who}: it cannot be restored under them`, {
-    hint: `stop ${pids.length > 1 ? "those processes" : "that process"} (the service, a shell, a backup job) first; the database was not changed`,
-    details: { target: targetPath, pids, holders },
-  });
+  throw new UpgradeError(
+    "E_BUSY",
+    `${targetPath} is open in process${pids.length > 1 ? "es" : ""} ${who}: it cannot be restored under them`,
+    {
+      hint: `stop ${pids.length > 1 ? "those processes" : "that process"} (the service, a shell, a backup job) first; the database was not changed`,
+      details: { target: targetPath, pids, holders },
+    },
+  );
 }
 
 /**

@@ -30,9 +30,20 @@ export async function readAlembicRevision(target: DatabaseTarget): Promise<strin
 }
 
 async function findProgram(program: string, path: string): Promise<string | null> {
-  const candidates = program.includes("/") ? [program] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+  const candidates = program.includes("/")
+    ? [program]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
   for (const file of candidates) {
-    if (await access(file, constants.X_OK).then(() => true, () => false)) return file;
+    if (
+      await access(file, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return file;
   }
   return null;
 }
@@ -64,14 +75,21 @@ const HEAD_SCRIPT = [
  * migration scripts; null with the reason when that cannot be done (then the Hub's own check
  * at start is the proof).
  */
-export async function installedHead(python: string[], cwd: string, env: Record<string, string>): Promise<{ head: string | null; why?: string }> {
+export async function installedHead(
+  python: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ head: string | null; why?: string }> {
   const [program, ...args] = python;
   if (!program) return { head: null, why: "no Python interpreter" };
   const result = await runCommand({ argv: [program, ...args, "-c", HEAD_SCRIPT], cwd, env, timeoutMs: 60_000 }).catch((err: Error) => err);
   if (result instanceof Error) return { head: null, why: result.message };
   const line = result.stdout.trim().split("\n").at(-1)?.trim() ?? "";
   if (result.exitCode !== 0 || !/^[0-9a-f]{6,40}$/.test(line)) {
-    return { head: null, why: `${python.join(" ")} exited with ${result.exitCode}: ${(result.stderr.trim().split("\n").at(-1) ?? "").slice(0, 300)}` };
+    return {
+      head: null,
+      why: `${python.join(" ")} exited with ${result.exitCode}: ${(result.stderr.trim().split("\n").at(-1) ?? "").slice(0, 300)}`,
+    };
   }
   return { head: line };
 }

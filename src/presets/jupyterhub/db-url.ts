@@ -41,7 +41,8 @@ export function translateDbUrl(dbUrl: string, workingDir: string): TranslatedDbU
     const file = absolute ? resolve(path) : resolve(workingDir, path);
     return { url: `sqlite:${file}`, target: { dialect: "sqlite", path: file }, relativeSqlite: !absolute };
   }
-  const scheme = dialect === "postgresql" || dialect === "postgres" ? "postgres" : dialect === "mysql" || dialect === "mariadb" ? "mysql" : null;
+  const scheme =
+    dialect === "postgresql" || dialect === "postgres" ? "postgres" : dialect === "mysql" || dialect === "mariadb" ? "mysql" : null;
   if (!scheme) throw invalid(dbUrl, `unsupported database "${dialect}"`);
   if (!rest.startsWith("//")) throw invalid(dbUrl, `expected "${m[1]}://" followed by host and database`);
   const url = `${scheme}:${rest}`;

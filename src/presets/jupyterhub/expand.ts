@@ -99,7 +99,10 @@ export function expandJupyterHub(raw: Record<string, unknown>, baseDir: string):
     service: {
       stop: o.stop
         ? absoluteCommand(o.stop, base, workingDir)
-        : { http: { method: "POST", url: `${hubUrl}/hub/api/shutdown`, body: { servers, proxy: servers } }, waitSeconds: settings.stopTimeoutSeconds },
+        : {
+            http: { method: "POST", url: `${hubUrl}/hub/api/shutdown`, body: { servers, proxy: servers } },
+            waitSeconds: settings.stopTimeoutSeconds,
+          },
       start: absoluteCommand(o.start, base, workingDir),
       health: { url: `${hubUrl}/hub/api/`, timeoutSeconds: settings.healthTimeoutSeconds },
     },

@@ -121,7 +121,12 @@ export async function waitPidGone(pid: number, timeoutMs: number): Promise<numbe
  * Polls `GET /hub/api/` until it answers 200 with `version` equal to `expected` (any version
  * when null). The proxy answers 404 for about a second before the Hub registers: keep polling.
  */
-export async function waitHubVersion(hubUrl: string, expected: string | null, timeoutMs: number, signal?: AbortSignal): Promise<{ version: string; waitedMs: number }> {
+export async function waitHubVersion(
+  hubUrl: string,
+  expected: string | null,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ version: string; waitedMs: number }> {
   try {
     const res = await waitHealthy(`${hubUrl}/hub/api/`, {
       timeoutMs,
@@ -137,10 +142,14 @@ export async function waitHubVersion(hubUrl: string, expected: string | null, ti
     if (!isUpgradeError(err, "E_HEALTH")) throw err;
     const now = await hubState(hubUrl);
     const seen = now.up ? `it answers version ${now.version}` : `last status ${now.status ?? "none"}`;
-    throw new UpgradeError("E_HEALTH", `the Hub at ${hubUrl} did not answer${expected ? ` with version ${expected}` : ""} within ${Math.round(timeoutMs / 1000)} s (${seen})`, {
-      hint: "read the Hub's log (a start command's output is in <stateDir>/logs/service.log); the run rolls back on its own",
-      cause: err,
-      details: { expected, seen },
-    });
+    throw new UpgradeError(
+      "E_HEALTH",
+      `the Hub at ${hubUrl} did not answer${expected ? ` with version ${expected}` : ""} within ${Math.round(timeoutMs / 1000)} s (${seen})`,
+      {
+        hint: "read the Hub's log (a start command's output is in <stateDir>/logs/service.log); the run rolls back on its own",
+        cause: err,
+        details: { expected, seen },
+      },
+    );
   }
 }

@@ -69,17 +69,24 @@ export async function expectedHead(ctx: StepContext): Promise<string | null> {
   const env = { ...ctx.config.env, ...(m && "command" in m ? m.env : {}) };
   const path = env.PATH ?? process.env.PATH ?? "";
   const python = s.python ?? (s.command[0] !== undefined ? await interpreterOf(s.command[0], path) : null);
-  const found = python ? await installedHead(python, s.workingDir, env) : { head: null, why: `${s.command[0]} is not a Python script (set jupyterhub.python)` };
-  if (found.head === null) ctx.log(`cannot read the alembic head of the installed JupyterHub (${found.why}); the Hub's own schema check at start is the proof`);
+  const found = python
+    ? await installedHead(python, s.workingDir, env)
+    : { head: null, why: `${s.command[0]} is not a Python script (set jupyterhub.python)` };
+  if (found.head === null)
+    ctx.log(`cannot read the alembic head of the installed JupyterHub (${found.why}); the Hub's own schema check at start is the proof`);
   return found.head;
 }
 
 /** The error for a database that is not at the revision JupyterHub expects after `upgrade-db`. */
 export function notAtHead(s: JupyterHubSettings, after: string | null, head: string): UpgradeError {
-  return new UpgradeError("E_MIGRATION_FAILED", `after upgrade-db the database is at alembic revision ${after ?? "(none)"}, but the installed JupyterHub expects ${head}`, {
-    hint:
-      `upgrade-db migrated another database than jupyterhub.dbUrl (${s.dbUrl}): check that it equals c.JupyterHub.db_url in ${s.configFile}` +
-      (s.relativeSqlite ? ` and that jupyterhub.workingDir (${s.workingDir}) is the directory the Hub runs in` : ""),
-    details: { revision: after, expected: head },
-  });
+  return new UpgradeError(
+    "E_MIGRATION_FAILED",
+    `after upgrade-db the database is at alembic revision ${after ?? "(none)"}, but the installed JupyterHub expects ${head}`,
+    {
+      hint:
+        `upgrade-db migrated another database than jupyterhub.dbUrl (${s.dbUrl}): check that it equals c.JupyterHub.db_url in ${s.configFile}` +
+        (s.relativeSqlite ? ` and that jupyterhub.workingDir (${s.workingDir}) is the directory the Hub runs in` : ""),
+      details: { revision: after, expected: head },
+    },
+  );
 }

@@ -38,8 +38,20 @@ export interface JupyterHubOptions {
 }
 
 const KEYS = [
-  "configFile", "dbUrl", "workingDir", "hubUrl", "apiTokenEnv", "command", "python", "start", "stop",
-  "stopUserServers", "pidFile", "cookieSecretFile", "stopTimeoutSeconds", "healthTimeoutSeconds",
+  "configFile",
+  "dbUrl",
+  "workingDir",
+  "hubUrl",
+  "apiTokenEnv",
+  "command",
+  "python",
+  "start",
+  "stop",
+  "stopUserServers",
+  "pidFile",
+  "cookieSecretFile",
+  "stopTimeoutSeconds",
+  "healthTimeoutSeconds",
 ];
 const COMMAND_KEYS = ["command", "cwd", "timeoutSeconds", "env"];
 const START_EXAMPLE = '"start": {"command": ["systemctl", "start", "jupyterhub"]}';
@@ -48,19 +60,23 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function argvProblem(v: unknown): string | undefined {
-  if (!Array.isArray(v)) return "must be an argv array of strings, e.g. [\"jupyterhub\"]";
+  if (!Array.isArray(v)) return 'must be an argv array of strings, e.g. ["jupyterhub"]';
   if (v.length === 0 || v.some((a) => typeof a !== "string" || a === "")) return "must be a non-empty array of non-empty strings";
   return undefined;
 }
 
 function commandProblems(v: unknown, path: string, extra: string[] = []): string[] {
   if (!isObj(v)) return [`${path} must be an object like {"command": ["systemctl", "stop", "jupyterhub"]}`];
-  const out = Object.keys(v).filter((k) => ![...COMMAND_KEYS, ...extra].includes(k)).map((k) => `unknown key "${path}.${k}"`);
+  const out = Object.keys(v)
+    .filter((k) => ![...COMMAND_KEYS, ...extra].includes(k))
+    .map((k) => `unknown key "${path}.${k}"`);
   const argv = argvProblem(v.command);
   if (argv) out.push(`${path}.command ${argv}`);
   if (v.cwd !== undefined && typeof v.cwd !== "string") out.push(`${path}.cwd must be a string`);
-  for (const k of ["timeoutSeconds", ...extra]) if (v[k] !== undefined && !(typeof v[k] === "number" && (v[k] as number) >= 0)) out.push(`${path}.${k} must be a non-negative number`);
-  if (v.env !== undefined && !(isObj(v.env) && Object.values(v.env).every((s) => typeof s === "string"))) out.push(`${path}.env must be an object of strings`);
+  for (const k of ["timeoutSeconds", ...extra])
+    if (v[k] !== undefined && !(typeof v[k] === "number" && (v[k] as number) >= 0)) out.push(`${path}.${k} must be a non-negative number`);
+  if (v.env !== undefined && !(isObj(v.env) && Object.values(v.env).every((s) => typeof s === "string")))
+    out.push(`${path}.env must be an object of strings`);
   return out;
 }
 
@@ -84,7 +100,8 @@ export function parseJupyterHubOptions(raw: unknown, path = "jupyterhub"): Jupyt
   if (!isObj(raw)) {
     problems.push(`${path} must be an object with at least ${START_EXAMPLE}`);
   } else {
-    for (const key of Object.keys(raw)) if (!KEYS.includes(key)) problems.push(`unknown key "${path}.${key}"; allowed keys: ${KEYS.join(", ")}`);
+    for (const key of Object.keys(raw))
+      if (!KEYS.includes(key)) problems.push(`unknown key "${path}.${key}"; allowed keys: ${KEYS.join(", ")}`);
     for (const key of ["configFile", "dbUrl", "workingDir", "hubUrl", "apiTokenEnv", "pidFile", "cookieSecretFile"]) {
       const v = raw[key];
       if (v !== undefined && (typeof v !== "string" || v.trim() === "")) problems.push(`${path}.${key} must be a non-empty string`);
@@ -103,10 +120,12 @@ export function parseJupyterHubOptions(raw: unknown, path = "jupyterhub"): Jupyt
     if (raw.start === undefined) problems.push(`${path}.start is required: how to start the Hub, e.g. ${START_EXAMPLE}`);
     else problems.push(...commandProblems(raw.start, `${path}.start`, ["settleSeconds"]));
     if (raw.stop !== undefined) problems.push(...commandProblems(raw.stop, `${path}.stop`));
-    if (raw.stopUserServers !== undefined && typeof raw.stopUserServers !== "boolean") problems.push(`${path}.stopUserServers must be true or false`);
+    if (raw.stopUserServers !== undefined && typeof raw.stopUserServers !== "boolean")
+      problems.push(`${path}.stopUserServers must be true or false`);
     for (const key of ["stopTimeoutSeconds", "healthTimeoutSeconds"]) {
       const v = raw[key];
-      if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v > 0)) problems.push(`${path}.${key} must be a positive number of seconds`);
+      if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v > 0))
+        problems.push(`${path}.${key} must be a positive number of seconds`);
     }
   }
   if (problems.length > 0) {

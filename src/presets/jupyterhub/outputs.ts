@@ -1,5 +1,13 @@
 import { arrayOf, bool, either, literal, nullable, num, object, str } from "../../steps/json-guard.js";
-import { commandRecord, httpAnswer, migrateOutput, OUTPUT_GUARDS, preflightOutput, restoreDatabaseOutput, startOutcome } from "../../steps/output-guards.js";
+import {
+  commandRecord,
+  httpAnswer,
+  migrateOutput,
+  OUTPUT_GUARDS,
+  preflightOutput,
+  restoreDatabaseOutput,
+  startOutcome,
+} from "../../steps/output-guards.js";
 import { outputReader, type OutputGuards } from "../../steps/output-of.js";
 import type { StepDefinition } from "../../steps/types.js";
 import type { StepName } from "../../../machines/index.js";
@@ -78,13 +86,22 @@ export type HubStep<S extends StepName> = StepDefinition<S, JupyterHubOutputs[S]
 
 const revision = nullable(str);
 
-const hubShutdown = object<HubShutdown>({ stop: either(commandRecord, httpAnswer), waitedMs: num, pid: nullable(num), exitedAfterMs: nullable(num) });
+const hubShutdown = object<HubShutdown>({
+  stop: either(commandRecord, httpAnswer),
+  waitedMs: num,
+  pid: nullable(num),
+  exitedAfterMs: nullable(num),
+});
 
 const hubStart = object<HubStart>({ start: either(literal("already running"), startOutcome), version: str, waitedMs: num });
 
 const alreadyDown = object<StopOutput>({ stop: literal("already down"), waitedMs: nullable(num) });
 
-const migrated = object<{ revisionBefore: string | null; revisionAfter: string; expectedHead: string | null }>({ revisionBefore: revision, revisionAfter: str, expectedHead: revision });
+const migrated = object<{ revisionBefore: string | null; revisionAfter: string; expectedHead: string | null }>({
+  revisionBefore: revision,
+  revisionAfter: str,
+  expectedHead: revision,
+});
 
 const hubPreflight = object<Omit<JupyterHubPreflightOutput, keyof PreflightOutput>>({
   hub: object<JupyterHubPreflightOutput["hub"]>({ url: str, version: nullable(str), status: nullable(num) }),
@@ -101,13 +118,22 @@ const JUPYTERHUB_GUARDS: OutputGuards<JupyterHubOutputs> = {
   start: either(startOutcome, object<{ start: "already running"; version: string }>({ start: literal("already running"), version: str })),
   health: object<JupyterHubOutputs["health"]>({ version: str, waitedMs: num, alembicRevision: revision }),
   restartService: hubStart,
-  stopNewVersion: object<JupyterHubOutputs["stopNewVersion"]>({ stoppedHub: nullable(hubShutdown), pid: nullable(num), signals: arrayOf(str) }),
+  stopNewVersion: object<JupyterHubOutputs["stopNewVersion"]>({
+    stoppedHub: nullable(hubShutdown),
+    pid: nullable(num),
+    signals: arrayOf(str),
+  }),
   restoreDatabase: (v, where): v is JupyterHubRestoreDatabaseOutput =>
     restoreDatabaseOutput(v, where) && object<{ alembicRevision: string | null }>({ alembicRevision: revision })(v, where),
   startPrevious: hubStart,
-  verifyRestore: object<JupyterHubVerifyRestoreOutput>({ fingerprint: str, files: num, version: nullable(str), alembicRevision: revision, hubVersion: nullable(str) }),
+  verifyRestore: object<JupyterHubVerifyRestoreOutput>({
+    fingerprint: str,
+    files: num,
+    version: nullable(str),
+    alembicRevision: revision,
+    hubVersion: nullable(str),
+  }),
 };
 
 /** The JupyterHub preset's outputs read back, typed by `JupyterHubOutputs` and checked. */
 export const { outputOf: hubOutputOf, maybeOutputOf: maybeHubOutputOf } = outputReader<JupyterHubOutputs>(JUPYTERHUB_GUARDS);
-

@@ -90,15 +90,23 @@ const verifyRestore: HubStep<"verifyRestore"> = {
     assertNewVersionGone(ctx);
     const revision = await readAlembicRevision(ctx.config.target);
     if (revision !== pre.alembicRevision) {
-      throw new UpgradeError("E_VERIFY", `the database is at alembic revision ${revision ?? "(none)"}, not ${pre.alembicRevision ?? "(none)"} as before the run`, {
-        hint: "restore the backup by hand (`upgrade-machine backups` lists it)",
-      });
+      throw new UpgradeError(
+        "E_VERIFY",
+        `the database is at alembic revision ${revision ?? "(none)"}, not ${pre.alembicRevision ?? "(none)"} as before the run`,
+        {
+          hint: "restore the backup by hand (`upgrade-machine backups` lists it)",
+        },
+      );
     }
     const state = await hubState(s.hubUrl);
     if (running && (!state.up || (pre.hub.version !== null && state.version !== pre.hub.version))) {
-      throw new UpgradeError("E_VERIFY", `the Hub does not answer with version ${pre.hub.version ?? "?"} (${state.up ? `it answers ${state.version}` : "it does not answer"})`, {
-        hint: "read <stateDir>/logs/service.log and start the Hub by hand",
-      });
+      throw new UpgradeError(
+        "E_VERIFY",
+        `the Hub does not answer with version ${pre.hub.version ?? "?"} (${state.up ? `it answers ${state.version}` : "it does not answer"})`,
+        {
+          hint: "read <stateDir>/logs/service.log and start the Hub by hand",
+        },
+      );
     }
     if (!running && state.up) {
       throw new UpgradeError("E_VERIFY", `a Hub (version ${state.version}) answers although none ran before the run`, {
@@ -111,9 +119,10 @@ const verifyRestore: HubStep<"verifyRestore"> = {
 };
 
 /** The preset's rollback steps; restoreFiles and reinstallPrevious are the general ones. */
-export const jupyterHubRollbackSteps: Pick<StepImplementations, "stopNewVersion" | "restoreDatabase" | "startPrevious" | "verifyRestore"> = {
-  stopNewVersion,
-  restoreDatabase,
-  startPrevious,
-  verifyRestore,
-};
+export const jupyterHubRollbackSteps: Pick<StepImplementations, "stopNewVersion" | "restoreDatabase" | "startPrevious" | "verifyRestore"> =
+  {
+    stopNewVersion,
+    restoreDatabase,
+    startPrevious,
+    verifyRestore,
+  };

@@ -15,7 +15,14 @@ import { jupyterHubRollbackSteps } from "./rollback.js";
 
 async function refuseMissingSqlite(ctx: StepContext, s: JupyterHubSettings): Promise<void> {
   const path = await localPathOf(ctx.config.target);
-  if (path === null || (await access(path).then(() => true, () => false))) return;
+  if (
+    path === null ||
+    (await access(path).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   const where = s.relativeSqlite ? `, relative to jupyterhub.workingDir ${s.workingDir}` : "";
   throw new UpgradeError("E_NOT_FOUND", `JupyterHub's database ${path} does not exist (jupyterhub.dbUrl ${s.dbUrl}${where})`, {
     hint: s.relativeSqlite
@@ -57,7 +64,8 @@ const preflight: HubStep<"preflight"> = {
           `the stop is skipped, the database is backed up and migrated, and a rollback leaves the Hub down`,
       );
     }
-    if (alembicRevision === null) ctx.log("the database has no alembic_version table (JupyterHub before 0.8?): upgrade-db will guess its revision");
+    if (alembicRevision === null)
+      ctx.log("the database has no alembic_version table (JupyterHub before 0.8?): upgrade-db will guess its revision");
     return {
       ...base,
       fromVersion,
@@ -106,7 +114,9 @@ const migrate: HubStep<"migrate"> = {
  */
 function explainUpgradeDbFailure(err: unknown): never {
   if (!isUpgradeError(err, "E_COMMAND") || typeof err.details?.stderr !== "string") throw err;
-  const causes = err.details.stderr.split("\n").filter((l) => /^[\w.]+(Error|Exception|Exit)\b.*:/.test(l.trim()) && !/CalledProcessError/.test(l));
+  const causes = err.details.stderr
+    .split("\n")
+    .filter((l) => /^[\w.]+(Error|Exception|Exit)\b.*:/.test(l.trim()) && !/CalledProcessError/.test(l));
   const cause = causes.at(-1)?.trim();
   if (cause === undefined) throw err;
   throw new UpgradeError("E_MIGRATION_FAILED", `jupyterhub upgrade-db failed: ${cause.slice(0, 500)}`, {

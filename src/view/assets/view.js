@@ -22,12 +22,20 @@ function drawGraph(layout) {
   root.setAttribute("height", layout.height);
   const defs = svg("defs", {}, root);
   for (const kind of ["success", "failure"]) {
-    const m = svg("marker", { id: `arrow-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+    const m = svg(
+      "marker",
+      { id: `arrow-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+      defs,
+    );
     svg("path", { d: "M0,0 L10,5 L0,10 z", class: `arrowhead ${kind}` }, m);
   }
   const edges = svg("g", { class: "edges" }, root);
   for (const t of layout.transitions) {
-    const p = svg("path", { d: t.d, class: `edge ${t.kind}`, "marker-end": `url(#arrow-${t.kind})`, "data-source": t.source, "data-target": t.target }, edges);
+    const p = svg(
+      "path",
+      { d: t.d, class: `edge ${t.kind}`, "marker-end": `url(#arrow-${t.kind})`, "data-source": t.source, "data-target": t.target },
+      edges,
+    );
     svg("title", {}, p).textContent = `${t.source} → ${t.target} on ${t.event}`;
   }
   const nodes = svg("g", { class: "states" }, root);
@@ -125,7 +133,8 @@ function showRun(detail) {
 function updateRun(run) {
   view.run = run;
   const versions = run.fromVersion || run.toVersion ? ` · ${run.fromVersion ?? "?"} → ${run.toVersion ?? "?"}` : "";
-  $("run-info").textContent = `run ${run.runId} · started ${new Date(run.createdAt).toLocaleString()}${versions} · ${run.eventCount} events`;
+  $("run-info").textContent =
+    `run ${run.runId} · started ${new Date(run.createdAt).toLocaleString()}${versions} · ${run.eventCount} events`;
   const problem = $("problem");
   problem.hidden = !run.problem;
   problem.textContent = run.problem ? `${run.problem.code}: ${run.problem.message}` : "";

@@ -38,9 +38,7 @@ try {
 sqlite.pragma("busy_timeout = 5000");
 
 function appliedMigrations() {
-  const table = sqlite
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-    .get();
+  const table = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
   if (!table) return 0;
   return sqlite.prepare("SELECT count(*) AS n FROM __drizzle_migrations").get().n;
 }
@@ -201,9 +199,7 @@ server.on("error", (err) => {
 
 server.listen(port, host, () => {
   // ctl.sh waits for this line (with this pid) to know the service is up.
-  console.log(
-    `blog ${VERSION} listening on http://${host}:${port} (pid ${process.pid}); db ${dbPath}, ${applied} migrations`,
-  );
+  console.log(`blog ${VERSION} listening on http://${host}:${port} (pid ${process.pid}); db ${dbPath}, ${applied} migrations`);
 });
 
 // ---- graceful shutdown -----------------------------------------------------------------

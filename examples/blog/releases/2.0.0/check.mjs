@@ -81,9 +81,7 @@ for (const table of tables) {
     const from = ref.columns.map((c) => c.name).join(",");
     const to = ref.foreignColumns.map((c) => c.name).join(",");
     const onDelete = (fk.onDelete || "no action").toUpperCase();
-    const found = fks.some(
-      (row) => row.table === target && row.from === from && row.to === to && row.on_delete.toUpperCase() === onDelete,
-    );
+    const found = fks.some((row) => row.table === target && row.from === from && row.to === to && row.on_delete.toUpperCase() === onDelete);
     if (!found) problems.push(`foreign key ${name}(${from}) -> ${target}(${to}) ON DELETE ${onDelete} is missing`);
   }
 }

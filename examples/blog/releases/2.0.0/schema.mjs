@@ -28,9 +28,7 @@ export const posts = sqliteTable(
     title: text("title").notNull(),
     body: text("body"),
     // unix seconds; NOT NULL with a database default in 2.0.0
-    createdAt: integer("created_at")
-      .notNull()
-      .default(sql`(unixepoch())`),
+    createdAt: integer("created_at").notNull().default(sql`(unixepoch())`),
   },
   (t) => [index("posts_author_id_idx").on(t.authorId)],
 );

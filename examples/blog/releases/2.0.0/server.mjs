@@ -38,9 +38,7 @@ try {
 sqlite.pragma("busy_timeout = 5000");
 
 function appliedMigrations() {
-  const table = sqlite
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-    .get();
+  const table = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
   if (!table) return 0;
   return sqlite.prepare("SELECT count(*) AS n FROM __drizzle_migrations").get().n;
 }
@@ -143,11 +141,7 @@ function createPost(input) {
   const body = input.body == null ? null : String(input.body);
   try {
     // 2.0.0: created_at is NOT NULL DEFAULT (unixepoch()): the database sets it.
-    return db
-      .insert(posts)
-      .values({ authorId, title, body })
-      .returning()
-      .get();
+    return db.insert(posts).values({ authorId, title, body }).returning().get();
   } catch (err) {
     throw constraintError(err, `no author with id ${authorId}`);
   }
@@ -201,9 +195,7 @@ server.on("error", (err) => {
 
 server.listen(port, host, () => {
   // ctl.sh waits for this line (with this pid) to know the service is up.
-  console.log(
-    `blog ${VERSION} listening on http://${host}:${port} (pid ${process.pid}); db ${dbPath}, ${applied} migrations`,
-  );
+  console.log(`blog ${VERSION} listening on http://${host}:${port} (pid ${process.pid}); db ${dbPath}, ${applied} migrations`);
 });
 
 // ---- graceful shutdown -----------------------------------------------------------------
