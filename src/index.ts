@@ -26,7 +26,16 @@ export type { RunnerEvent } from "./runner/runner-events.js";
 export { foldJournal, currentStep, type UpgradeSnapshot } from "./runner/fold.js";
 export { startRun, resumeRun, SimulatedCrash, type RunnerOptions } from "./runner/runner.js";
 export { defaultSteps, type StepContext, type StepDefinition, type StepImplementations } from "./steps/index.js";
-export type { DatabaseAdapter, BackupArtifact, Fingerprint, Capabilities, TargetLock } from "./adapters/types.js";
+export type {
+  DatabaseAdapter,
+  BackupArtifact,
+  Fingerprint,
+  Capabilities,
+  TargetLock,
+  ChangeMark,
+  SkippedMark,
+  MarkCheck,
+} from "./adapters/types.js";
 export { openAdapter } from "./adapters/registry.js";
 export { runMigrations, planMigrations } from "./migrations/runner.js";
 export { readDrizzleFolder } from "./migrations/drizzle-folder.js";

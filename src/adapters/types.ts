@@ -69,6 +69,25 @@ export interface SkippedBackup {
 }
 
 /**
+ * A cheap mark of a database's state, taken without reading its data: what the dialect itself
+ * can tell about writes since (SQLite: the files' identity, size and times and SQLite's own
+ * change counters; PostgreSQL: the WAL; MySQL: InnoDB's log sequence number). JSON, kept in the
+ * journal with the hot backup; `how` names the method for the log.
+ */
+export interface ChangeMark {
+  readonly how: string;
+  readonly [key: string]: unknown;
+}
+
+/** A mark the adapter cannot take now, and why (the seal then fingerprints the database). */
+export interface SkippedMark {
+  skipped: string;
+}
+
+/** Whether a database is proven unchanged since a mark; `why` says what was seen (or not provable). */
+export type MarkCheck = { unchanged: true } | { unchanged: false; why: string };
+
+/**
  * One database being upgraded: what the core asks of a dialect's driver, nothing more. Each
  * driver (better-sqlite3, postgres, mysql2) implements it in a folder of the same shape under
  * `src/adapters/<dialect>/`; a dialect's other abilities (dropping a backup, its own options)
@@ -100,6 +119,18 @@ export interface DatabaseAdapter {
    * `capabilities.backupFingerprints` (E_INTERNAL otherwise).
    */
   fingerprintBackup(artifact: BackupArtifact): Promise<Fingerprint>;
+  /**
+   * A mark of the database now, without reading its data (O(1) or O(schema)), or why none can be
+   * trusted now (writes in flight, an engine that cannot tell). With the hot backup: a mark taken
+   * before it and proven unchanged after it means the backup is the state at the mark.
+   */
+  changeMark(): Promise<ChangeMark | SkippedMark>;
+  /**
+   * Whether nothing was written since `mark` (taken by `changeMark` of the same target), in
+   * O(what changed): `unchanged: true` only when proven, never on a guess. Must be called before
+   * `quiesce` (a checkpoint rewrites files without changing content).
+   */
+  sinceMark(mark: ChangeMark): Promise<MarkCheck>;
   /** Makes every committed write durable in the main file(s), e.g. a WAL checkpoint; a no-op where commits are. */
   quiesce(): Promise<void>;
   /**

@@ -261,6 +261,15 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       }
     },
 
+    // TODO(issue 11): the dialect's change mark; until then the seal fingerprints.
+    async changeMark() {
+      return { skipped: "not yet implemented" };
+    },
+
+    async sinceMark() {
+      return { unchanged: false as const, why: "not yet implemented" };
+    },
+
     async quiesce() {
       // Nothing to do: a committed transaction is durable in PostgreSQL's WAL.
     },

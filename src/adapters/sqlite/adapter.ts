@@ -113,6 +113,15 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
       }
     },
 
+    // TODO(issue 11): the dialect's change mark; until then the seal fingerprints.
+    async changeMark() {
+      return { skipped: "not yet implemented" };
+    },
+
+    async sinceMark() {
+      return { unchanged: false as const, why: "not yet implemented" };
+    },
+
     async quiesce() {
       const db = await connect();
       if (String(db.pragma("journal_mode", { simple: true })).toLowerCase() !== "wal") return;
