@@ -1,7 +1,7 @@
 // Helpers of the restore and prune tests: a run's id and seal from the real CLI, and the
 // present state of the example (database fingerprint, config file, version served).
 import Database from "better-sqlite3";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listRuns } from "../../src/api.js";
 import { runCli, type Example } from "./example.js";
@@ -63,4 +63,37 @@ export function patientStart(ex: Example): void {
   const c = JSON.parse(readFileSync(ex.config, "utf8"));
   c.service.start.settleSeconds = 20;
   writeFileSync(ex.config, JSON.stringify(c, null, 2));
+}
+
+/** The bytes of the files under `path` (0 when it does not exist), counted here, apart from the code under test. */
+export function bytesUnder(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((sum, name) => sum + bytesUnder(join(path, name)), 0);
+}
+
+/** `backups prune` through the real CLI with --json: what it pruned and kept, and the bytes it says it freed. */
+export async function prune(
+  config: string,
+  ...flags: string[]
+): Promise<{ code: number | null; pruned: Record<string, number>; kept: Record<string, string>; freed: number | null; stderr: string }> {
+  const r = await runCli(["backups", "prune", "--config", config, "--json", ...flags]);
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  return {
+    code: r.code,
+    pruned: Object.fromEntries(lines.filter((l) => l.type === "pruned").map((l) => [l.runId, l.bytes])),
+    kept: Object.fromEntries(lines.filter((l) => l.type === "kept").map((l) => [l.runId, l.why])),
+    freed: lines.find((l) => l.type === "freed")?.bytes ?? null,
+    stderr:
+      r.stderr +
+      lines
+        .filter((l) => l.type === "error")
+        .map((l) => `${l.code}: ${l.message}`)
+        .join("\n"),
+  };
 }
