@@ -95,5 +95,5 @@ describe("backups prune (SQLite, port 4605)", () => {
     expect(pruned.stderr).toContain(`E_NOT_FOUND: the restore point of run ${r1} was pruned`);
     // the kept restore point still restores
     expect((await runCli(["restore", "--config", ex.config, "--run", r4])).code).toBe(0);
-  });
+  }, 600_000);
 });

@@ -45,7 +45,7 @@ describe("restore of a completed upgrade (SQLite, port 4602)", () => {
     expect(undo.code, undo.stderr + undo.stdout).toBe(0);
     expect(await stateOf(ex)).toEqual(present);
     expect((await runIds(ex.config)).length).toBe(3);
-  });
+  }, 300_000);
 
   it("rolls back to the present state when the restore fails after the stop", async () => {
     ex = await prepareExample(4602);
@@ -63,7 +63,7 @@ describe("restore of a completed upgrade (SQLite, port 4602)", () => {
     expect(r.stdout).toContain("failed at upgradePackage: E_VERSION");
     expect(await stateOf(ex)).toEqual(present);
     writeFileSync(server, saved);
-  });
+  }, 300_000);
 });
 
 describe("restore refuses, changing nothing (SQLite, port 4603)", () => {
@@ -127,5 +127,5 @@ describe("restore refuses, changing nothing (SQLite, port 4603)", () => {
     const ok = await runCli(["restore", "--config", ex.config, "--run", unfinished]);
     expect(ok.code, ok.stderr + ok.stdout).toBe(0);
     expect((await ex.health())?.version).toBe("1.0.0");
-  });
+  }, 300_000);
 });
