@@ -167,7 +167,9 @@ export async function listRunResults(config: ConfigInput, options: { cwd?: strin
       const listing = { runId: run.runId, createdAt: run.createdAt };
       try {
         const { events, result } = await readRun(store, run.runId);
-        const durationMs = events.length ? Date.parse(events[events.length - 1]!.at) - Date.parse(events[0]!.at) : null;
+        // the run's own events: a later `backup.pruned` is not part of its duration
+        const last = [...events].reverse().find((e) => e.type !== "backup.pruned");
+        const durationMs = last ? Date.parse(last.at) - Date.parse(events[0]!.at) : null;
         out.push({ ...listing, result, durationMs, problem: null });
       } catch (err) {
         if (!isUpgradeError(err, "E_JOURNAL_TAMPERED") && !isUpgradeError(err, "E_JOURNAL_MISMATCH")) throw err;
