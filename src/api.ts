@@ -1,18 +1,17 @@
 import { join } from "node:path";
-import { FORWARD_STEPS, type StepName, type UpgradeContext } from "../machines/index.js";
+import { FORWARD_STEPS, type StepName } from "../machines/index.js";
 import { openAdapter } from "./adapters/registry.js";
 import { UpgradeError, isUpgradeError, type ErrorCode } from "./errors.js";
-import { sha256OrNull } from "./fs/files.js";
 import { RunJournal } from "./journal/journal.js";
 import { latestRun } from "./journal/latest-run.js";
 import type { JournalEvent, JournalStore, RunRecord } from "./journal/types.js";
 import { runMigrations } from "./migrations/runner.js";
-import { applyEvent, foldJournal, initialSnapshot } from "./runner/fold.js";
+import { foldJournal } from "./runner/fold.js";
 import { runResult, type RunResult } from "./runner/result.js";
 import { abandonRun, type AbandonResult } from "./runner/abandon.js";
-import { resumeRun, runOfTarget, startRun } from "./runner/runner.js";
+import { resumeRun, startRun } from "./runner/runner.js";
+import { runOfTarget } from "./runner/target-runs.js";
 import { manualInstructions } from "./steps/manual.js";
-import { maybeOutputOf } from "./steps/output-of.js";
 import { keyOf, redactorOf, resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
 import { readVersion } from "./steps/commands.js";
 import { requestChecks } from "./steps/preflight.js";
@@ -20,6 +19,8 @@ import type { StepContext } from "./steps/types.js";
 import { checkRequestedVersion } from "./versions.js";
 
 export type { ConfigInput, DriveOptions } from "./session.js";
+export { listBackups, type BackupInfo } from "./backups/list.js";
+export { pruneBackups, type PruneResult } from "./backups/prune.js";
 export type { RunResult } from "./runner/result.js";
 
 /** Options of `upgrade()`. */
@@ -42,6 +43,22 @@ export async function upgrade(config: ConfigInput, options: UpgradeOptions = {})
     async (store) => startRun(await runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }),
     { create: true },
   );
+}
+
+/**
+ * Puts run `runId`'s restore point back (database and files) and reinstalls the version that ran
+ * before that run, as a run of its own with an upgrade's guarantees: journaled, resumable, its
+ * own backup and restore point of the present state first (a failed restore rolls back to it),
+ * then stop, reinstall, restore, proof, start, health. Refused before anything is journaled or
+ * touched for a run of another target (E_NOT_FOUND), an unfinished one (E_UNFINISHED), one with
+ * no restore point or a pruned one (E_NOT_FOUND), and a restore point that fails its sha256
+ * (E_RESTORE). Resolves with the final state, as `upgrade()` does.
+ */
+export async function restore(config: ConfigInput, options: DriveOptions & { runId: string }): Promise<RunResult> {
+  const resolved = await resolveInput(config, options.cwd);
+  return withJournal(resolved, async (store) => startRun(await runnerOptions(resolved, store, options), { restoreOf: options.runId }), {
+    create: true,
+  });
 }
 
 /** Continues an interrupted run (the latest of the target, or `runId`) from its journal. */
@@ -150,7 +167,9 @@ export async function listRunResults(config: ConfigInput, options: { cwd?: strin
       const listing = { runId: run.runId, createdAt: run.createdAt };
       try {
         const { events, result } = await readRun(store, run.runId);
-        const durationMs = events.length ? Date.parse(events[events.length - 1]!.at) - Date.parse(events[0]!.at) : null;
+        // the run's own events: a later `backup.pruned` is not part of its duration
+        const last = [...events].reverse().find((e) => e.type !== "backup.pruned");
+        const durationMs = last ? Date.parse(last.at) - Date.parse(events[0]!.at) : null;
         out.push({ ...listing, result, durationMs, problem: null });
       } catch (err) {
         if (!isUpgradeError(err, "E_JOURNAL_TAMPERED") && !isUpgradeError(err, "E_JOURNAL_MISMATCH")) throw err;
@@ -224,52 +243,4 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
   } finally {
     await db.close();
   }
-}
-
-/** A backup file found in the state directory, with its integrity when asked. */
-export interface BackupInfo {
-  runId: string;
-  path: string;
-  bytes: number | null;
-  sha256: string | null;
-  /** The file's sha256 equals the journal's (only with `verify`); null when not checked. */
-  intact: boolean | null;
-}
-
-/** The backups of every run of the target (from the journal), optionally re-hashed. */
-export async function listBackups(config: ConfigInput, options: { cwd?: string; verify?: boolean } = {}): Promise<BackupInfo[]> {
-  const resolved = await resolveInput(config, options.cwd);
-  return withJournal(resolved, async (store) => {
-    const out: BackupInfo[] = [];
-    for (const run of await store.runs(await keyOf(resolved))) {
-      const context = foldedAsFarAsItFits(await store.read(run.runId));
-      const hot = maybeOutputOf(context, "backup");
-      const seal = maybeOutputOf(context, "seal");
-      const artifacts = [...(hot?.database ? [hot.database] : []), ...(seal && !seal.reusedHotBackup ? [seal.restorePoint] : [])];
-      for (const a of artifacts) out.push(await info(run.runId, a.path, a.bytes, a.sha256, options.verify));
-      for (const f of hot?.files ?? []) if (f.backup) out.push(await info(run.runId, f.backup, f.bytes, f.sha256, options.verify));
-    }
-    return out;
-  });
-}
-
-/**
- * A run's context folded from its events up to the first one the machine cannot take: the
- * backups of a run whose journal stops fitting the flow are still listed.
- */
-function foldedAsFarAsItFits(events: readonly JournalEvent[]): UpgradeContext {
-  let snapshot = initialSnapshot();
-  for (const event of events) {
-    try {
-      snapshot = applyEvent(snapshot, event);
-    } catch (err) {
-      if (isUpgradeError(err, "E_JOURNAL_MISMATCH")) break;
-      throw err;
-    }
-  }
-  return snapshot.context;
-}
-
-async function info(runId: string, path: string, bytes: number, sha256: string | null, verify?: boolean): Promise<BackupInfo> {
-  return { runId, path, bytes, sha256, intact: verify ? (await sha256OrNull(path)) === sha256 : null };
 }

@@ -7,10 +7,13 @@ export {
   listRunResults,
   plan,
   listBackups,
+  pruneBackups,
+  restore,
   abandon,
   type UpgradeOptions,
   type Plan,
   type BackupInfo,
+  type PruneResult,
   type RunListing,
 } from "./api.js";
 export type { ConfigInput, DriveOptions } from "./session.js";

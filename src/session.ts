@@ -12,6 +12,7 @@ import type { RunnerOptions } from "./runner/runner.js";
 import type { RunnerEvent } from "./runner/runner-events.js";
 import { defaultSteps } from "./steps/index.js";
 import { manualInstructions } from "./steps/manual.js";
+import { restoreRunSteps } from "./steps/restore-run.js";
 import type { StepImplementations } from "./steps/types.js";
 import { redactSecrets } from "./url.js";
 
@@ -97,6 +98,7 @@ export async function runnerOptions(config: ResolvedConfig, store: JournalStore,
     target: await keyOf(config),
     lockTarget: async () => (await openAdapter(config.target, config.backup)).lockTarget(),
     steps: stepsFor(config, options.steps),
+    restoreSteps: restoreRunSteps(stepsFor(config, options.steps)),
     openDatabase: () => openAdapter(config.target, config.backup),
     backupRoot: join(config.stateDir, "backups"),
     instructions: (run) => manualInstructions(config, run),

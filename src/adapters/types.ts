@@ -146,6 +146,11 @@ export interface DatabaseAdapter {
    * bookkeeping with it (JupyterHub's `alembic_version`).
    */
   readValue(table: string, column: string): Promise<string | null | undefined>;
+  /**
+   * Deletes a backup this adapter wrote (a file; a template copy and its manifest on PostgreSQL)
+   * once no run needs it, and returns the bytes it freed (0 when it was already gone).
+   */
+  dropBackup(artifact: BackupArtifact): Promise<number>;
   /** The dialect's side of the drizzle-kit migration runner. */
   migrationDriver(): MigrationDriver;
   /** Closes the adapter's connections (not the target lock). */

@@ -1,8 +1,9 @@
 import type { Command } from "./define.js";
-import { abandonCommand, resumeCommand, runCommand } from "./drive-commands.js";
+import { backupsCommand, backupsPruneCommand } from "./backups-command.js";
+import { abandonCommand, restoreCommand, resumeCommand, runCommand } from "./drive-commands.js";
 import { graphCommand } from "./graph-command.js";
 import { historyCommand } from "./history-command.js";
-import { backupsCommand, planCommand, statusCommand } from "./read-commands.js";
+import { planCommand, statusCommand } from "./read-commands.js";
 import { viewCommandDefinition } from "./view-command.js";
 
 /** Every CLI command, in the order of the help. */
@@ -11,9 +12,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   resume: resumeCommand,
   status: statusCommand,
   history: historyCommand,
+  restore: restoreCommand,
   abandon: abandonCommand,
   plan: planCommand,
   backups: backupsCommand,
+  "backups prune": backupsPruneCommand,
   view: viewCommandDefinition,
   graph: graphCommand,
 };

@@ -1,4 +1,4 @@
-import { abandon, resume, upgrade, type DriveOptions, type RunResult } from "../api.js";
+import { abandon, restore, resume, upgrade, type DriveOptions, type RunResult } from "../api.js";
 import { UpgradeError } from "../errors.js";
 import { crashPointFromEnv } from "../testing/crash-point.js";
 import { defineCommand, type ArgsOf } from "./define.js";
@@ -73,6 +73,26 @@ export const resumeCommand = defineCommand({
     ...INSPECT_FLAGS,
   },
   run: (args, io) => drive(args, io, (options) => resume(args.config, { ...options, ...(args.run ? { runId: args.run } : {}) })),
+});
+
+/** `upgrade-machine restore`. */
+export const restoreCommand = defineCommand({
+  summary:
+    "put a finished run's restore point back (database and files) and the version that ran before it, as a run of its own: backed up first, rolled back on failure, resumable",
+  details: [
+    "The restore run is the upgrade flow: preflight, backup and seal of the present state, announce, stop; then upgradePackage reinstalls the version that ran before the restored run (package.downgrade), migrate puts its restore point back, verify proves the database and the files equal to it; start, health. A failure after the stop rolls back to the present state.",
+    "Refused, with nothing changed, for a run of another target or an unknown one (E_NOT_FOUND), an unfinished run (E_UNFINISHED), a run without a restore point or whose backups were pruned (E_NOT_FOUND), and a restore point that fails its sha256 (E_RESTORE).",
+  ],
+  flags: {
+    run: {
+      type: "string",
+      value: "ID",
+      required: true,
+      help: "the finished run whose restore point to put back (see `upgrade-machine backups`)",
+    },
+    ...INSPECT_FLAGS,
+  },
+  run: (args, io) => drive(args, io, (options) => restore(args.config, { ...options, runId: args.run })),
 });
 
 /** `upgrade-machine abandon`. */

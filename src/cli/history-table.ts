@@ -37,6 +37,8 @@ function resultOf(e: JournalEvent): string {
       return typeof e.payload.skipped === "string" ? `skipped: ${e.payload.skipped}` : "succeeded";
     case "step.failed":
       return "failed";
+    case "backup.pruned":
+      return `${Array.isArray(e.payload.paths) ? e.payload.paths.length : 0} backups deleted (backups prune)`;
     default:
       return e.type.slice("run.".length);
   }

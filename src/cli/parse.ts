@@ -33,14 +33,17 @@ function portOf(value: string, flag: string, command: string): number {
 }
 
 /**
- * The first positional argument is the command. Read with every flag of every command (not
+ * The first positional argument is the command (the first two, when they name a command together). Read with every flag of every command (not
  * strictly), so that a flag's value is never taken for the command.
  */
 function findCommand(argv: string[], commands: Readonly<Record<string, Command>>) {
   const all: Flags = Object.assign({}, GLOBAL_FLAGS, ...Object.values(commands).map((c) => c.flags));
   const { tokens } = parseArgs({ args: argv, options: optionsOf(all), allowPositionals: true, strict: false, tokens: true });
-  const at = tokens.find((t) => t.kind === "positional");
-  return { all, tokens, name: at?.kind === "positional" ? at.value : null, index: at?.index ?? argv.length };
+  const [at, sub] = tokens.filter((t) => t.kind === "positional");
+  const first = at?.kind === "positional" ? at.value : null;
+  // A command of two words (`backups prune`) when the second positional names one.
+  const two = sub?.kind === "positional" && first !== null && Object.hasOwn(commands, `${first} ${sub.value}`);
+  return { all, tokens, name: two ? `${first} ${sub.value}` : first, words: two ? 2 : 1, index: at?.index ?? argv.length };
 }
 
 /**
@@ -76,7 +79,7 @@ export function parseCommandLine(argv: string[], commands: Readonly<Record<strin
   }
   const parsed = strictly(argv, { ...GLOBAL_FLAGS, ...command.flags }, name);
   if (parsed.values.help === true) return { help: true, command: name };
-  const [, ...extra] = parsed.positionals;
+  const extra = parsed.positionals.slice(found.words);
   if (extra.length) throw usage(`unexpected argument "${extra[0]}"`, name);
   const values: Record<string, unknown> = {};
   for (const [flag, spec] of Object.entries(command.flags)) values[flag] = flagValue(flag, spec, parsed.values[flag], name);

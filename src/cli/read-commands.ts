@@ -1,4 +1,4 @@
-import { listBackups, plan, status } from "../api.js";
+import { plan, status } from "../api.js";
 import { defineCommand } from "./define.js";
 import { EXIT } from "./io.js";
 
@@ -15,7 +15,10 @@ export const statusCommand = defineCommand({
     } else if (s.state === "none") {
       io.stdout.write("no run yet\n");
     } else {
-      io.stdout.write(`run ${s.runId}: ${s.state}${s.step ? ` at ${s.step}` : ""} (${s.fromVersion ?? "?"} -> ${s.toVersion ?? "?"})\n`);
+      const what = s.restoreOf ? `, a restore of run ${s.restoreOf}` : "";
+      io.stdout.write(
+        `run ${s.runId}: ${s.state}${s.step ? ` at ${s.step}` : ""} (${s.fromVersion ?? "?"} -> ${s.toVersion ?? "?"}${what})\n`,
+      );
       if (s.state === "running") io.stdout.write("  unfinished: continue it with `upgrade-machine resume`\n");
     }
     return EXIT.ok;
@@ -42,25 +45,5 @@ export const planCommand = defineCommand({
     for (const s of p.steps) io.stdout.write(`  ${s.action === "run" ? "run " : "skip"} ${s.step}${s.reason ? ` (${s.reason})` : ""}\n`);
     for (const note of p.notes) io.stdout.write(`database: ${note}\n`);
     return EXIT.ok;
-  },
-});
-
-/** `upgrade-machine backups`. */
-export const backupsCommand = defineCommand({
-  summary: "the backups in the state directory; exit 3 when one checked is corrupt or missing",
-  flags: {
-    verify: { type: "boolean", help: "re-hash every backup and compare it with the journal's sha256" },
-  },
-  async run(args, io) {
-    const list = await listBackups(args.config, { cwd: io.cwd, verify: args.verify });
-    let bad = 0;
-    for (const b of list) {
-      if (b.intact === false) bad++;
-      if (args.json) io.stdout.write(`${JSON.stringify(b)}\n`);
-      else
-        io.stdout.write(`${b.runId}  ${b.path}  ${b.bytes ?? "?"} B  ${b.intact === null ? "" : b.intact ? "ok" : "CORRUPT OR MISSING"}\n`);
-    }
-    if (!list.length && !args.json) io.stdout.write("no backups\n");
-    return bad ? EXIT.failed : EXIT.ok;
   },
 });

@@ -92,6 +92,7 @@ export function printResult(io: CliIo, mode: OutputMode, result: RunResult): voi
   const lines = [
     `run ${result.runId}: ${result.state}${result.fromVersion || result.toVersion ? ` (${result.fromVersion ?? "?"} -> ${result.toVersion ?? "?"})` : ""}`,
   ];
+  if (result.restoreOf) lines.push(`  a restore of run ${result.restoreOf}'s restore point`);
   if (result.failure) lines.push(`  failed at ${result.failure.step}: ${result.failure.error.code} ${result.failure.error.message}`);
   if (result.failure?.error.hint) lines.push(`  next: ${result.failure.error.hint}`);
   if (result.state === "rolledBack") lines.push("  the previous version and the database as at the restore point are back");

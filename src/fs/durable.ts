@@ -151,6 +151,21 @@ export async function removeIfExists(...paths: string[]): Promise<void> {
   }
 }
 
+/** Removes a file (or a folder and everything in it) and returns the bytes its files held; 0 when it did not exist. */
+export async function removeCounted(path: string): Promise<number> {
+  const size = async (p: string): Promise<number> => {
+    const st = await stat(p).catch(() => null);
+    if (!st) return 0;
+    if (!st.isDirectory()) return st.size;
+    let sum = 0;
+    for (const name of await readdir(p)) sum += await size(join(p, name));
+    return sum;
+  };
+  const bytes = await size(path);
+  await rm(path, { force: true, recursive: true });
+  return bytes;
+}
+
 /** True when `path` exists (any type). */
 export async function exists(path: string): Promise<boolean> {
   return stat(path).then(

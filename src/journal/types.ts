@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   "run.aborted",
   "run.failed",
   "run.abandoned",
+  "backup.pruned",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

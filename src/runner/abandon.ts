@@ -8,7 +8,7 @@ import { maybeOutputOf } from "../steps/output-of.js";
 import { foldJournal } from "./fold.js";
 import { acquireLease } from "./lease.js";
 import { runResult, type RunResult } from "./result.js";
-import { runOfTarget } from "./runner.js";
+import { runOfTarget } from "./target-runs.js";
 
 /** What `abandon` needs: the journal, the target's key and lock, and how to describe what is left. */
 export interface AbandonOptions {

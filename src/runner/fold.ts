@@ -2,6 +2,7 @@ import { initialTransition, transition, type SnapshotFrom } from "xstate";
 import { closedStateOf, upgradeMachine, isStepName, type StepName, type UpgradeEvent } from "../../machines/index.js";
 import { UpgradeError } from "../errors.js";
 import type { JournalEvent } from "../journal/types.js";
+import { PRUNED_EVENT } from "./pruned.js";
 
 /** The machine's snapshot. */
 export type UpgradeSnapshot = SnapshotFrom<typeof upgradeMachine>;
@@ -42,6 +43,11 @@ export function initialSnapshot(): UpgradeSnapshot {
 
 /** One pure step of the fold; throws E_JOURNAL_MISMATCH when the machine cannot take the event. */
 export function applyEvent(snapshot: UpgradeSnapshot, event: JournalEvent): UpgradeSnapshot {
+  // The record of a finished run's backups deleted by `backups prune`: no transition.
+  if (event.type === PRUNED_EVENT) {
+    if (snapshot.status !== "done") throw mismatch(event, snapshot);
+    return snapshot;
+  }
   const closing = closedStateOf(event.type);
   if (closing) {
     if (snapshot.value !== closing) throw mismatch(event, snapshot);

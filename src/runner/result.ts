@@ -2,6 +2,7 @@ import type { StepError, StepName, TerminalState } from "../../machines/index.js
 import type { JournalEvent } from "../journal/types.js";
 import { anyValue, describeMismatch, object, optional, recordOf, str } from "../steps/json-guard.js";
 import type { UpgradeSnapshot } from "./fold.js";
+import { runRequestOf, type RunKind } from "../steps/restore-source.js";
 
 /** How one step went, as the journal tells it. */
 export interface StepOutcome {
@@ -33,6 +34,10 @@ export type RunState = TerminalState | "running";
 /** What `upgrade()`, `resume()` and `status()` return about a run. */
 export interface RunResult {
   runId: string;
+  /** `upgrade`, or `restore` for a run of `upgrade-machine restore`. */
+  kind: RunKind;
+  /** For a restore run: the run whose restore point it puts back. */
+  restoreOf: string | null;
   state: RunState;
   /** The step the run is at (running) or ended in; null when it completed. */
   step: StepName | null;
@@ -90,8 +95,11 @@ export function runResult(runId: string, events: readonly JournalEvent[], snapsh
       : typeof snapshot.value === "string" && state === "running"
         ? (snapshot.value as StepName)
         : (steps.at(-1)?.step ?? null);
+  const request = runRequestOf(events[0]?.payload);
   return {
     runId,
+    kind: request.kind,
+    restoreOf: request.restoreOf?.runId ?? null,
     state,
     step: atStep,
     fromVersion: ctx.fromVersion,

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { createActor, transition, type Actor, type InspectionEvent, type Observer } from "xstate";
 import { CLOSING_EVENTS, upgradeMachine, type ClosedState, type Json, type StepName, type UpgradeContext } from "../../machines/index.js";
 import type { DatabaseAdapter, TargetLock } from "../adapters/types.js";
@@ -6,12 +5,15 @@ import type { ResolvedConfig } from "../config/types.js";
 import { UpgradeError, errorRecord } from "../errors.js";
 import { RunJournal } from "../journal/journal.js";
 import { latestRun } from "../journal/latest-run.js";
-import type { JournalEvent, JournalStore, RunRecord } from "../journal/types.js";
+import type { JournalEvent, JournalStore } from "../journal/types.js";
 import type { Progress } from "../progress.js";
 import { toJson } from "../steps/output-of.js";
 import type { StepContext, StepEffects } from "../steps/types.js";
 import { currentStep, foldJournal, toMachineEvent, type UpgradeSnapshot } from "./fold.js";
-import { acquireLease, type HeldLease } from "./lease.js";
+import type { HeldLease } from "./lease.js";
+import { restorableSource } from "./restorable.js";
+import { held, newRunId, runOfTarget, unfinishedRun } from "./target-runs.js";
+import { runRequestOf, type RestoreSource } from "../steps/restore-source.js";
 import { runResult, type RunResult } from "./result.js";
 import type { RunnerEvent } from "./runner-events.js";
 
@@ -27,6 +29,8 @@ export interface RunnerOptions {
    */
   lockTarget?: () => Promise<TargetLock>;
   steps: StepEffects;
+  /** The effects of a restore run (`restore()`): `steps` with the restore's in place of upgradePackage, migrate and verify. */
+  restoreSteps?: StepEffects;
   openDatabase: () => Promise<DatabaseAdapter>;
   /** The folder under which each run gets its backup folder. */
   backupRoot: string;
@@ -57,70 +61,15 @@ export class SimulatedCrash extends Error {
   }
 }
 
-/** A new run id: sortable by time, unique. */
-export function newRunId(now = new Date()): string {
-  return `${now
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
-}
+/** What a new run is asked to do: an upgrade to `toVersion`, or the restore of run `restoreOf`'s restore point. */
+export type RunRequest = { toVersion: string | null } | { restoreOf: string };
 
 /**
- * Runs `fn` holding the target lock (when the runner has one) and then the journal lease, and
- * releases both, whatever happens. The lock comes first: a second orchestrator on the same
- * target fails on it with E_BUSY before it touches the journal.
+ * Starts a new run; refuses with E_UNFINISHED while the target has an unfinished run. A restore
+ * is refused before anything is journaled when its source is not restorable (`restorableSource`);
+ * its `run.requested` holds the kind and the restore point, so a resume needs nothing else.
  */
-async function held<T>(
-  options: RunnerOptions,
-  runId: string | null,
-  fn: (lease: HeldLease, lock: TargetLock | undefined) => Promise<T>,
-): Promise<T> {
-  const lock = await options.lockTarget?.();
-  try {
-    const lease = await acquireLease(options.store, options.target, runId, options.leaseTtlMs);
-    try {
-      return await fn(lease, lock);
-    } finally {
-      await lease.release().catch(() => undefined);
-    }
-  } finally {
-    await lock?.release().catch(() => undefined);
-  }
-}
-
-/** An unfinished run of this target: the latest under its key, or any under the same identity (another spelling). */
-async function unfinishedRun(store: JournalStore, target: string, identity: string | null): Promise<{ runId: string; at: string } | null> {
-  const latest = await latestRun(store, target);
-  const candidates = latest ? [latest] : [];
-  if (identity) candidates.push(...(await store.runs()).filter((r) => r.identity === identity && r.target !== target));
-  for (const run of candidates) {
-    const snapshot = foldJournal((await RunJournal.open(store, run.runId)).events);
-    if (snapshot.status === "active") return { runId: run.runId, at: String(snapshot.value) };
-  }
-  return null;
-}
-
-/**
- * The run `runId` if it belongs to this target (its key, or the identity the target lock
- * proves), else E_NOT_FOUND: no command acts on another target's run.
- */
-export async function runOfTarget(store: JournalStore, runId: string, target: string, identity: string | null = null): Promise<RunRecord> {
-  const record = await store.run(runId);
-  if (record && (record.target === target || (identity !== null && record.identity === identity))) return record;
-  throw new UpgradeError(
-    "E_NOT_FOUND",
-    record ? `run ${runId} is a run of another target (${record.name}), not of ${target}` : `run ${runId} does not exist in this journal`,
-    {
-      hint: record
-        ? `use that target's config (\`--config\`) to act on it; list this target's runs with \`upgrade-machine history\``
-        : "list runs with `upgrade-machine history`",
-      details: { runId },
-    },
-  );
-}
-
-/** Starts a new run; refuses with E_UNFINISHED while the target has an unfinished run. */
-export async function startRun(options: RunnerOptions, request: { toVersion: string | null }): Promise<RunResult> {
+export async function startRun(options: RunnerOptions, request: RunRequest): Promise<RunResult> {
   return held(options, null, async (lease, lock) => {
     const identity = lock?.identity ?? null;
     const previous = await unfinishedRun(options.store, options.target, identity);
@@ -130,12 +79,20 @@ export async function startRun(options: RunnerOptions, request: { toVersion: str
         details: { runId: previous.runId },
       });
     }
+    const restore: RestoreSource | null = "restoreOf" in request ? await restorableSource(options, request.restoreOf, identity) : null;
+    const toVersion = restore ? restore.version : (request as { toVersion: string | null }).toVersion;
     const runId = newRunId();
     await lease.ensure();
     const journal = await RunJournal.create(
       options.store,
       { runId, target: options.target, name: options.config.name, createdAt: new Date().toISOString(), identity },
-      { target: options.target, toVersion: request.toVersion, name: options.config.name, ...(identity ? { identity } : {}) },
+      {
+        target: options.target,
+        toVersion,
+        name: options.config.name,
+        ...(identity ? { identity } : {}),
+        ...(restore ? { kind: "restore", restoreOf: toJson(restore) } : {}),
+      },
     );
     options.afterAppend?.(journal.events[0]!);
     return drive(options, journal, lease, true);
@@ -160,7 +117,10 @@ export async function resumeRun(options: RunnerOptions, request: { runId?: strin
 }
 
 async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLease, fresh = false): Promise<RunResult> {
-  const { steps, onEvent } = options;
+  const { onEvent } = options;
+  const request = runRequestOf(journal.events[0]?.payload);
+  const steps = request.kind === "restore" ? options.restoreSteps : options.steps;
+  if (!steps) throw new UpgradeError("E_USAGE", `run ${journal.runId} is a restore run, which this runner was given no steps for`);
   journal.fenceWith({ target: options.target, owner: lease.owner });
   const runId = journal.runId;
   const redact = options.redact ?? ((s: string) => s);
@@ -201,6 +161,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
         snapshot,
         first ? new Date(first.at) : new Date(),
         async () => (database ??= await options.openDatabase()),
+        request.restoreOf,
       );
       const skipped = interrupted ? undefined : await def.skip?.(ctx);
       if (skipped !== undefined) {
@@ -262,6 +223,7 @@ function stepContext(
   snapshot: UpgradeSnapshot,
   firstStartedAt: Date,
   database: () => Promise<DatabaseAdapter>,
+  restoreOf: RestoreSource | null,
 ): StepContext {
   const onEvent = options.onEvent;
   return {
@@ -271,6 +233,7 @@ function stepContext(
     firstStartedAt,
     config: options.config,
     run: snapshot.context,
+    ...(restoreOf ? { restoreOf } : {}),
     backupDir: `${options.backupRoot}/${runId}`,
     database,
     progress: (progress: Progress) => onEvent?.({ type: "step.progress", runId, step, progress }),

@@ -65,7 +65,8 @@ export const preflightOutput = object<PreflightOutput>({
 
 const backupOutput = object<BackupOutput>({ database: nullable(hotBackup), databaseSkipped: optional(str), files: arrayOf(fileCopy) });
 
-const sealOutput = object<SealOutput>({ restorePoint: artifact, fingerprint, reusedHotBackup: bool, files: arrayOf(fileCopy) });
+/** seal's output: the restore point, its fingerprint, the files' copies. */
+export const sealOutput = object<SealOutput>({ restorePoint: artifact, fingerprint, reusedHotBackup: bool, files: arrayOf(fileCopy) });
 
 /** restoreDatabase's output, as every version wrote it. */
 export const restoreDatabaseOutput = object<RestoreDatabaseOutput>({ restored: str, sha256: str, fingerprint: optional(str) });

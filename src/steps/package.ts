@@ -3,7 +3,8 @@ import { commandOutput, readVersion, runSpec } from "./commands.js";
 import type { PackageOutput } from "./outputs.js";
 import type { BuiltInStep, StepContext } from "./types.js";
 
-async function installAndCheck(ctx: StepContext, which: "upgrade" | "downgrade", expected: string | null): Promise<PackageOutput> {
+/** Runs `package.<which>` and checks that `package.version` then reports `expected` (E_VERSION otherwise). */
+export async function installAndCheck(ctx: StepContext, which: "upgrade" | "downgrade", expected: string | null): Promise<PackageOutput> {
   const out = commandOutput(await runSpec(ctx, ctx.config.package![which]!, 1800));
   const installed = await readVersion(ctx);
   if (expected && installed !== null && installed !== expected) {

@@ -3,7 +3,7 @@ import { fileDrift, restoreFile } from "../fs/files.js";
 import { linkDrift, restoreLinks, type LinkHop } from "../fs/links.js";
 import { readVersion } from "./commands.js";
 import { maybeOutputOf, outputOf } from "./output-of.js";
-import type { RestoreProof } from "./outputs.js";
+import type { RestoreProof, SealOutput } from "./outputs.js";
 import { checkOneVersionRuns } from "./running-check.js";
 import type { BuiltInStep, StepContext } from "./types.js";
 
@@ -21,25 +21,35 @@ function databaseLinks(ctx: StepContext): LinkHop[] {
 export const restoreDatabase: BuiltInStep<"restoreDatabase"> = {
   async run(ctx) {
     const seal = outputOf(ctx, "seal");
-    const db = await ctx.database();
     await restoreLinks(databaseLinks(ctx));
-    await db.restore(seal.restorePoint, { onProgress: ctx.progress, signal: ctx.signal, expected: seal.fingerprint });
-    const now = await db.fingerprint();
-    if (now.hash !== seal.fingerprint.hash) {
-      const tables = new Set([...Object.keys(now.tables), ...Object.keys(seal.fingerprint.tables)]);
-      const differing = [...tables].filter((t) => now.tables[t]?.hash !== seal.fingerprint.tables[t]?.hash);
-      throw new UpgradeError(
-        "E_RESTORE",
-        `the restored database differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}`,
-        {
-          hint: `restore ${seal.restorePoint.path} by hand before starting the service`,
-          details: { differing },
-        },
-      );
-    }
-    return { restored: seal.restorePoint.path, sha256: seal.restorePoint.sha256, fingerprint: now.hash };
+    const fingerprint = await restoreAndProve(ctx, seal);
+    return { restored: seal.restorePoint.path, sha256: seal.restorePoint.sha256, fingerprint };
   },
 };
+
+/**
+ * Puts `point`'s restore point back through the adapter (sha256 checked first; atomic where the
+ * dialect allows) and proves it at once: the database's fingerprint equals the one the restore
+ * point was taken with (E_RESTORE otherwise, naming the tables that differ). Returns that hash.
+ */
+export async function restoreAndProve(ctx: StepContext, point: Pick<SealOutput, "restorePoint" | "fingerprint">): Promise<string> {
+  const db = await ctx.database();
+  await db.restore(point.restorePoint, { onProgress: ctx.progress, signal: ctx.signal, expected: point.fingerprint });
+  const now = await db.fingerprint();
+  if (now.hash !== point.fingerprint.hash) {
+    const tables = new Set([...Object.keys(now.tables), ...Object.keys(point.fingerprint.tables)]);
+    const differing = [...tables].filter((t) => now.tables[t]?.hash !== point.fingerprint.tables[t]?.hash);
+    throw new UpgradeError(
+      "E_RESTORE",
+      `the restored database differs from the restore point${differing.length ? ` in ${differing.join(", ")}` : " in its schema"}`,
+      {
+        hint: `restore ${point.restorePoint.path} by hand before starting the service`,
+        details: { differing },
+      },
+    );
+  }
+  return now.hash;
+}
 
 /**
  * Puts every configuration file back: its symbolic links as they were, the real file byte for

@@ -3,6 +3,7 @@ import type { DatabaseAdapter } from "../adapters/types.js";
 import type { ResolvedConfig } from "../config/types.js";
 import type { Progress } from "../progress.js";
 import type { BuiltInOutputs, StepOutputs } from "./outputs.js";
+import type { RestoreSource } from "./restore-source.js";
 
 /** What a step's effect is given: the run, the config, the outputs of earlier steps. */
 export interface StepContext {
@@ -15,6 +16,8 @@ export interface StepContext {
   readonly config: ResolvedConfig;
   /** The machine's context: versions, earlier outputs, the failure being rolled back. */
   readonly run: UpgradeContext;
+  /** In a restore run (`upgrade-machine restore`): the other run's restore point it puts back; absent in an upgrade. */
+  readonly restoreOf?: RestoreSource | null;
   /** The run's backup folder (0700). */
   readonly backupDir: string;
   /** The database being upgraded, opened on first use and closed when the runner stops. */

@@ -65,6 +65,9 @@ export function eventRows(events: readonly JournalEvent[]): EventRow[] {
       }
     } else if (e.type === "run.requested") {
       summary = typeof p.toVersion === "string" ? `to ${p.toVersion}` : null;
+    } else if (e.type === "backup.pruned") {
+      summary = `${Array.isArray(p.paths) ? p.paths.length : 0} backups deleted by \`backups prune\``;
+      data = p;
     } else {
       durationMs = at - first;
       summary = e.type === "run.abandoned" ? String(p.reason ?? "") : `${String(p.fromVersion ?? "?")} -> ${String(p.toVersion ?? "?")}`;

@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { removeCounted } from "../../fs/durable.js";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { MigrationDriver } from "../../migrations/types.js";
 import { describeTarget } from "../../url.js";
@@ -20,8 +20,6 @@ export interface MysqlAdapterOptions {
 /** The MySQL / MariaDB adapter, with what it adds to `DatabaseAdapter`. */
 export interface MysqlAdapter extends DatabaseAdapter {
   readonly dialect: "mysql";
-  /** Deletes a backup file once no run needs it. */
-  dropBackup(artifact: BackupArtifact): Promise<void>;
   /** Restores through a scratch database proven equal to `options.expected` (see `restoreMysql`). */
   restore(artifact: BackupArtifact, options?: MysqlRestoreOptions): Promise<void>;
 }
@@ -194,9 +192,7 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
       return createMysqlMigrationDriver({ target, connection: connect });
     },
 
-    async dropBackup(artifact) {
-      await rm(artifact.path, { force: true });
-    },
+    dropBackup: (artifact: BackupArtifact) => removeCounted(artifact.path),
 
     async close() {
       const [a, b] = [pool, adminPool];

@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { removeCounted } from "../../fs/durable.js";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import type { MigrationDriver } from "../../migrations/types.js";
 import { describeTarget } from "../../url.js";
@@ -40,8 +40,6 @@ export interface PostgresAdapterOptions {
 /** The PostgreSQL adapter, with what it adds to `DatabaseAdapter`. */
 export interface PostgresAdapter extends DatabaseAdapter {
   readonly dialect: "postgres";
-  /** Deletes a restore point (a dump file, or a template copy and its manifest), once no run needs it. */
-  dropBackup(artifact: BackupArtifact): Promise<void>;
 }
 
 /**
@@ -282,7 +280,7 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
 
     async dropBackup(artifact) {
       if (artifact.format === PG_TEMPLATE_FORMAT) return dropTemplateBackup(await admin(), artifact);
-      await rm(artifact.path, { force: true });
+      return removeCounted(artifact.path);
     },
 
     async close() {

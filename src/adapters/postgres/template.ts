@@ -3,7 +3,7 @@ import { open, readFile, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { UpgradeError } from "../../errors.js";
 import { checkBackupName, verifyArtifact } from "../external/dump-file.js";
-import { ensurePrivateDir, fsyncPath, removeIfExists, tempPathBeside } from "../../fs/durable.js";
+import { ensurePrivateDir, fsyncPath, removeCounted, tempPathBeside } from "../../fs/durable.js";
 import type { BackupArtifact, CopyOptions } from "../types.js";
 import type { PgCatalog } from "./catalog.js";
 import { pgError, quoteIdent, type PgSql, type PostgresTarget } from "./connection.js";
@@ -130,9 +130,17 @@ export async function restoreFromTemplate(
   }
 }
 
-/** Drops a template restore point's database and its manifest (once no run needs it). */
-export async function dropTemplateBackup(admin: PgSql, artifact: BackupArtifact): Promise<void> {
-  const manifest = JSON.parse(await readFile(artifact.path, "utf8")) as TemplateManifest;
+/**
+ * Drops a template restore point's database and its manifest (once no run needs it); returns the
+ * bytes freed: the copy's size on the server (when it still existed) and the manifest's.
+ */
+export async function dropTemplateBackup(admin: PgSql, artifact: BackupArtifact): Promise<number> {
+  const text = await readFile(artifact.path, "utf8").catch(() => null);
+  if (text === null) return 0;
+  const manifest = JSON.parse(text) as TemplateManifest;
+  const [row] = await admin<
+    { bytes: string | null }[]
+  >`SELECT pg_database_size(datname)::text AS bytes FROM pg_database WHERE datname = ${manifest.snapshot}`;
   await admin.unsafe(`DROP DATABASE IF EXISTS ${quoteIdent(manifest.snapshot)} WITH (FORCE)`);
-  await removeIfExists(artifact.path);
+  return Number(row?.bytes ?? 0) + (await removeCounted(artifact.path));
 }

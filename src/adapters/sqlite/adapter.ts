@@ -4,7 +4,7 @@ import type { MigrationDriver } from "../../migrations/types.js";
 import type { BackupArtifact, CopyOptions, DatabaseAdapter, Fingerprint } from "../types.js";
 import { backupSqlite } from "./backup.js";
 import { openSqlite, sleep, type SqliteDb } from "./connection.js";
-import { exists, removeIfExists } from "../../fs/durable.js";
+import { exists, removeCounted, removeIfExists } from "../../fs/durable.js";
 import { fingerprintSqlite } from "./fingerprint.js";
 import { createSqliteMigrationDriver } from "./migration-driver.js";
 import { restoreSqlite } from "./restore.js";
@@ -29,8 +29,6 @@ export interface SqliteAdapter extends DatabaseAdapter {
   /** Absolute path of the database file. */
   readonly path: string;
   fingerprintBackup(artifact: BackupArtifact): Promise<Fingerprint>;
-  /** Deletes a backup file once no run needs it. */
-  dropBackup(artifact: BackupArtifact): Promise<void>;
 }
 
 /**
@@ -95,9 +93,7 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
       return row === undefined || row.v === null || row.v === undefined ? null : String(row.v);
     },
 
-    async dropBackup(artifact: BackupArtifact) {
-      await removeIfExists(artifact.path);
-    },
+    dropBackup: (artifact: BackupArtifact) => removeCounted(artifact.path),
 
     async fingerprintBackup(artifact: BackupArtifact) {
       // A backup of a WAL database is a WAL database: a read-only connection creates -wal and
