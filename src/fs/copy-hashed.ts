@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import type { CopyOptions } from "../adapters/types.js";
+import { UpgradeError } from "../errors.js";
 
 /** Bytes per read and write: large enough that the copy runs at the speed of `cp`. */
 const CHUNK = 8 << 20;
@@ -27,7 +28,11 @@ export async function copyFileHashed(
       let bytes = 0;
       let { bytesRead } = await src.read(buffers[0], 0, CHUNK, 0);
       while (bytesRead > 0) {
-        if (options.signal?.aborted) throw options.abortError?.(options.signal.reason) ?? new Error("copy aborted");
+        if (options.signal?.aborted) {
+          throw (
+            options.abortError?.(options.signal.reason) ?? new UpgradeError("E_BACKUP", "copy aborted", { cause: options.signal.reason })
+          );
+        }
         const chunk = buffers[0].subarray(0, bytesRead);
         const written = dst.write(chunk, 0, bytesRead, bytes);
         const next = src.read(buffers[1], 0, CHUNK, bytes + bytesRead);
