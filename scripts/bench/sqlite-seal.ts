@@ -87,10 +87,8 @@ export async function measureSeal(path: string, workDir: string, rewriteFraction
   outputs.backup = (await backup.run(backupCtx)) satisfies BackupOutput;
   const backupMs = now() - t;
   if (rewriteFraction > 0) {
-    const total = (service.prepare("SELECT max(id) AS n FROM posts").get() as { n: number }).n;
     const step = Math.max(1, Math.round(1 / rewriteFraction));
     service.prepare("UPDATE posts SET title = title || ' (edited)' WHERE id % ? = 0").run(step);
-    void total;
   }
   service.close();
   const sealMs: number[] = [];
