@@ -158,7 +158,7 @@ export async function measureHotBackup(
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]) =>
-  `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+  `${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, n=${xs.length})`;
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const posts = Number(process.argv[2] ?? 1_000_000);
