@@ -1,15 +1,27 @@
 import { dirname } from "node:path";
-import { UpgradeError } from "../errors.js";
+import type { BackupArtifact, ChangeMark, DatabaseAdapter, Fingerprint, SkippedMark } from "../adapters/types.js";
 import { ensurePrivateDir } from "../fs/durable.js";
-import { backupFile, fileDrift, sha256OrNull, type FileCopy } from "../fs/files.js";
-import { outputOf } from "./output-of.js";
-import type { BackupOutput, SealOutput } from "./outputs.js";
+import { backupFile, type FileCopy } from "../fs/files.js";
+import { settledStamp } from "../fs/stamp.js";
+import type { BackupOutput, HotBackup } from "./outputs.js";
+import { isMark } from "./seal.js";
 import type { BuiltInStep, StepContext } from "./types.js";
 
-async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
+/** Copies the configuration files into the run's backup folder. */
+export async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
   const copies: FileCopy[] = [];
   for (const [i, file] of (ctx.config.files ?? []).entries()) copies.push(await backupFile(file, ctx.backupDir, i));
   return copies;
+}
+
+/**
+ * The hot backup's fingerprint: the backup's own when the dialect can fingerprint backups;
+ * otherwise, under a change mark, the live database's (proven equal to the backup when the mark
+ * is still unchanged afterwards); null when neither.
+ */
+async function hotFingerprint(db: DatabaseAdapter, taken: BackupArtifact, marked: boolean): Promise<Fingerprint | null> {
+  if (db.capabilities.backupFingerprints) return db.fingerprintBackup(taken);
+  return marked ? db.fingerprint() : null;
 }
 
 /**
@@ -19,6 +31,11 @@ async function backupFiles(ctx: StepContext): Promise<FileCopy[]> {
  * tool's own: created 0700, refused (E_BACKUP) when open to other users. Re-running overwrites.
  * An adapter that cannot take one now (a PostgreSQL template copy with sessions connected and no
  * suitable pg_dump) says why: the output and the log say so, and seal takes the restore point.
+ *
+ * Around the database's backup, the adapter's change mark: taken before, checked after the backup
+ * and its fingerprint. Unchanged, the backup is the database's state at the mark, and the seal
+ * proves the stopped database equal to it by `sinceMark` alone. The backup file's stamp (taken
+ * after its hash) lets the seal prove the file intact without reading it.
  */
 export const backup: BuiltInStep<"backup"> = {
   async run(ctx) {
@@ -26,59 +43,26 @@ export const backup: BuiltInStep<"backup"> = {
     await ensurePrivateDir(ctx.backupDir);
     const db = await ctx.database();
     const copyOptions = { onProgress: ctx.progress, signal: ctx.signal };
+    const mark = await db.changeMark();
     const taken = await db.hotBackup(ctx.backupDir, "database-hot", copyOptions);
-    let output: BackupOutput;
     if ("skipped" in taken) {
       ctx.log(taken.skipped);
-      output = { database: null, databaseSkipped: taken.skipped, files: await backupFiles(ctx) };
-    } else {
-      const fingerprint = db.capabilities.backupFingerprints ? await db.fingerprintBackup(taken) : null;
-      output = { database: { ...taken, fingerprint }, files: await backupFiles(ctx) };
+      const output: BackupOutput = { database: null, databaseSkipped: taken.skipped, files: await backupFiles(ctx) };
+      return output;
     }
+    const marked = isMark(mark);
+    const fingerprint = await hotFingerprint(db, taken, marked);
+    const stamp = await settledStamp(taken.path);
+    const database: HotBackup = { ...taken, fingerprint, ...(stamp ? { stamp } : {}), ...(await keptMark(db, mark)) };
+    if (database.noMark) ctx.log(`no change mark with the hot backup: ${database.noMark}; the seal will check the stopped database`);
+    const output: BackupOutput = { database, files: await backupFiles(ctx) };
     return output;
   },
 };
 
-/**
- * After the stop, makes the restore point exact (invariant 5): the stopped database is
- * fingerprinted; if the hot backup equals it, the hot backup is the restore point, otherwise a
- * new backup is taken now. Files that changed since the hot backup (content, mode, owner, links)
- * are copied again.
- */
-export const seal: BuiltInStep<"seal"> = {
-  async run(ctx) {
-    const hot = outputOf(ctx, "backup");
-    const db = await ctx.database();
-    await db.quiesce();
-    const live = await db.fingerprint();
-    const hotIntact = hot.database !== null && (await sha256OrNull(hot.database.path)) === hot.database.sha256;
-    let restorePoint = hot.database;
-    const reused = hotIntact && hot.database?.fingerprint?.hash === live.hash;
-    if (!reused || !restorePoint) {
-      ctx.log(
-        hot.database
-          ? "the database changed after the hot backup: taking the restore point now"
-          : "no hot backup of the database: taking the restore point now",
-      );
-      const artifact = await db.backup(ctx.backupDir, "database", { onProgress: ctx.progress, signal: ctx.signal });
-      if (db.capabilities.backupFingerprints) {
-        const copied = await db.fingerprintBackup(artifact);
-        if (copied.hash !== live.hash) {
-          throw new UpgradeError("E_BACKUP", "the restore point does not match the stopped database", {
-            hint: "something still writes to the database after the stop: check the stop command",
-          });
-        }
-      }
-      restorePoint = { ...artifact, fingerprint: live };
-    }
-    const files: FileCopy[] = [];
-    for (const [i, copy] of hot.files.entries()) {
-      const unchanged = (await fileDrift(copy)) === null;
-      const backupIntact = copy.backup ? (await sha256OrNull(copy.backup)) === copy.sha256 : true;
-      files.push(unchanged && backupIntact ? copy : await backupFile(copy.path, ctx.backupDir, i));
-    }
-    const { fingerprint: _ignored, ...point } = restorePoint;
-    const output: SealOutput = { restorePoint: point, fingerprint: live, reusedHotBackup: reused, files };
-    return output;
-  },
-};
+/** The mark, when the database is proven unchanged since it; otherwise why not. */
+async function keptMark(db: DatabaseAdapter, mark: ChangeMark | SkippedMark): Promise<{ mark: ChangeMark } | { noMark: string }> {
+  if (!isMark(mark)) return { noMark: mark.skipped };
+  const check = await db.sinceMark(mark);
+  return check.unchanged ? { mark } : { noMark: `the database was written during the backup (${check.why})` };
+}

@@ -1,6 +1,7 @@
 import type { StepImplementations } from "./types.js";
 import { preflight } from "./preflight.js";
-import { backup, seal } from "./backup.js";
+import { backup } from "./backup.js";
+import { seal } from "./seal.js";
 import { announce, grace, withdrawAnnouncement } from "./announce.js";
 import { health, restartService, start, startPrevious, stop } from "./service.js";
 import { reinstallPrevious, upgradePackage } from "./package.js";

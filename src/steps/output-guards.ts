@@ -1,11 +1,13 @@
 import type { StepName } from "../../machines/index.js";
-import type { BackupArtifact, Fingerprint } from "../adapters/types.js";
+import type { BackupArtifact, ChangeMark, Fingerprint } from "../adapters/types.js";
 import type { FileCopy } from "../fs/files.js";
+import type { FileStamp } from "../fs/stamp.js";
 import type { LinkHop, ResolvedPath } from "../fs/links.js";
 import { anyValue, arrayOf, bool, either, literal, nullable, num, object, optional, recordOf, str, type Guard } from "./json-guard.js";
 import type {
   BackupOutput,
   CommandRecord,
+  HotBackup,
   HttpAnswer,
   MigrateOutput,
   PreflightOutput,
@@ -46,11 +48,19 @@ const fingerprint = object<Fingerprint>({
   hash: str,
 });
 
-const hotBackup: Guard<BackupArtifact & { fingerprint: Fingerprint | null }> = (
-  v,
-  where,
-): v is BackupArtifact & { fingerprint: Fingerprint | null } =>
-  artifact(v, where) && object<{ fingerprint: Fingerprint | null }>({ fingerprint: nullable(fingerprint) })(v, where);
+const fileStamp = object<FileStamp>({ dev: str, ino: str, size: str, mtimeNs: str, ctimeNs: str });
+
+/** A change mark: its `how`, and whatever the dialect keeps beside it. */
+const changeMark: Guard<ChangeMark> = (v, where): v is ChangeMark => object<{ how: string }>({ how: str })(v, where);
+
+type HotExtras = Omit<HotBackup, keyof BackupArtifact>;
+
+const hotBackup: Guard<HotBackup> = (v, where): v is HotBackup =>
+  artifact(v, where) &&
+  object<HotExtras>({ fingerprint: nullable(fingerprint), stamp: optional(fileStamp), mark: optional(changeMark), noMark: optional(str) })(
+    v,
+    where,
+  );
 
 /** preflight's output, as every version wrote it. */
 export const preflightOutput = object<PreflightOutput>({
@@ -65,8 +75,14 @@ export const preflightOutput = object<PreflightOutput>({
 
 const backupOutput = object<BackupOutput>({ database: nullable(hotBackup), databaseSkipped: optional(str), files: arrayOf(fileCopy) });
 
-/** seal's output: the restore point, its fingerprint, the files' copies. */
-export const sealOutput = object<SealOutput>({ restorePoint: artifact, fingerprint, reusedHotBackup: bool, files: arrayOf(fileCopy) });
+/** seal's output: the restore point, its fingerprint, how it was proven, the files' copies. */
+export const sealOutput = object<SealOutput>({
+  restorePoint: artifact,
+  fingerprint,
+  reusedHotBackup: bool,
+  proof: optional(str),
+  files: arrayOf(fileCopy),
+});
 
 /** restoreDatabase's output, as every version wrote it. */
 export const restoreDatabaseOutput = object<RestoreDatabaseOutput>({ restored: str, sha256: str, fingerprint: optional(str) });

@@ -1,5 +1,6 @@
-import type { BackupArtifact, Fingerprint } from "../adapters/types.js";
+import type { BackupArtifact, ChangeMark, Fingerprint } from "../adapters/types.js";
 import type { FileCopy } from "../fs/files.js";
+import type { FileStamp } from "../fs/stamp.js";
 import type { ResolvedPath } from "../fs/links.js";
 
 // Every step's output as the journal keeps it. The JSON shapes are a contract with journals
@@ -33,10 +34,25 @@ export interface PreflightOutput {
   database?: Record<string, unknown>;
 }
 
+/** The hot backup of the database, as the backup step keeps it. */
+export interface HotBackup extends BackupArtifact {
+  /** The backup's content (null when the dialect can fingerprint neither the backup nor, under a mark, the live database). */
+  fingerprint: Fingerprint | null;
+  /** The backup file's stamp once hashed: the seal proves it intact without reading it. Absent in older journals. */
+  stamp?: FileStamp;
+  /**
+   * The database's change mark, taken before the backup and proven unchanged after it (and after
+   * the fingerprint): the backup is the database's state at the mark. Absent when none.
+   */
+  mark?: ChangeMark;
+  /** Why there is no `mark` (the dialect cannot take one now, or the database was written during the backup). */
+  noMark?: string;
+}
+
 /** The hot backup, taken while the service still runs. */
 export interface BackupOutput {
   /** null when the adapter could not take one (see `databaseSkipped`): seal then takes the restore point. */
-  database: (BackupArtifact & { fingerprint: Fingerprint | null }) | null;
+  database: HotBackup | null;
   /** Why there is no hot backup of the database. */
   databaseSkipped?: string;
   files: FileCopy[];
@@ -48,6 +64,12 @@ export interface SealOutput {
   fingerprint: Fingerprint;
   /** True when the hot backup already equalled the stopped database. */
   reusedHotBackup: boolean;
+  /**
+   * How the restore point was proven equal to the stopped database: the change mark's `how` (no
+   * fingerprint of the live database), `fingerprint` (the live database's compared with the hot
+   * backup's), or `copy` (taken after the stop). Absent in older journals.
+   */
+  proof?: string;
   files: FileCopy[];
 }
 

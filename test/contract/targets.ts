@@ -64,7 +64,7 @@ function sqliteTarget(): ContractTarget {
     dialect: "sqlite",
     available: true,
     migrations: shopMigrations("sqlite"),
-    format: "sqlite-backup-api",
+    format: "sqlite-file-copy", // the adapter's backup of a database nobody writes: a byte copy under the read lock
     async create() {
       const dir = mkdtempSync(join(tmpdir(), "um-contract-"));
       const path = join(dir, "db.sqlite");

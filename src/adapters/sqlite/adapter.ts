@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { UpgradeError } from "../../errors.js";
 import type { MigrationDriver } from "../../migrations/types.js";
-import type { BackupArtifact, CopyOptions, DatabaseAdapter, Fingerprint } from "../types.js";
+import type { BackupArtifact, ChangeMark, CopyOptions, DatabaseAdapter, Fingerprint } from "../types.js";
+import { checkSqliteMark, takeSqliteMark } from "./change-mark.js";
 import { backupSqlite } from "./backup.js";
 import { openSqlite, sleep, type SqliteDb } from "./connection.js";
 import { exists, removeCounted, removeIfExists } from "../../fs/durable.js";
@@ -68,8 +69,10 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
       return { exists: true, serverVersion, bytes: pages * pageSize };
     },
 
+    // The copy after the stop (the seal's): in rollback-journal mode it holds the read lock while
+    // it copies the file at disk speed, so a writer that is still there waits.
     async backup(dir: string, name: string, copyOptions?: CopyOptions) {
-      return backupSqlite(await connect(), dir, name, copyOptions);
+      return backupSqlite(await connect(), dir, name, { ...copyOptions, writersMayWait: true });
     },
 
     async restore(artifact: BackupArtifact, copyOptions?: CopyOptions) {
@@ -81,8 +84,8 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
       return fingerprintSqlite(await connect());
     },
 
-    hotBackup(dir: string, name: string, copyOptions?: CopyOptions) {
-      return this.backup(dir, name, copyOptions);
+    async hotBackup(dir: string, name: string, copyOptions?: CopyOptions) {
+      return backupSqlite(await connect(), dir, name, copyOptions);
     },
 
     async readValue(table: string, column: string) {
@@ -109,13 +112,12 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
       }
     },
 
-    // TODO(issue 11): the dialect's change mark; until then the seal fingerprints.
     async changeMark() {
-      return { skipped: "not yet implemented" };
+      return takeSqliteMark(await connect(), path);
     },
 
-    async sinceMark() {
-      return { unchanged: false as const, why: "not yet implemented" };
+    async sinceMark(mark: ChangeMark) {
+      return checkSqliteMark(path, mark);
     },
 
     async quiesce() {

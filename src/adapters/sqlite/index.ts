@@ -3,7 +3,8 @@
  * does not load better-sqlite3; opening a database does.
  */
 export { createSqliteAdapter, type SqliteAdapter, type SqliteAdapterOptions } from "./adapter.js";
-export { backupSqlite, SQLITE_BACKUP_FORMAT } from "./backup.js";
+export { backupSqlite, SQLITE_BACKUP_FORMAT, SQLITE_FILE_COPY_FORMAT, type SqliteBackupOptions } from "./backup.js";
+export { checkSqliteMark, SQLITE_MARK_HOW, takeSqliteMark, type SqliteMark } from "./change-mark.js";
 export { loadBetterSqlite3, openSqlite, type OpenOptions, type SqliteDb } from "./connection.js";
 export { fingerprintSqlite } from "./fingerprint.js";
 export { lockSqliteMigrations, migrationLockPath } from "./lock.js";
