@@ -1,6 +1,7 @@
 import { listBackups, plan, status } from "../api.js";
 import { defineCommand } from "./define.js";
 import { EXIT } from "./io.js";
+import { downtimeLine } from "./render.js";
 
 /** `upgrade-machine status`. */
 export const statusCommand = defineCommand({
@@ -16,6 +17,7 @@ export const statusCommand = defineCommand({
       io.stdout.write("no run yet\n");
     } else {
       io.stdout.write(`run ${s.runId}: ${s.state}${s.step ? ` at ${s.step}` : ""} (${s.fromVersion ?? "?"} -> ${s.toVersion ?? "?"})\n`);
+      io.stdout.write(`  ${downtimeLine(s.downtime)}\n`);
       if (s.state === "running") io.stdout.write("  unfinished: continue it with `upgrade-machine resume`\n");
     }
     return EXIT.ok;
