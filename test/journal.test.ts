@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RunJournal } from "../src/journal/journal.js";
 import { openJournal } from "../src/journal/open.js";
-import { verifyChain } from "../src/journal/hash.js";
+import { canonicalJson, eventHash, verifyChain } from "../src/journal/hash.js";
 import { acquireLease } from "../src/runner/lease.js";
 import { processIdentity } from "../src/process/identity.js";
 import { grace } from "../src/steps/announce.js";
@@ -173,5 +173,22 @@ describe("the grace period", () => {
     const deadline = (done.payload.output as { deadline: string }).deadline;
     expect(Date.parse(deadline)).toBe(Date.parse(started[0]!.at) + 1000);
     expect(Date.parse(done.at)).toBeGreaterThanOrEqual(Date.parse(deadline));
+  });
+});
+
+describe("the event hash", () => {
+  it("is the one earlier releases wrote (their journals still verify): sorted keys at every depth, undefined dropped", () => {
+    const payload = { z: 1, a: [1, null, "é\u2028", { y: true, b: undefined }], ü: { n: -0.5 }, skipped: undefined };
+    const event = {
+      runId: "r-1",
+      seq: 3,
+      type: "step.succeeded" as const,
+      step: "migrate" as const,
+      payload: payload as never,
+      at: "2026-12-01T00:00:00.000Z",
+    };
+    expect(canonicalJson(payload)).toBe('{"a":[1,null,"é\u2028",{"y":true}],"z":1,"ü":{"n":-0.5}}');
+    // computed by the implementation before the append was made faster (createHash, Object.entries)
+    expect(eventHash("ab".repeat(32), event)).toBe("e6fd9320d7490830b2899e742c3b0e197f3b638d364dec9799235e7580f18118");
   });
 });

@@ -1,6 +1,7 @@
 import { plan, status } from "../api.js";
 import { defineCommand } from "./define.js";
 import { EXIT } from "./io.js";
+import { downtimeLine } from "./render.js";
 
 /** `upgrade-machine status`. */
 export const statusCommand = defineCommand({
@@ -19,6 +20,7 @@ export const statusCommand = defineCommand({
       io.stdout.write(
         `run ${s.runId}: ${s.state}${s.step ? ` at ${s.step}` : ""} (${s.fromVersion ?? "?"} -> ${s.toVersion ?? "?"}${what})\n`,
       );
+      io.stdout.write(`  ${downtimeLine(s.downtime)}\n`);
       if (s.state === "running") io.stdout.write("  unfinished: continue it with `upgrade-machine resume`\n");
     }
     return EXIT.ok;

@@ -1,4 +1,5 @@
 import type { RunnerEvent } from "../runner/runner-events.js";
+import type { Downtime } from "../runner/downtime.js";
 import type { RunResult } from "../runner/result.js";
 import type { Progress } from "../progress.js";
 import type { CliIo } from "./io.js";
@@ -83,6 +84,13 @@ export function renderer(io: CliIo, mode: OutputMode): (event: RunnerEvent) => v
   };
 }
 
+/** The downtime in one line: the total, then each step's share in the order they ran. */
+export function downtimeLine(d: Downtime): string {
+  if (!d.from) return "downtime 0 s (the service was not stopped)";
+  const parts = Object.entries(d.steps).map(([step, s]) => `${step} ${s.toFixed(2)}`);
+  return `downtime ${d.seconds.toFixed(2)} s${d.down ? " (still down at the run's last event)" : ""}${parts.length ? `: ${parts.join(", ")}` : ""}`;
+}
+
 /** The closing summary of a run. */
 export function printResult(io: CliIo, mode: OutputMode, result: RunResult): void {
   if (mode === "json") {
@@ -93,6 +101,7 @@ export function printResult(io: CliIo, mode: OutputMode, result: RunResult): voi
     `run ${result.runId}: ${result.state}${result.fromVersion || result.toVersion ? ` (${result.fromVersion ?? "?"} -> ${result.toVersion ?? "?"})` : ""}`,
   ];
   if (result.restoreOf) lines.push(`  a restore of run ${result.restoreOf}'s restore point`);
+  lines.push(`  ${downtimeLine(result.downtime)}`);
   if (result.failure) lines.push(`  failed at ${result.failure.step}: ${result.failure.error.code} ${result.failure.error.message}`);
   if (result.failure?.error.hint) lines.push(`  next: ${result.failure.error.hint}`);
   if (result.state === "rolledBack") lines.push("  the previous version and the database as at the restore point are back");

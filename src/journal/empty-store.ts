@@ -16,6 +16,7 @@ export function emptyJournal(display: string): JournalStore {
     runs: async () => [],
     run: async () => null,
     read: async () => [],
+    eventsAfter: async () => [],
     append: refuse,
     now: async () => Date.now(),
     acquireLease: refuse,

@@ -140,8 +140,12 @@ export class ServerJournalStore implements JournalStore {
   }
 
   async read(runId: string): Promise<JournalEvent[]> {
+    return this.eventsAfter(runId, -1);
+  }
+
+  async eventsAfter(runId: string, seq: number): Promise<JournalEvent[]> {
     const rows = await this.guard(`reading run ${runId}`, () =>
-      this.driver.rows(`SELECT ${EVENT_COLUMNS} FROM ${E.table} WHERE ${E.runId} = ? ORDER BY ${E.seq}`, [runId]),
+      this.driver.rows(`SELECT ${EVENT_COLUMNS} FROM ${E.table} WHERE ${E.runId} = ? AND ${E.seq} > ? ORDER BY ${E.seq}`, [runId, seq]),
     );
     return rows.map(eventOf);
   }

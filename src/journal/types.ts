@@ -88,6 +88,11 @@ export interface JournalStore {
   /** Every event of a run, by seq. */
   read(runId: string): Promise<JournalEvent[]>;
   /**
+   * The events of a run after `seq`, by seq (`-1`: all of them): a reader that holds the run up
+   * to `seq` (the live view, a follower) reads only what was appended since.
+   */
+  eventsAfter(runId: string, seq: number): Promise<JournalEvent[]>;
+  /**
    * Appends the event and moves the run's head to it, in one transaction. Throws E_FENCED when
    * `(runId, seq)` exists or the head is not at `seq - 1` (another writer won); with `lease`,
    * E_BUSY when that lease is no longer `owner`'s (a driver that lost its lease writes nothing).

@@ -1,4 +1,5 @@
 import { UpgradeError } from "../errors.js";
+import { liveness } from "./liveness.js";
 
 /** An HTTP request of the config (a stop endpoint, a webhook). */
 export interface HttpRequest {
@@ -75,18 +76,33 @@ export async function waitHealthy(
   }
 }
 
-/** Waits until nothing answers at `url` (the service is down); E_TIMEOUT otherwise. */
-export async function waitDown(url: string, timeoutMs: number): Promise<number> {
+/** Between two looks of a wait for a service to go down: short, so the wait ends within tens of ms of the exit. */
+export const DOWN_POLL_MS = 20;
+/** Between two looks at a pid once the URL refuses: a look at /proc costs microseconds, an exit is near. */
+const PID_POLL_MS = 5;
+
+/**
+ * Waits until the service is down: the health URL `url` refuses connections (any HTTP answer,
+ * a 503 included, or a hung connection means it still runs; see `liveness`) and `alivePid`
+ * names no process still running (a service that closed its listener may still be writing its
+ * database). Looks every `DOWN_POLL_MS` (then every 5 ms while only the pid is left), and ends
+ * the moment both say down; E_TIMEOUT after `timeoutMs`. Returns the milliseconds waited.
+ */
+export async function waitDown(url: string | null, timeoutMs: number, options: { alivePid?: () => number | null } = {}): Promise<number> {
   const started = Date.now();
-  while ((await probe(url, 1_000)) !== null) {
+  for (;;) {
+    const answers = url ? (await liveness(url, 1_000)).running : false;
+    const pid = options.alivePid?.() ?? null;
+    if (!answers && pid === null) return Date.now() - started;
     if (Date.now() - started >= timeoutMs) {
-      throw new UpgradeError("E_TIMEOUT", `${safeUrl(url)} still answers ${Math.round(timeoutMs / 1000)} s after the stop`, {
+      const why = [...(answers && url ? [`${safeUrl(url)} still answers`] : []), ...(pid !== null ? [`process ${pid} still runs`] : [])];
+      throw new UpgradeError("E_TIMEOUT", `${why.join(" and ")} ${Math.round(timeoutMs / 1000)} s after the stop`, {
         hint: "stop the service by hand or fix the stop command, then run again",
+        details: { pid },
       });
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, answers ? DOWN_POLL_MS : PID_POLL_MS));
   }
-  return Date.now() - started;
 }
 
 /** A URL without its credentials or query string, for messages. */

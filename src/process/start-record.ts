@@ -52,14 +52,28 @@ export function writeStartRecord(path: string, record: StartRecord): void {
   }
 }
 
-/** The record at `path` when it belongs to `runId`; null when missing, unreadable or another run's. */
-export function readStartRecord(path: string, runId: string): StartRecord | null {
+/** The record at `path` when it belongs to `runId` (any run's when null); null when missing, unreadable or another run's. */
+export function readStartRecord(path: string, runId: string | null): StartRecord | null {
   try {
     const rec = JSON.parse(readFileSync(path, "utf8")) as StartRecord;
-    return rec.runId === runId && Number.isInteger(rec.pid) ? rec : null;
+    return (runId === null || rec.runId === runId) && Number.isInteger(rec.pid) ? rec : null;
   } catch {
     return null;
   }
+}
+
+/** The steps that start the service; each records what it started. */
+const START_STEPS = ["start", "startPrevious", "restartService"] as const;
+
+/**
+ * The processes that runs of this state directory started as the service (in the foreground,
+ * or still in their settle window) and that still run, whichever run recorded them: the
+ * service's pid as far as this tool knows it, for a stop to wait for.
+ */
+export function liveRecordedServices(stateDir: string): StartRecord[] {
+  return START_STEPS.map((step) => readStartRecord(startRecordPath(stateDir, step), null)).filter(
+    (rec): rec is StartRecord => rec !== null && rec.state !== "exited" && sameProcessAlive(rec.pid, rec.startTime),
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { initialTransition, transition, type SnapshotFrom } from "xstate";
+import { createActor, initialTransition, type SnapshotFrom } from "xstate";
 import { closedStateOf, upgradeMachine, isStepName, type StepName, type UpgradeEvent } from "../../machines/index.js";
 import { UpgradeError } from "../errors.js";
 import type { JournalEvent } from "../journal/types.js";
@@ -41,6 +41,34 @@ export function initialSnapshot(): UpgradeSnapshot {
   return initialTransition(upgradeMachine)[0];
 }
 
+type InertScope = Parameters<typeof upgradeMachine.transition>[2];
+let inert: InertScope | undefined;
+
+/**
+ * The actor scope the fold hands to the machine's own `transition`: it executes nothing (its
+ * action executor drops every action, as xstate's pure `transition()` does), and it is made once.
+ * xstate's `transition()` builds a new actor for each call, and with it the machine's initial
+ * snapshot: most of a replay's time. The machine invokes no actor and delays nothing, so
+ * nothing accumulates in the scope between events.
+ */
+function inertScope(): InertScope {
+  if (inert) return inert;
+  const self = createActor(upgradeMachine);
+  const none = () => {};
+  inert = {
+    self,
+    defer: none,
+    id: "",
+    logger: none,
+    sessionId: "",
+    stopChild: none,
+    system: self.system,
+    emit: none,
+    actionExecutor: none,
+  };
+  return inert;
+}
+
 /** One pure step of the fold; throws E_JOURNAL_MISMATCH when the machine cannot take the event. */
 export function applyEvent(snapshot: UpgradeSnapshot, event: JournalEvent): UpgradeSnapshot {
   // The record of a finished run's backups deleted by `backups prune`: no transition.
@@ -55,7 +83,7 @@ export function applyEvent(snapshot: UpgradeSnapshot, event: JournalEvent): Upgr
   }
   const machineEvent = toMachineEvent(event);
   if (!machineEvent || snapshot.status !== "active" || !snapshot.can(machineEvent)) throw mismatch(event, snapshot);
-  return transition(upgradeMachine, snapshot, machineEvent)[0];
+  return upgradeMachine.transition(snapshot, machineEvent, inertScope());
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { StepError, StepName, TerminalState } from "../../machines/index.js";
 import type { JournalEvent } from "../journal/types.js";
 import { anyValue, describeMismatch, object, optional, recordOf, str } from "../steps/json-guard.js";
+import { downtimeOf, type Downtime } from "./downtime.js";
 import type { UpgradeSnapshot } from "./fold.js";
 import { runRequestOf, type RunKind } from "../steps/restore-source.js";
 
@@ -50,6 +51,8 @@ export interface RunResult {
   rollbackFailure: { step: StepName; error: StepError } | null;
   /** For `failed`: what a person must do to finish, command by command. */
   instructions: string[];
+  /** How long the service was down because of the run, and each step's share (see `Downtime`). */
+  downtime: Downtime;
 }
 
 /** The outcomes of every step of a run, in the order they were first reached. */
@@ -108,5 +111,6 @@ export function runResult(runId: string, events: readonly JournalEvent[], snapsh
     failure: ctx.failure,
     rollbackFailure: ctx.rollbackFailure,
     instructions: Array.isArray(closing?.payload.instructions) ? (closing.payload.instructions as string[]) : [],
+    downtime: downtimeOf(events),
   };
 }

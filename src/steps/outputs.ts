@@ -99,7 +99,7 @@ export interface GraceOutput {
 /** stop: what the stop did (`already down` on a re-run after a crash) and how long the service took to go. */
 export interface StopOutput {
   stop: "already down" | HttpAnswer | CommandRecord;
-  /** null without a health URL to wait on. */
+  /** null without a health URL or a recorded pid to wait on. */
   waitedMs: number | null;
 }
 

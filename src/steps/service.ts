@@ -1,4 +1,6 @@
 import { probe, sendRequest, waitDown, waitHealthy } from "../process/http.js";
+import { sameProcessAlive } from "../process/identity.js";
+import { liveRecordedServices } from "../process/start-record.js";
 import { commandOutput, runSpec, startSpec } from "./commands.js";
 import { serviceWasRunning } from "./output-of.js";
 import type { HealthOutput, StartAgainOutput, StopOutput } from "./outputs.js";
@@ -22,7 +24,16 @@ async function checkHealth(ctx: StepContext): Promise<HealthOutput> {
   return { status: res.status, waitedMs: res.waitedMs };
 }
 
-/** Stops the service by command or HTTP request, then waits until its health URL stops answering. */
+/** The pids the stop waits for: processes earlier runs started as the service, still running now. */
+function knownServicePids(ctx: StepContext): { pid: number; startTime: string | null }[] {
+  return liveRecordedServices(ctx.config.stateDir).map(({ pid, startTime }) => ({ pid, startTime }));
+}
+
+/**
+ * Stops the service by command or HTTP request, then waits until it is down: its health URL
+ * refuses connections and the process an earlier run started as the service (its pid, when
+ * recorded) is gone. Looks every few tens of ms, so the step costs what the stop itself costs.
+ */
 export const stop: BuiltInStep<"stop"> = {
   skip: (ctx) => {
     if (!ctx.config.service?.stop) return "no service.stop";
@@ -31,8 +42,12 @@ export const stop: BuiltInStep<"stop"> = {
   async run(ctx) {
     const how = ctx.config.service!.stop!;
     const health = ctx.config.service?.health;
+    // Known before the stop: a process that exits during it is still one to wait for (and gone).
+    const pids = knownServicePids(ctx);
+    const alivePid = () => pids.find((p) => sameProcessAlive(p.pid, p.startTime))?.pid ?? null;
     // Re-run after a crash: a service that no longer answers was stopped by the first attempt.
-    if (ctx.attempt > 1 && health && (await probe(health.url)) === null) return { stop: "already down", waitedMs: 0 };
+    if (ctx.attempt > 1 && health && (await probe(health.url)) === null && alivePid() === null)
+      return { stop: "already down", waitedMs: 0 };
     let out: StopOutput["stop"];
     let waitSeconds = 30;
     if ("http" in how) {
@@ -42,7 +57,7 @@ export const stop: BuiltInStep<"stop"> = {
     } else {
       out = commandOutput(await runSpec(ctx, how, 120));
     }
-    const waitedMs = health ? await waitDown(health.url, waitSeconds * 1000) : null;
+    const waitedMs = health || pids.length ? await waitDown(health?.url ?? null, waitSeconds * 1000, { alivePid }) : null;
     return { stop: out, waitedMs };
   },
 };

@@ -1,5 +1,5 @@
 import { UpgradeError, errorRecord } from "../errors.js";
-import { probe, safeUrl, sendRequest } from "../process/http.js";
+import { DOWN_POLL_MS, probe, safeUrl, sendRequest } from "../process/http.js";
 import { terminateRecorded, type Termination } from "../process/group.js";
 import { sameProcessAlive } from "../process/identity.js";
 import { liveStartedProcess, startRecordPath, type StartRecord } from "../process/start-record.js";
@@ -29,7 +29,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Pr
   for (;;) {
     if (await condition()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(200);
+    await sleep(DOWN_POLL_MS);
   }
 }
 

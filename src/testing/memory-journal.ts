@@ -47,6 +47,9 @@ export function createMemoryJournal(options: { clock?: () => number } = {}): Mem
     async read(runId) {
       return copy(data.events.get(runId) ?? []);
     },
+    async eventsAfter(runId, seq) {
+      return copy((data.events.get(runId) ?? []).filter((e) => e.seq > seq));
+    },
     async append(event: JournalEvent, lease?: LeaseFence) {
       if (lease && data.leases.get(lease.target)?.owner !== lease.owner) throw leaseLostError(event, lease.target);
       const run = data.runs.get(event.runId);

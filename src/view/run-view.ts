@@ -39,11 +39,15 @@ export interface RunSummary {
   problem: { code: string; message: string } | null;
 }
 
-/** The rows of a run's events, with durations from the journal's own times. */
-export function eventRows(events: readonly JournalEvent[]): EventRow[] {
+/** The rows of a run's events from `events[from]` on, with durations from the journal's own times. */
+export function eventRows(events: readonly JournalEvent[], from = 0): EventRow[] {
   const startedAt = new Map<string, number>();
   const first = events[0] ? Date.parse(events[0].at) : 0;
-  return events.map((e) => {
+  for (let i = 0; i < from; i++) {
+    const e = events[i]!;
+    if (e.type === "step.started" && e.step) startedAt.set(e.step, Date.parse(e.at));
+  }
+  return events.slice(from).map((e) => {
     const at = Date.parse(e.at);
     const p = e.payload;
     let durationMs: number | null = null;
@@ -85,8 +89,10 @@ export interface FoldedPrefix {
 
 /**
  * The run's folded state; a broken hash chain or a journal the machine rejects is reported in
- * `problem`, not thrown. The whole chain is verified every time; the fold goes on from `prior`
- * (the same run's earlier, shorter read) so that a long run is not folded again on every poll.
+ * `problem`, not thrown. With `prior` (the same run's earlier, shorter read, whose events are
+ * the first of `events`: the caller checks), the chain is verified and the fold goes on from
+ * where it ended, so that a long run is not verified and folded again on every poll; without
+ * it, the whole chain is verified.
  */
 export function runSummary(
   run: RunRecord,
@@ -101,8 +107,8 @@ export function runSummary(
     head: events[events.length - 1]?.hash ?? null,
   };
   try {
-    verifyChain(events);
     const start = prior && prior.count <= events.length ? prior : { count: 0, snapshot: initialSnapshot() };
+    verifyChain(events, start.count);
     const snapshot = events.slice(start.count).reduce(applyEvent, start.snapshot);
     const result = runResult(run.runId, events, snapshot);
     return {

@@ -83,6 +83,23 @@ export function defineJournalContract(target: JournalTarget): void {
       expect(replayed.events.map((e) => e.seq)).toEqual([0, 1, 2]);
     });
 
+    it("eventsAfter reads only a run's events after a seq, in order, and what another connection appends next", async () => {
+      const [a, b] = [await open(), await open()];
+      const r = run();
+      const journal = await RunJournal.create(a, r, {});
+      for (const step of ["preflight", "backup"] as const) {
+        await journal.append({ type: "step.started", step, payload: { attempt: 1 } });
+        await journal.append({ type: "step.succeeded", step, payload: { output: { step } } });
+      }
+      await RunJournal.create(a, run(), {}); // another run's events are never part of the answer
+      expect(await b.eventsAfter(r.runId, -1)).toEqual(journal.events);
+      expect(await b.eventsAfter(r.runId, 2)).toEqual(journal.events.slice(3));
+      expect(await b.eventsAfter(r.runId, 4)).toEqual([]);
+      expect(await b.eventsAfter("no-such-run", -1)).toEqual([]);
+      const next = await journal.append({ type: "step.started", step: "announce", payload: { attempt: 1 } });
+      expect(await b.eventsAfter(r.runId, 4)).toEqual([next]);
+    });
+
     it("fences a second writer: the same seq appended twice fails with E_FENCED and the first event stays", async () => {
       const [a, b] = [await open(), await open()];
       const r = run();

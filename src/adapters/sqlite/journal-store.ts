@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
-import { and, asc, desc, eq, isNull, or } from "drizzle-orm";
+import { and, desc, eq, getTableName } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
 import * as schema from "../../../schema/sqlite.js";
@@ -55,12 +55,63 @@ function unreadable(path: string, err: unknown): UpgradeError {
   });
 }
 
+/** SQL of the hot path, prepared once per store: an append costs its fsync, not query building. */
+function statements(raw: BetterSqlite3.Database) {
+  const [R, E, L] = [schema.runs, schema.events, schema.leases];
+  const [runs, events, leases] = [getTableName(R), getTableName(E), getTableName(L)];
+  const headAt = `${R.runId.name} = ? AND (${R.lastSeq.name} = ? OR ${R.lastSeq.name} IS NULL)`;
+  const eventColumns = [E.runId, E.seq, E.type, E.step, E.payload, E.at, E.hash].map((c) => c.name).join(", ");
+  return {
+    leaseHeld: raw.prepare(`SELECT 1 FROM ${leases} WHERE ${L.target.name} = ? AND ${L.owner.name} = ?`).pluck(),
+    moveHead: raw.prepare(`UPDATE ${runs} SET ${R.lastSeq.name} = ?, ${R.lastHash.name} = ? WHERE ${headAt}`),
+    // The lease check folded into the head's move: one statement on the hot path; why it
+    // matched nothing (lease or head) is asked only then.
+    moveHeadLeased: raw.prepare(
+      `UPDATE ${runs} SET ${R.lastSeq.name} = ?, ${R.lastHash.name} = ? WHERE ${headAt} AND EXISTS (SELECT 1 FROM ${leases} WHERE ${L.target.name} = ? AND ${L.owner.name} = ?)`,
+    ),
+    insertEvent: raw.prepare(`INSERT INTO ${events} (${eventColumns}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    eventsAfter: raw.prepare(
+      `SELECT ${eventColumns} FROM ${events} WHERE ${E.runId.name} = ? AND ${E.seq.name} > ? ORDER BY ${E.seq.name}`,
+    ),
+  };
+}
+
+/** An events row as SQLite returns it (snake_case columns). */
+interface RawEventRow {
+  run_id: string;
+  seq: number;
+  type: string;
+  step: string | null;
+  payload: string;
+  at: string;
+  hash: string;
+}
+
+const eventOf = (r: RawEventRow): JournalEvent =>
+  fromRow({ runId: r.run_id, seq: r.seq, type: r.type, step: r.step, payload: r.payload, at: r.at, hash: r.hash });
+
 class SqliteJournalStore implements JournalStore {
+  private readonly sql: ReturnType<typeof statements>;
+  /** The append, in one IMMEDIATE transaction: the head moved from `seq - 1` while the lease is held, the row. */
+  private readonly appendTx: BetterSqlite3.Transaction<(event: JournalEvent, lease: LeaseFence | undefined) => void>;
+
   constructor(
     private readonly raw: BetterSqlite3.Database,
     private readonly db: BetterSQLite3Database<typeof schema>,
     readonly display: string,
-  ) {}
+  ) {
+    this.sql = statements(raw);
+    this.appendTx = raw.transaction((event: JournalEvent, lease: LeaseFence | undefined) => {
+      const head = [event.seq, event.hash, event.runId, event.seq - 1] as const;
+      const moved = lease ? this.sql.moveHeadLeased.run(...head, lease.target, lease.owner) : this.sql.moveHead.run(...head);
+      if (moved.changes !== 1) {
+        if (lease && this.sql.leaseHeld.get(lease.target, lease.owner) === undefined) throw leaseLostError(event, lease.target);
+        throw fencedError(event, null);
+      }
+      const row = toRow(event);
+      this.sql.insertEvent.run(row.runId, row.seq, row.type, row.step, row.payload, row.at, row.hash);
+    });
+  }
 
   private guard<T>(what: string, fn: () => T): T {
     try {
@@ -98,35 +149,16 @@ class SqliteJournalStore implements JournalStore {
   }
 
   async read(runId: string): Promise<JournalEvent[]> {
-    return this.guard(`reading run ${runId}`, () =>
-      this.db.select().from(schema.events).where(eq(schema.events.runId, runId)).orderBy(asc(schema.events.seq)).all().map(fromRow),
-    );
+    return this.eventsAfter(runId, -1);
+  }
+
+  async eventsAfter(runId: string, seq: number): Promise<JournalEvent[]> {
+    return this.guard(`reading run ${runId}`, () => (this.sql.eventsAfter.all(runId, seq) as RawEventRow[]).map(eventOf));
   }
 
   async append(event: JournalEvent, lease?: LeaseFence): Promise<void> {
     try {
-      this.db.transaction(
-        (tx) => {
-          if (
-            lease &&
-            !tx
-              .select()
-              .from(schema.leases)
-              .where(and(eq(schema.leases.target, lease.target), eq(schema.leases.owner, lease.owner)))
-              .get()
-          ) {
-            throw leaseLostError(event, lease.target);
-          }
-          const moved = tx
-            .update(schema.runs)
-            .set({ lastSeq: event.seq, lastHash: event.hash })
-            .where(and(eq(schema.runs.runId, event.runId), or(eq(schema.runs.lastSeq, event.seq - 1), isNull(schema.runs.lastSeq))))
-            .run();
-          if (moved.changes !== 1) throw fencedError(event, null);
-          tx.insert(schema.events).values(toRow(event)).run();
-        },
-        { behavior: "immediate" },
-      );
+      this.appendTx.immediate(event, lease);
     } catch (err) {
       if (isUpgradeError(err)) throw err;
       if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw fencedError(event, err);

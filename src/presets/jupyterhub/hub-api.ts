@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
-import { probe, sendRequest, waitHealthy } from "../../process/http.js";
+import { DOWN_POLL_MS, probe, sendRequest, waitHealthy } from "../../process/http.js";
 
 /** What `GET /hub/api/` said: the Hub's version, or why it is not up. */
 export type HubState = { up: true; version: string } | { up: false; status: number | null };
@@ -81,7 +81,7 @@ export async function waitHubDown(hubUrl: string, timeoutMs: number): Promise<nu
         hint: "stop the Hub by hand (or raise jupyterhub.stopTimeoutSeconds), then resume",
       });
     }
-    await sleep(200);
+    await sleep(DOWN_POLL_MS);
   }
   return Date.now() - started;
 }
@@ -112,7 +112,7 @@ export async function waitPidGone(pid: number, timeoutMs: number): Promise<numbe
         hint: "it may still be stopping users' servers; wait for it or stop it by hand, then resume",
       });
     }
-    await sleep(100);
+    await sleep(DOWN_POLL_MS);
   }
   return Date.now() - started;
 }
