@@ -190,6 +190,12 @@ for (const config of configs) {
       });
       if (config.walinspect) {
         it("a journal append in another database on the same server: unchanged", () => unchangedAcross(append));
+        it("WAL since the mark already recycled: changed with the server's reason, not an error", async () => {
+          const mark = { ...markOf(await adapter.changeMark()), lsn: "0/10", settled: "0/10" };
+          await append();
+          const check = await adapter.sinceMark(mark);
+          expect(check).toMatchObject({ unchanged: false, why: expect.stringMatching(/could not be checked|removed|valid record/) });
+        });
         it("a template-copy restore point (CREATE DATABASE ... FILE_COPY) between: unchanged", async () => {
           const template = createPostgresAdapter(parseDatabaseUrl(db.url, "/") as PostgresTarget, { backupStrategy: "template" });
           await sql.end({ timeout: 1 }); // a template copy needs no other session on the database

@@ -120,7 +120,7 @@ export async function takeMysqlMark(deps: MysqlMarkDeps): Promise<MysqlChangeMar
       if ("foreign" in read) return { skipped: read.foreign };
       return { how: MYSQL_MARK_HOW, server: await serverIdentity(conn), lsn, schema: read.schema };
     } catch (err) {
-      const coded = mysqlError(err, deps.target, "taking a change mark");
+      const coded = mysqlError(err, deps.target, "taking a change mark", "E_VERIFY");
       if (isConnectionError(coded.code)) throw coded;
       return { skipped: `no change mark: ${coded.message}` };
     }
@@ -155,7 +155,7 @@ export async function checkMysqlMark(deps: MysqlMarkDeps, mark: ChangeMark): Pro
         };
       return { unchanged: true };
     } catch (err) {
-      const coded = mysqlError(err, deps.target, "checking the change mark");
+      const coded = mysqlError(err, deps.target, "checking the change mark", "E_VERIFY");
       if (isConnectionError(coded.code)) throw coded;
       return { unchanged: false, why: `the change mark could not be checked: ${coded.message}` };
     }

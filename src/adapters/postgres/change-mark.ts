@@ -122,7 +122,7 @@ export async function takePgMark(deps: PgMarkDeps): Promise<PgChangeMark | Skipp
     if (unlogged !== null) return { skipped: `table ${unlogged} is UNLOGGED: its writes leave no WAL to tell them by` };
     return { how: PG_MARK_HOW, server: id.server, database: id.oid, lsn, settled, writers: writers.map((w) => w.xid), sequences };
   } catch (err) {
-    const coded = pgError(err, target, "taking a change mark");
+    const coded = pgError(err, target, "taking a change mark", "E_VERIFY");
     if (["E_CONNECT", "E_AUTH", "E_NOT_FOUND"].includes(coded.code)) throw coded;
     return { skipped: `no change mark: ${coded.message}` };
   }
@@ -158,7 +158,7 @@ export async function checkPgMark(deps: PgMarkDeps, mark: ChangeMark): Promise<M
     if (now === mark.lsn) return { unchanged: true };
     return await readWalSince(admin, mark, now, deps.maintenance);
   } catch (err) {
-    const coded = pgError(err, target, "checking the change mark");
+    const coded = pgError(err, target, "checking the change mark", "E_VERIFY");
     if (isUpgradeError(coded) && ["E_CONNECT", "E_AUTH", "E_NOT_FOUND"].includes(coded.code)) throw coded;
     return { unchanged: false, why: `the change mark could not be checked: ${coded.message}` };
   }
