@@ -5,7 +5,8 @@
  * The mark, taken on the maintenance database's connection (and the target's, for sequences):
  * 1. `lsn` = pg_current_wal_insert_lsn();
  * 2. `writers` = the xids of the transactions connected to the target that hold an xid
- *    (pg_stat_activity.backend_xid, ours excluded: we never write);
+ *    (pg_stat_activity.backend_xid, shown to every role, checked here; ours excluded: we never
+ *    write);
  * 3. `settled` = pg_current_wal_insert_lsn() again;
  * 4. a digest of every sequence's (last_value, log_cnt, is_called), and a proof that the target
  *    has no UNLOGGED table (its writes leave no WAL: then no mark).

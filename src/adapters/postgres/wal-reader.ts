@@ -8,8 +8,12 @@ import type { MarkCheck } from "../types.js";
 import type { PgSql } from "./connection.js";
 import { judgeWalRecord, parseLsn, type WalRecord } from "./wal-records.js";
 
-/** WAL read per call: one default segment. */
-const CHUNK = 16n * 1024n * 1024n;
+/**
+ * WAL read per call: from 64 kB (a change right after the mark is found at once: the function
+ * materialises its whole range before filtering), growing fourfold to one default segment.
+ */
+const FIRST_CHUNK = 64n * 1024n;
+const MAX_CHUNK = 16n * 1024n * 1024n;
 /** Records handed over per call, at most. */
 const PAGE = 5000;
 /** How long to wait for the WAL up to `now` to be flushed (pg_walinspect reads flushed WAL only). */
@@ -85,7 +89,7 @@ export async function readWalSince(admin: PgSql, mark: WalMark, now: string, mai
   const interesting = `rel [0-9]+/(0|${mark.database})/`;
   const fn = `${quoteSchema(tool.schema)}.pg_get_wal_records_info`;
   let pos = from;
-  let size = CHUNK;
+  let size = FIRST_CHUNK;
   while (pos < to) {
     const end = to - pos > size ? pos + size : to; // bigint: no Math.min
     const rows = await admin.unsafe<(WalRecord & { end: string; last: string | null })[]>(
@@ -110,7 +114,7 @@ export async function readWalSince(admin: PgSql, mark: WalMark, now: string, mai
       continue;
     }
     pos = parseLsn(last);
-    size = CHUNK;
+    size = size * 4n > MAX_CHUNK ? MAX_CHUNK : size * 4n;
   }
   return { unchanged: true };
 }
