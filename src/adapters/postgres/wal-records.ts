@@ -19,6 +19,7 @@
  *   database.
  * Anything else is a change, with the reason: a false "changed" costs a fingerprint, never data.
  */
+import { UpgradeError } from "../../errors.js";
 
 /** One WAL record, the columns of `pg_get_wal_records_info` we read (LSNs as text, `X/Y`). */
 export interface WalRecord {
@@ -48,7 +49,8 @@ export interface WalJudgeContext {
 /** `X/Y` (hex) as a number of bytes. */
 export function parseLsn(lsn: string): bigint {
   const m = /^([0-9A-Fa-f]+)\/([0-9A-Fa-f]+)$/.exec(lsn.trim());
-  if (!m) throw new Error(`not an LSN: ${lsn}`);
+  if (!m)
+    throw new UpgradeError("E_INTERNAL", `not a PostgreSQL LSN: ${lsn}`, { hint: "the server answered something unexpected; report it" });
   return (BigInt(`0x${m[1]}`) << 32n) + BigInt(`0x${m[2]}`);
 }
 
