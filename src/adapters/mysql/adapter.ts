@@ -9,6 +9,7 @@ import { fingerprintMysql } from "./fingerprint.js";
 import { createMysqlMigrationDriver } from "./migration-driver.js";
 import { restoreMysql, type MysqlRestoreOptions } from "./restore.js";
 import { lockMysqlTarget } from "./target-lock.js";
+import { checkMysqlMark, takeMysqlMark } from "./change-mark.js";
 import { findMysqlTool, parseServerVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";
 
 /** Options of `createMysqlAdapter`. */
@@ -173,14 +174,8 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
       }
     },
 
-    // TODO(issue 11): the dialect's change mark; until then the seal fingerprints.
-    async changeMark() {
-      return { skipped: "not yet implemented" };
-    },
-
-    async sinceMark() {
-      return { unchanged: false as const, why: "not yet implemented" };
-    },
+    changeMark: () => takeMysqlMark({ target, connect }),
+    sinceMark: (mark) => checkMysqlMark({ target, connect }, mark),
 
     async quiesce() {
       // Nothing to do: a committed InnoDB transaction is durable in the redo log.

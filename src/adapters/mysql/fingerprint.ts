@@ -24,7 +24,7 @@ async function rows(conn: PoolConnection, sql: string, params: unknown[] = []): 
 }
 
 /** Every schema object of `db`, as sorted JSON lines (names, never internal ids). */
-async function schemaHash(conn: PoolConnection, db: string, tables: { name: string; type: string }[]): Promise<string> {
+export async function schemaHash(conn: PoolConnection, db: string, tables: { name: string; type: string }[]): Promise<string> {
   const lines: string[] = [];
   const add = (kind: string, list: unknown[]): void => {
     for (const item of list) lines.push(`${kind}:${JSON.stringify(item)}`);

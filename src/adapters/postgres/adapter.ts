@@ -13,6 +13,7 @@ import { PG_TEMPLATE_FORMAT, backupByTemplate, dropTemplateBackup, readTemplateM
 import { afterStopCost, templateHotBackupNote } from "./costs.js";
 import { pgCatalog, type PgCatalog } from "./catalog.js";
 import { lockPostgresTarget } from "./target-lock.js";
+import { checkPgMark, takePgMark } from "./change-mark.js";
 import { describeClientTools, findPgClientTools, noClientToolsError, type PgClientTools, type PgToolSearchResult } from "./tools.js";
 
 /** Options of `createPostgresAdapter`. */
@@ -141,6 +142,8 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     }
   };
 
+  const markDeps = { target, maintenance, admin, connect };
+
   return {
     dialect: "postgres",
     // Template copies are fingerprinted in place (a dump taken while sessions were connected
@@ -259,14 +262,8 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       }
     },
 
-    // TODO(issue 11): the dialect's change mark; until then the seal fingerprints.
-    async changeMark() {
-      return { skipped: "not yet implemented" };
-    },
-
-    async sinceMark() {
-      return { unchanged: false as const, why: "not yet implemented" };
-    },
+    changeMark: () => takePgMark(markDeps),
+    sinceMark: (mark) => checkPgMark(markDeps, mark),
 
     async quiesce() {
       // Nothing to do: a committed transaction is durable in PostgreSQL's WAL.
