@@ -29,6 +29,11 @@ const INSPECT_FLAGS = {
     help: "serve @statelyai/inspect's WebSocket relay and print the page that shows the run in Stately's inspector (that page needs the internet)",
   },
   port: { type: "port", value: "N", help: "the inspector's port, with --inspect (default 8080)" },
+  "inspect-host": {
+    type: "string",
+    value: "HOST",
+    help: "the address the inspector listens on, with --inspect (default 127.0.0.1; any other exposes the run's events to the network)",
+  },
   "metrics-file": {
     type: "string",
     value: "FILE",
@@ -45,11 +50,16 @@ async function drive(args: ArgsOf<typeof INSPECT_FLAGS>, io: CliIo, go: (options
   if (args.port !== undefined && !args.inspect) {
     throw new UpgradeError("E_USAGE", "--port is the inspector's port: it needs --inspect", { hint: "add --inspect, or leave out --port" });
   }
+  if (args["inspect-host"] !== undefined && !args.inspect) {
+    throw new UpgradeError("E_USAGE", "--inspect-host is the inspector's address: it needs --inspect", {
+      hint: "add --inspect, or leave out --inspect-host",
+    });
+  }
   const metricsFile = args["metrics-file"] === undefined ? null : resolve(io.cwd, args["metrics-file"]);
   if (metricsFile) await checkMetricsFile(metricsFile);
   const mode = outputMode(args.json, io);
   const afterAppend = crashPointFromEnv(io.env);
-  return withInspector(args.inspect, args.port, io, async (inspect) => {
+  return withInspector({ enabled: args.inspect, port: args.port, host: args["inspect-host"] }, io, async (inspect) => {
     const result = await go({
       cwd: io.cwd,
       onEvent: renderer(io, mode),
