@@ -3,6 +3,7 @@ import { abandonCommand, resumeCommand, runCommand } from "./drive-commands.js";
 import { graphCommand } from "./graph-command.js";
 import { historyCommand } from "./history-command.js";
 import { backupsCommand, planCommand, statusCommand } from "./read-commands.js";
+import { schemaCommand } from "./schema-command.js";
 import { viewCommandDefinition } from "./view-command.js";
 
 /** Every CLI command, in the order of the help. */
@@ -16,4 +17,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   backups: backupsCommand,
   view: viewCommandDefinition,
   graph: graphCommand,
+  schema: schemaCommand,
 };
