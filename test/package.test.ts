@@ -106,7 +106,7 @@ describe("the packed tarball, installed into an empty project", () => {
         cwd: consumer,
       }).catch((err: { stdout: string; code: number }) => err);
       expect("code" in r ? r.stdout : "").toBe("");
-    });
+    }, 240_000);
   }
 
   it("publint reports nothing", async () => {
@@ -118,7 +118,7 @@ describe("the packed tarball, installed into an empty project", () => {
     const r = await exec(bin("attw"), [tarball], { cwd: dir }).catch((err: { stdout: string; code: number }) => err);
     expect("code" in r ? r.code : 0, r.stdout).toBe(0);
     expect(r.stdout).toContain("No problems found");
-  });
+  }, 240_000);
 
   it("the installed bin runs: npx upgrade-machine --help", async () => {
     const { stdout } = await exec("npx", ["--no-install", "upgrade-machine", "--help"], { cwd: consumer });
