@@ -27,7 +27,6 @@ export type { RunResult, RunState, StepOutcome } from "./runner/result.js";
 export type { AbandonResult } from "./runner/abandon.js";
 export type { RunnerEvent } from "./runner/runner-events.js";
 export { foldJournal, currentStep, type UpgradeSnapshot } from "./runner/fold.js";
-export { startRun, resumeRun, SimulatedCrash, type RunnerOptions } from "./runner/runner.js";
 export { defaultSteps, type StepContext, type StepDefinition, type StepImplementations } from "./steps/index.js";
 export type {
   DatabaseAdapter,
@@ -49,3 +48,5 @@ export type { JournalStore, JournalEvent, RunRecord, Lease, LeaseRequest, EventT
 export { parseDatabaseUrl, redactUrl, type DatabaseTarget } from "./url.js";
 export { upgradeMachine, STEP_NAMES, FORWARD_STEPS, ROLLBACK_STEPS, ABORT_STEPS, type StepName } from "../machines/index.js";
 export { jupyterhub } from "./presets/index.js";
+export { writeRunMetrics } from "./metrics/write-run-metrics.js";
+export { configSchema } from "./config/schema.js";

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openJournal } from "../src/journal/open.js";
 import { acquireLease } from "../src/runner/lease.js";
+import { BAD_INPUT_CONFIGS } from "./fixtures/configs.js";
 import { cli } from "./helpers/cli.js";
 import { prepareExample, type Example } from "./helpers/example.js";
 
@@ -48,7 +49,7 @@ describe("bad input gets a code and a next step, and changes nothing", () => {
   });
 
   it("a malformed database URL: E_CONFIG naming the field, exit 2, no state written", async () => {
-    write((c) => (c.database = "postgres://user:s3cret@:notaport/db"));
+    write(BAD_INPUT_CONFIGS.malformedDatabaseUrl);
     const r = await cli(["run", "--config", ex.config, "--to", "2.0.0"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("E_CONFIG");
@@ -59,9 +60,9 @@ describe("bad input gets a code and a next step, and changes nothing", () => {
   });
 
   it("a typo in a key, a shell-string command, a missing config: exit 2", async () => {
-    write((c) => (c.servce = c.service));
+    write(BAD_INPUT_CONFIGS.typoInKey);
     expect((await cli(["run", "--config", ex.config])).stderr).toMatch(/E_CONFIG.*servce/s);
-    write((c) => (c.service.stop.command = "./ctl.sh stop"));
+    write(BAD_INPUT_CONFIGS.shellStringCommand);
     const r = await cli(["run", "--config", ex.config]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("argv");

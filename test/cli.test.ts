@@ -134,6 +134,7 @@ describe("every command declares its flags: the parser and the help are made fro
       "restore",
       "resume",
       "run",
+      "schema",
       "status",
       "view",
     ]);
@@ -184,7 +185,8 @@ describe("every command declares its flags: the parser and the help are made fro
       expect(r.code).toBe(0);
       expect(r.stderr).toBe("");
       const text = r.stdout.replace(/\s+/g, " ");
-      expect(r.stdout.startsWith(`usage: upgrade-machine ${synopsis(name, command)}`)).toBe(true);
+      // A long synopsis is wrapped over lines: compared with its whitespace as the text's.
+      expect(text.startsWith(`usage: upgrade-machine ${synopsis(name, command).replace(/\s+/g, " ")}`)).toBe(true);
       expect(text).toContain(command.summary);
       for (const [flag, spec] of Object.entries({ ...command.flags, ...GLOBAL_FLAGS })) {
         expect(text, flag).toContain(`--${flag}`);

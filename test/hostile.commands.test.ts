@@ -4,6 +4,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
+import { BAD_SECONDS } from "./fixtures/configs.js";
 import { hostileSuite, type CaseTools, type HostileCase, type Outcome, type World } from "./helpers/hostile.js";
 
 /** Alive and not a zombie (orphans stay zombies here: PID 1 does not reap). */
@@ -131,12 +132,7 @@ const cases: HostileCase[] = [
     },
   },
 
-  badSeconds("verify[0].timeoutSeconds", 3_000_000, (c, v) => (c.verify[0].timeoutSeconds = v)),
-  badSeconds("verify[0].timeoutSeconds", -1, (c, v) => (c.verify[0].timeoutSeconds = v)),
-  badSeconds("verify[0].timeoutSeconds", "10", (c, v) => (c.verify[0].timeoutSeconds = v)),
-  badSeconds("package.version.timeoutSeconds", 3_000_000, (c, v) => (c.package.version.timeoutSeconds = v)),
-  badSeconds("service.health.timeoutSeconds", 604_801, (c, v) => (c.service.health.timeoutSeconds = v)),
-  badSeconds("service.start.settleSeconds", 1e9, (c, v) => (c.service.start.settleSeconds = v)),
+  ...BAD_SECONDS.map(([field, value, put]) => badSeconds(field, value, put)),
 
   {
     name: "a verify command that times out while its children hold the pipes: rolled back within seconds, children ended",

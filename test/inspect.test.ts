@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -127,30 +128,139 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A non-loopback IPv4 address of this machine, or null. */
+function outsideAddress(): string | null {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return null;
+}
+
+/** How a WebSocket upgrade request is answered: 101 when accepted, else the HTTP status. */
+function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      },
+    });
+    req.once("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once("response", (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, host);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/** A run that lasts a second (its grace period), so the relay is up while the test looks at it. */
+function tinyTarget(): string {
+  const dir = tempDir();
+  new Database(join(dir, "db.sqlite")).exec("create table t(x); insert into t values (1);").close();
+  writeFileSync(
+    join(dir, "upgrade.json"),
+    JSON.stringify({ name: "tiny", database: "sqlite:./db.sqlite", announce: { command: ["true"], graceSeconds: 1 } }),
+  );
+  return dir;
+}
+
 describe("upgrade-machine run --inspect", () => {
-  it("serves @statelyai/inspect's relay: a WebSocket client receives the machine's actor and snapshots; all closed after the run", async () => {
-    const dir = tempDir();
-    new Database(join(dir, "db.sqlite")).exec("create table t(x); insert into t values (1);").close();
-    // A one-second grace period keeps the run (and so the relay) up while the client connects.
-    writeFileSync(
-      join(dir, "upgrade.json"),
-      JSON.stringify({ name: "tiny", database: "sqlite:./db.sqlite", announce: { command: ["true"], graceSeconds: 1 } }),
-    );
+  it("serves the relay on loopback with a token: a WebSocket client receives the machine's actor and snapshots; all closed after the run", async () => {
+    const dir = tinyTarget();
     const port = await freePort();
     const out: string[] = [];
     const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) }, env: {}, cwd: dir };
     const received: { type: string; name?: string; snapshot?: { value?: unknown } }[] = [];
     const running = main(["run", "--inspect", "--port", String(port)], io);
-    await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200), { timeout: 5_000, interval: 20 });
+    await vi.waitFor(() => expect(out.join("")).toContain("inspector: open"), { timeout: 5_000, interval: 20 });
+    const page = /inspector: open (\S+)/.exec(out.join(""))![1]!;
+    const token = new URL(page).searchParams.get("token")!;
+    expect(page).toBe(`http://127.0.0.1:${port}/?token=${token}`);
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    expect((await fetch(page)).status).toBe(200);
     const { createWebSocketReceiver } = await import("@statelyai/inspect");
-    createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((e) => received.push(e as never));
+    createWebSocketReceiver({ server: `ws://127.0.0.1:${port}/?token=${token}` }).subscribe((e) => received.push(e as never));
     // A page left open on the inspector must not keep the CLI alive after the run.
     const lingering = connect(port, "127.0.0.1");
     const closed = new Promise<string>((done) => lingering.once("close", () => done("closed")));
     expect(await running).toBe(0);
     expect(await Promise.race([closed, new Promise((done) => setTimeout(() => done("still open"), 2_000))])).toBe("closed");
-    expect(out.join("")).toContain(`inspector: open http://localhost:${port}`);
+    expect(out.join("")).not.toContain("warning");
     expect(received.some((e) => e.type === "@xstate.actor" && e.name === "upgrade")).toBe(true);
     expect(received.some((e) => e.type === "@xstate.snapshot" && e.snapshot?.value === "completed")).toBe(true);
+  });
+
+  it("refuses the page and the WebSocket without the token (or with a wrong one), and does not answer on a non-loopback address", async (ctx) => {
+    const dir = tinyTarget();
+    const port = await freePort();
+    const out: string[] = [];
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) }, env: {}, cwd: dir };
+    const running = main(["run", "--inspect", "--port", String(port)], io);
+    try {
+      await vi.waitFor(() => expect(out.join("")).toContain("inspector: open"), { timeout: 5_000, interval: 20 });
+      const token = new URL(/inspector: open (\S+)/.exec(out.join(""))![1]!).searchParams.get("token")!;
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(403);
+      expect((await fetch(`http://127.0.0.1:${port}/?token=${"0".repeat(32)}`)).status).toBe(403);
+      expect(await upgradeStatus(`http://127.0.0.1:${port}/`)).toBe(403);
+      expect(await upgradeStatus(`http://127.0.0.1:${port}/?token=x${token}`)).toBe(403);
+      expect(await upgradeStatus(`http://127.0.0.1:${port}/?token=${token}`)).toBe(101);
+      const outside = outsideAddress();
+      if (!outside) {
+        console.warn("SKIPPED: this machine has no non-loopback IPv4 address to check that the relay does not answer there");
+        ctx.skip();
+      }
+      expect(await accepts(outside!, port)).toBe(false);
+    } finally {
+      expect(await running).toBe(0);
+    }
+  });
+
+  it("--inspect-host chooses another address, with a warning on stderr", async (ctx) => {
+    const outside = outsideAddress();
+    if (!outside) {
+      console.warn("SKIPPED: this machine has no non-loopback IPv4 address for --inspect-host");
+      ctx.skip();
+    }
+    const dir = tinyTarget();
+    const port = await freePort();
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: {}, cwd: dir };
+    const running = main(["run", "--inspect", "--port", String(port), "--inspect-host", outside!], io);
+    try {
+      await vi.waitFor(() => expect(err.join("")).toContain("inspector: open"), { timeout: 5_000, interval: 20 });
+      expect(err.join("")).toContain(`warning: the inspector listens on ${outside}, not only this machine`);
+      const page = /inspector: open (\S+)/.exec(err.join(""))![1]!;
+      expect(page.startsWith(`http://${outside}:${port}/?token=`)).toBe(true);
+      expect((await fetch(page)).status).toBe(200);
+      expect(await accepts("127.0.0.1", port)).toBe(false);
+    } finally {
+      expect(await running).toBe(0);
+    }
+  });
+
+  it("--inspect-host without --inspect is E_USAGE", async () => {
+    const out: string[] = [];
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) }, env: {}, cwd: tinyTarget() };
+    expect(await main(["run", "--inspect-host", "0.0.0.0"], io)).toBe(2);
+    expect(out.join("")).toContain("--inspect-host is the inspector's address: it needs --inspect");
   });
 });

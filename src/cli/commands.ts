@@ -4,6 +4,7 @@ import { abandonCommand, restoreCommand, resumeCommand, runCommand } from "./dri
 import { graphCommand } from "./graph-command.js";
 import { historyCommand } from "./history-command.js";
 import { planCommand, statusCommand } from "./read-commands.js";
+import { schemaCommand } from "./schema-command.js";
 import { viewCommandDefinition } from "./view-command.js";
 
 /** Every CLI command, in the order of the help. */
@@ -19,4 +20,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   "backups prune": backupsPruneCommand,
   view: viewCommandDefinition,
   graph: graphCommand,
+  schema: schemaCommand,
 };

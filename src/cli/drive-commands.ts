@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { abandon, restore, resume, upgrade, type DriveOptions, type RunResult } from "../api.js";
 import { UpgradeError } from "../errors.js";
+import { checkMetricsFile, writeRunMetrics } from "../metrics/index.js";
 import { crashPointFromEnv } from "../testing/crash-point.js";
 import { defineCommand, type ArgsOf } from "./define.js";
 import { withInspector } from "./inspect.js";
@@ -27,19 +29,37 @@ const INSPECT_FLAGS = {
     help: "serve @statelyai/inspect's WebSocket relay and print the page that shows the run in Stately's inspector (that page needs the internet)",
   },
   port: { type: "port", value: "N", help: "the inspector's port, with --inspect (default 8080)" },
+  "inspect-host": {
+    type: "string",
+    value: "HOST",
+    help: "the address the inspector listens on, with --inspect (default 127.0.0.1; any other exposes the run's events to the network)",
+  },
+  "metrics-file": {
+    type: "string",
+    value: "FILE",
+    help: "write the run's metrics there in the Prometheus text format (node_exporter's textfile collector; atomically), whatever the run's end",
+  },
 } as const;
 
 /**
  * What a driving command passes to the API: its renderer, the inspector, and the crash hook
- * (UPGRADE_MACHINE_CRASH_AFTER in the CLI's environment: a testing aid the library ignores).
+ * (UPGRADE_MACHINE_CRASH_AFTER in the CLI's environment: a testing aid the library ignores);
+ * then the metrics file, when asked, for whatever end the run came to.
  */
 async function drive(args: ArgsOf<typeof INSPECT_FLAGS>, io: CliIo, go: (options: DriveOptions) => Promise<RunResult>): Promise<number> {
   if (args.port !== undefined && !args.inspect) {
     throw new UpgradeError("E_USAGE", "--port is the inspector's port: it needs --inspect", { hint: "add --inspect, or leave out --port" });
   }
+  if (args["inspect-host"] !== undefined && !args.inspect) {
+    throw new UpgradeError("E_USAGE", "--inspect-host is the inspector's address: it needs --inspect", {
+      hint: "add --inspect, or leave out --inspect-host",
+    });
+  }
+  const metricsFile = args["metrics-file"] === undefined ? null : resolve(io.cwd, args["metrics-file"]);
+  if (metricsFile) await checkMetricsFile(metricsFile);
   const mode = outputMode(args.json, io);
   const afterAppend = crashPointFromEnv(io.env);
-  return withInspector(args.inspect, args.port, io, async (inspect) => {
+  return withInspector({ enabled: args.inspect, port: args.port, host: args["inspect-host"] }, io, async (inspect) => {
     const result = await go({
       cwd: io.cwd,
       onEvent: renderer(io, mode),
@@ -47,8 +67,18 @@ async function drive(args: ArgsOf<typeof INSPECT_FLAGS>, io: CliIo, go: (options
       ...(afterAppend ? { afterAppend } : {}),
     });
     printResult(io, mode, result);
+    if (metricsFile) await writeMetricsOrWarn(metricsFile, args.config, result, io);
     return exitOf(result);
   });
+}
+
+/** The run's end decides the exit code: a metrics file that cannot be written is only reported. */
+async function writeMetricsOrWarn(file: string, config: string, result: RunResult, io: CliIo): Promise<void> {
+  try {
+    await writeRunMetrics(file, config, result, { cwd: io.cwd });
+  } catch (err) {
+    io.stderr.write(`upgrade-machine: warning: ${(err as Error).message}\n`);
+  }
 }
 
 /** `upgrade-machine run`. */

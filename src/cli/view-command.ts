@@ -1,8 +1,7 @@
 import { openView } from "../view/open.js";
 import { defineCommand, type ArgsOf } from "./define.js";
 import { EXIT, type CliIo } from "./io.js";
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+import { isLoopback } from "./loopback.js";
 
 /** Resolves on the first SIGINT or SIGTERM; the listeners are removed afterwards. */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -39,7 +38,7 @@ export async function viewCommand(args: ArgsOf<typeof VIEW_FLAGS>, io: CliIo, st
       io.stdout.write(`${JSON.stringify({ type: "view", url: view.url, port: view.port })}\n`);
     } else {
       io.stdout.write(`live view: ${view.url}\n`);
-      if (!LOOPBACK.test(host)) {
+      if (!isLoopback(host)) {
         io.stderr.write(
           `warning: listening on ${host}, not only this machine; anyone with the URL (token included) can read the journal\n`,
         );

@@ -143,6 +143,8 @@ export interface UpgradeConfig {
   preset?: string;
   /** Set by the preset's expansion: what its steps need (names and URLs, never secrets). */
   presetOptions?: Record<string, unknown>;
+  /** The config's JSON Schema, for editors (`upgrade-machine schema > upgrade.schema.json`); ignored. */
+  $schema?: string;
 }
 
 /** A command after resolution: `argv[0]` and `cwd` absolute where they were relative. */

@@ -1,30 +1,27 @@
 import { UpgradeError, isUpgradeError } from "../errors.js";
 import { parseDatabaseUrl } from "../url.js";
+import {
+  ANNOUNCE_SHAPE,
+  BACKUP_SHAPE,
+  COMMAND_KEYS,
+  CONFIG_KEYS,
+  DRIZZLE_KEYS,
+  HTTP_SHAPE,
+  keysOf,
+  MAX_SECONDS,
+  NAME_PATTERN,
+  PACKAGE_SHAPE,
+  SERVICE_SHAPE,
+} from "./shape.js";
 import type { UpgradeConfig } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
 const ARGV_HINT = 'commands are argv arrays, e.g. ["./ctl.sh", "stop"]';
 const DEFAULT_HINT = "fix the fields listed above; every field is documented on UpgradeConfig (src/config/types.ts)";
-const TOP_KEYS = [
-  "name",
-  "database",
-  "backup",
-  "migrations",
-  "files",
-  "stateDir",
-  "journal",
-  "announce",
-  "service",
-  "package",
-  "verify",
-  "env",
-  "preset",
-];
-const COMMAND_KEYS = ["command", "cwd", "timeoutSeconds", "env"];
-const HTTP_KEYS = ["method", "url", "headers", "body", "timeoutSeconds"];
-// Every *Seconds field becomes a timer; Node's timers overflow above 2^31-1 ms (about 24.8 days).
-const MAX_SECONDS = 7 * 24 * 3600;
+const TOP_KEYS = Object.keys(CONFIG_KEYS);
+const COMMAND_KEY_NAMES = Object.keys(COMMAND_KEYS);
+const HTTP_KEYS = keysOf(HTTP_SHAPE);
 
 /** Collects every problem of a config, each with the field path and an optional hint. */
 class Problems {
@@ -141,7 +138,7 @@ function command(v: unknown, path: string, p: Problems, extra: string[] = []): v
     p.add(`${path} must be an object like {"command": ["./ctl.sh", "stop"]}`, ARGV_HINT);
     return;
   }
-  const o = object(v, path, p, [...COMMAND_KEYS, ...extra]);
+  const o = object(v, path, p, [...COMMAND_KEY_NAMES, ...extra]);
   if (!o) return;
   if (o.command === undefined) p.add(`${join(path, "command")} is required`, ARGV_HINT);
   else argv(o.command, join(path, "command"), p);
@@ -194,7 +191,7 @@ function migrations(v: unknown, p: Problems): void {
     return;
   }
   if ("drizzle" in v) {
-    const o = object(v, "migrations", p, ["drizzle", "lockTimeoutSeconds"]);
+    const o = object(v, "migrations", p, Object.keys(DRIZZLE_KEYS));
     string(o?.drizzle, "migrations.drizzle", p, true);
     number(o?.lockTimeoutSeconds, "migrations.lockTimeoutSeconds", p);
   } else if ("command" in v) {
@@ -216,7 +213,7 @@ function sections(c: Obj, p: Problems): void {
   if (c.stateDir !== undefined) string(c.stateDir, "stateDir", p);
   if (c.journal !== undefined) url(c.journal, "journal", p, false);
   if (c.announce !== undefined) {
-    const a = object(c.announce, "announce", p, ["command", "webhook", "withdraw", "graceSeconds", "timeoutSeconds"]);
+    const a = object(c.announce, "announce", p, keysOf(ANNOUNCE_SHAPE));
     if (a?.command !== undefined) argv(a.command, "announce.command", p);
     if (a?.webhook !== undefined) http(a.webhook, "announce.webhook", p);
     if (a?.withdraw !== undefined) commandOrHttp(a.withdraw, "announce.withdraw", p, []);
@@ -224,22 +221,22 @@ function sections(c: Obj, p: Problems): void {
     number(a?.timeoutSeconds, "announce.timeoutSeconds", p);
   }
   if (c.service !== undefined) {
-    const s = object(c.service, "service", p, ["stop", "start", "health"]);
+    const s = object(c.service, "service", p, keysOf(SERVICE_SHAPE));
     if (s?.stop !== undefined) commandOrHttp(s.stop, "service.stop", p, ["waitSeconds"]);
     if (s?.start !== undefined) {
       command(s.start, "service.start", p, ["settleSeconds"]);
       if (isObj(s.start)) number(s.start.settleSeconds, "service.start.settleSeconds", p);
     }
     if (s?.health !== undefined) {
-      const h = object(s.health, "service.health", p, ["url", "timeoutSeconds", "expectStatus"]);
+      const h = object(s.health, "service.health", p, keysOf(SERVICE_SHAPE.keys.health));
       if (h) httpUrl(h.url, "service.health.url", p);
       number(h?.timeoutSeconds, "service.health.timeoutSeconds", p);
       number(h?.expectStatus, "service.health.expectStatus", p, { integer: true, min: 100, max: 599 });
     }
   }
   if (c.package !== undefined) {
-    const k = object(c.package, "package", p, ["version", "upgrade", "downgrade"]);
-    for (const key of ["version", "upgrade", "downgrade"]) if (k?.[key] !== undefined) command(k[key], `package.${key}`, p);
+    const k = object(c.package, "package", p, keysOf(PACKAGE_SHAPE));
+    for (const key of keysOf(PACKAGE_SHAPE)) if (k?.[key] !== undefined) command(k[key], `package.${key}`, p);
   }
   if (c.verify !== undefined) {
     if (!Array.isArray(c.verify)) p.add('verify must be an array of commands, e.g. [{"command": ["./ctl.sh", "check"]}]', ARGV_HINT);
@@ -249,14 +246,15 @@ function sections(c: Obj, p: Problems): void {
       });
   }
   if (c.backup !== undefined) {
-    const b = object(c.backup, "backup", p, ["strategy", "toolsPath", "compress"]);
-    if (b?.strategy !== undefined && b.strategy !== "dump" && b.strategy !== "template")
+    const b = object(c.backup, "backup", p, keysOf(BACKUP_SHAPE));
+    if (b?.strategy !== undefined && !BACKUP_SHAPE.keys.strategy.enum.includes(b.strategy as never))
       p.add('backup.strategy must be "dump" or "template"');
     if (b?.toolsPath !== undefined) string(b.toolsPath, "backup.toolsPath", p);
     number(b?.compress, "backup.compress", p, { integer: true, min: 0, max: 9 });
   }
   stringRecord(c.env, "env", p);
   if (c.preset !== undefined) string(c.preset, "preset", p);
+  if (c.$schema !== undefined) string(c.$schema, "$schema", p);
   if (c.presetOptions !== undefined) {
     if (c.preset === undefined) p.add("presetOptions is set by a preset's expansion: add \"preset\" with that preset's block instead");
     else if (!isObj(c.presetOptions)) p.add("presetOptions must be an object");
@@ -270,10 +268,11 @@ function sections(c: Obj, p: Problems): void {
  */
 export function validateConfig(raw: unknown): UpgradeConfig {
   const p = new Problems();
-  // presetOptions is written by a preset's expansion, not by hand: accepted, never suggested
-  const c = object(raw, "", p, isObj(raw) && "presetOptions" in raw ? [...TOP_KEYS, "presetOptions"] : TOP_KEYS);
+  // "$schema" is for editors, presetOptions is written by a preset's expansion: accepted, never suggested
+  const quiet = isObj(raw) ? ["$schema", "presetOptions"].filter((k) => k in raw) : [];
+  const c = object(raw, "", p, [...TOP_KEYS, ...quiet]);
   if (c) {
-    if (string(c.name, "name", p, 'add "name": "my-service"') && !/^[A-Za-z0-9._-]+$/.test(c.name)) {
+    if (string(c.name, "name", p, 'add "name": "my-service"') && !new RegExp(NAME_PATTERN).test(c.name)) {
       p.add(`name ${JSON.stringify(c.name)} may only contain letters, digits, ".", "_" and "-"`);
     }
     url(c.database, "database", p, 'add "database": "sqlite:./data.sqlite" (or postgres://..., mysql://...)');

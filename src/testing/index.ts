@@ -4,3 +4,4 @@ export { expectedTerminal, expectedPath } from "./model.js";
 export { simulateRun, type SimulatedRun } from "./harness.js";
 export { crashPointFromEnv, CRASH_ENV } from "./crash-point.js";
 export { createMemoryJournal, type MemoryJournal, type MemoryJournalData } from "./memory-journal.js";
+export { startRun, resumeRun, SimulatedCrash, type RunnerOptions } from "../runner/runner.js";
