@@ -14,7 +14,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openAdapter } from "../src/adapters/open.js";
+import { openAdapter } from "../src/adapters/registry.js";
 import type { BackupArtifact, DatabaseAdapter } from "../src/adapters/types.js";
 import { runMigrations } from "../src/migrations/runner.js";
 import { parseDatabaseUrl } from "../src/url.js";

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { FORWARD_STEPS } from "../../machines/index.js";
+import { FORWARD_STEPS, type Json } from "../../machines/index.js";
 import { RunJournal } from "../../src/journal/journal.js";
 import { openJournal } from "../../src/journal/open.js";
 import type { JournalStore } from "../../src/journal/types.js";
@@ -50,17 +50,23 @@ async function appendRound(dir: string, round: number, n: number): Promise<{ our
 async function writeRun(store: JournalStore, total: number): Promise<number> {
   let t = Date.UTC(2025, 0, 1);
   const next = () => new Date((t += 1000));
-  const j = await RunJournal.create(store, { runId: "run-a", target: TARGET, name: "bench", createdAt: new Date(t).toISOString() }, {
-    target: TARGET,
-    toVersion: "2.0.0",
-    name: "bench",
-  });
+  const j = await RunJournal.create(
+    store,
+    { runId: "run-a", target: TARGET, name: "bench", createdAt: new Date(t).toISOString() },
+    {
+      target: TARGET,
+      toVersion: "2.0.0",
+      name: "bench",
+    },
+  );
   const extra = total - (FORWARD_STEPS.length * 2 + 2);
   for (const step of FORWARD_STEPS) {
     const repeats = step === "migrate" ? extra + 1 : 1;
     for (let a = 1; a <= repeats; a++) await j.append({ type: "step.started", step, payload: { attempt: a } }, next());
-    const output =
-      step === "preflight" ? { fromVersion: "1.0.0", toVersion: "2.0.0" } : { step, path: `/var/backups/run-a/${step}`, bytes: 123456, sha256: "ab".repeat(32) };
+    const output: Json =
+      step === "preflight"
+        ? { fromVersion: "1.0.0", toVersion: "2.0.0" }
+        : { step, path: `/var/backups/run-a/${step}`, bytes: 123456, sha256: "ab".repeat(32) };
     await j.append({ type: "step.succeeded", step, payload: { output } }, next());
   }
   await j.append({ type: "run.completed", payload: { fromVersion: "1.0.0", toVersion: "2.0.0" } }, next());

@@ -95,7 +95,12 @@ export function renderConsole(rows: readonly BenchRow[]): string {
   const widths = HEADER.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
   const lines: string[] = [];
   cells.forEach((c, i) => {
-    lines.push(c.map((x, j) => x.padEnd(widths[j]!)).join("  ").trimEnd());
+    lines.push(
+      c
+        .map((x, j) => x.padEnd(widths[j]!))
+        .join("  ")
+        .trimEnd(),
+    );
     const note = i > 0 ? rows[i - 1]!.note : undefined;
     if (note) lines.push(`    ${note}`);
   });

@@ -28,7 +28,10 @@ async function peakMb(argv: string[], cwd: string): Promise<number> {
 /** backup, fingerprint, restore and a whole run with writes after the hot backup, on `url`, `runs` times each. */
 async function peaks(url: string, dir: string, writes: string[], runs: number): Promise<Record<string, number[]>> {
   const config = join(dir, "upgrade.json");
-  writeFileSync(config, JSON.stringify({ name: "rss", database: url, stateDir: "./.upgrade", announce: { command: writes, graceSeconds: 0 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ name: "rss", database: url, stateDir: "./.upgrade", announce: { command: writes, graceSeconds: 0 } }),
+  );
   const out: Record<string, number[]> = { backup: [], fingerprint: [], restore: [], "upgrade run, seal after writes": [] };
   const node = process.execPath;
   for (let i = 0; i < runs; i++) {
@@ -46,7 +49,14 @@ async function peaks(url: string, dir: string, writes: string[], runs: number): 
 
 function rows(section: string, p: Record<string, number[]>): BenchRow[] {
   return Object.entries(p).map(([what, values]) =>
-    makeRow({ section, measure: `peak RSS, ${what}`, unit: "MB", ours: values, goal: GOAL, note: what.startsWith("upgrade") ? "the CLI process: preflight, hot backup, announce (rewrites 1% of the rows), seal" : undefined }),
+    makeRow({
+      section,
+      measure: `peak RSS, ${what}`,
+      unit: "MB",
+      ours: values,
+      goal: GOAL,
+      note: what.startsWith("upgrade") ? "the CLI process: preflight, hot backup, announce (rewrites 1% of the rows), seal" : undefined,
+    }),
   );
 }
 
@@ -80,7 +90,21 @@ export async function postgresRss(mb: number, dir: string, runs: number): Promis
     await execSql("postgres", db.url, shopSeed("postgres", mb / MB_PER_SCALE.postgres));
     const [size] = await querySql<{ b: string }>("postgres", ADMIN_URL.postgres, [`SELECT pg_database_size('${db.name}')::text AS b`]);
     const t = new URL(urlFor("postgres", db.name));
-    const writes = ["psql", "-X", "-q", "-h", t.hostname, "-p", t.port || "5432", "-U", decodeURIComponent(t.username || "postgres"), "-d", db.name, "-c", "UPDATE orders SET total_cents = total_cents + 1 WHERE id % 100 = 0"];
+    const writes = [
+      "psql",
+      "-X",
+      "-q",
+      "-h",
+      t.hostname,
+      "-p",
+      t.port || "5432",
+      "-U",
+      decodeURIComponent(t.username || "postgres"),
+      "-d",
+      db.name,
+      "-c",
+      "UPDATE orders SET total_cents = total_cents + 1 WHERE id % 100 = 0",
+    ];
     return rows(`PostgreSQL ${(Number(size?.b) / 2 ** 20).toFixed(0)} MB`, await peaks(db.url, d, writes, runs));
   } finally {
     await db.drop();

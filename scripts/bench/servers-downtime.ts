@@ -122,7 +122,8 @@ async function ours(s: Side): Promise<Downtime> {
   const config = join(s.dir, "upgrade.json");
   await cli(["run", "--config", config, "--to", "2.0.0", "--json"], s.dir);
   const events = await historyEvents(config, s.dir);
-  if (!events.some((e) => e.type === "run.completed")) throw new Error(`the ${s.name} upgrade did not complete: ${JSON.stringify(events.at(-1))}`);
+  if (!events.some((e) => e.type === "run.completed"))
+    throw new Error(`the ${s.name} upgrade did not complete: ${JSON.stringify(events.at(-1))}`);
   return downtimeOf(events);
 }
 
@@ -152,7 +153,9 @@ async function byHand(dialect: ServerDialect, s: Side, work: string): Promise<Do
   steps.dump = await timed(() =>
     dialect === "postgres"
       ? run(["pg_dump", ...pg, "-Fc", "-f", dump, s.name])
-      : run(["mariadb-dump", ...my, "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", s.name], { stdout: dump }),
+      : run(["mariadb-dump", ...my, "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", s.name], {
+          stdout: dump,
+        }),
   );
   steps.migrate = await timed(() =>
     dialect === "postgres"
@@ -174,7 +177,9 @@ export async function serverBench(dialect: ServerDialect, work: string, mb: numb
   const section = `${label} ${(src.bytes / 2 ** 20).toFixed(0)} MB`;
   const strategies = dialect === "postgres" ? (["dump", "template"] as const) : ([undefined] as const);
   const pgName = (x: string) => `${DB_PREFIX}_pg_${x}`;
-  const sides = strategies.map((st, i) => side(work, dialect, st ?? "ours", dialect === "postgres" ? pgName(st!) : src.name, ports[i]!, st));
+  const sides = strategies.map((st, i) =>
+    side(work, dialect, st ?? "ours", dialect === "postgres" ? pgName(st!) : src.name, ports[i]!, st),
+  );
   const hand = side(work, dialect, "by-hand", dialect === "postgres" ? pgName("hand") : src.name, ports[strategies.length]!);
   const oursRuns: Downtime[][] = strategies.map(() => []);
   const handRuns: Downtime[] = [];

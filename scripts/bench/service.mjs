@@ -54,7 +54,7 @@ async function connect() {
 async function serve() {
   const db = await connect();
   await db.ping();
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     db.ping().then(
       () => res.writeHead(200).end("ok\n"),
       (err) => res.writeHead(503).end(`${err.message}\n`),

@@ -21,7 +21,9 @@ interface Install {
 async function install(work: string, name: string, port: number): Promise<Install> {
   const dir = join(work, name);
   const env = { ...process.env, BLOG_PORT: String(port) };
-  await run([join(ROOT, "examples/blog/prepare.sh"), dir, "--authors", "1", "--posts-per-author", "1", "--comments-per-post", "0"], { env });
+  await run([join(ROOT, "examples/blog/prepare.sh"), dir, "--authors", "1", "--posts-per-author", "1", "--comments-per-post", "0"], {
+    env,
+  });
   const ctlEnv = { ...env, BLOG_HOME: dir };
   const ex: Install = { dir, port, ctl: (...args) => run([join(dir, "ctl.sh"), ...args], { env: ctlEnv }) };
   await ex.ctl("stop");
@@ -50,7 +52,8 @@ interface OursRun {
 async function ours(ex: Install, config: string): Promise<OursRun> {
   await cli(["run", "--config", config, "--to", "2.0.0", "--json"], ex.dir);
   const events = await historyEvents(config, ex.dir);
-  if (!events.some((e) => e.type === "run.completed")) throw new Error(`the benchmark's upgrade did not complete: ${JSON.stringify(events.at(-1))}`);
+  if (!events.some((e) => e.type === "run.completed"))
+    throw new Error(`the benchmark's upgrade did not complete: ${JSON.stringify(events.at(-1))}`);
   const span = (step: string) => {
     const a = events.find((e) => e.type === "step.started" && e.step === step);
     const b = [...events].reverse().find((e) => e.type === "step.succeeded" && e.step === step);
@@ -90,7 +93,10 @@ export async function sqliteBench(work: string, data: BlogData, runs: number, po
   const written = join(a.dir, "upgrade-written.json");
   const conf = JSON.parse(readFileSync(clean, "utf8"));
   const every = 100; // 1% of the posts
-  conf.announce = { ...conf.announce, command: [process.execPath, join(import.meta.dirname, "rewrite-sqlite.mjs"), "./data/blog.sqlite", String(every)] };
+  conf.announce = {
+    ...conf.announce,
+    command: [process.execPath, join(import.meta.dirname, "rewrite-sqlite.mjs"), "./data/blog.sqlite", String(every)],
+  };
   writeFileSync(written, JSON.stringify(conf, null, 2));
   const oursClean: OursRun[] = [];
   const oursWritten: OursRun[] = [];
