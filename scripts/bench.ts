@@ -39,6 +39,7 @@ const only = new Set((process.env.BENCH_ONLY ?? "journal,sqlite,postgres,mysql,r
 const out = process.env.BENCH_OUT ?? join(ROOT, "bench-results", "bench.json");
 
 const rows: BenchRow[] = [];
+const errors: string[] = [];
 const load: Record<string, number> = { start: await loadAverage() };
 const started = performance.now();
 const work = mkdtempSync(join(tmpdir(), "um-sd-bench-"));
@@ -46,7 +47,13 @@ const section = async (name: string, fn: () => Promise<BenchRow[]>) => {
   if (!only.has(name.split(" ")[0]!)) return;
   console.error(`${name}...`);
   const t0 = performance.now();
-  rows.push(...(await fn()));
+  try {
+    rows.push(...(await fn()));
+  } catch (err) {
+    // one section failing (a server down, a run that rolled back) must not lose the others' figures
+    errors.push(`${name}: ${(err as Error).message}`);
+    console.error(`${name} FAILED: ${(err as Error).stack}`);
+  }
   load[name] = await loadAverage();
   console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load[name]}`);
 };
@@ -85,9 +92,12 @@ const report: BenchReport = {
     rssGb,
     loadAverage: load,
     seconds: Math.round((performance.now() - started) / 1000),
+    errors,
   },
   rows,
 };
 writeReport(out, report);
+process.exitCode = errors.length ? 1 : 0;
 console.log(renderConsole(rows));
+for (const e of errors) console.log(`FAILED: ${e}`);
 console.log(`\nwritten to ${out} (${report.context.seconds} s; load average ${JSON.stringify(load)})`);
