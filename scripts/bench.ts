@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { journalBench } from "./bench/journal.js";
+import { journalBench } from "./bench/journal-bench.js";
 import { loadAverage, ROOT, run } from "./bench/proc.js";
 import { type BenchReport, type BenchRow, renderConsole, writeReport } from "./bench/report.js";
 import { postgresRss, sqliteRss } from "./bench/rss.js";
