@@ -12,7 +12,8 @@
  *     PostgreSQL: on the sizes above, or BENCH_RSS_GB (e.g. 4) GB databases built for it.
  * Prints the table and writes bench-results/bench.json (BENCH_OUT); `npm run bench:readme` puts
  * it into the README. BENCH_ONLY=journal,sqlite,postgres,mysql,rss picks sections; BENCH_BUILD=0
- * skips `npm run build` (the runs use the built CLI, as users do). Ports 4561-4566.
+ * skips `npm run build` (the runs use the built CLI, as users do). Ports BENCH_PORT_BASE (4561) to +6;
+ * database names start with BENCH_DB_PREFIX (um_sd_bench). The JSON is rewritten after every section.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -37,11 +38,13 @@ const serverMb = env("BENCH_SERVER_MB", 256);
 const rssGb = process.env.BENCH_RSS_GB ? env("BENCH_RSS_GB", 1) : null;
 const only = new Set((process.env.BENCH_ONLY ?? "journal,sqlite,postgres,mysql,rss").split(","));
 const out = process.env.BENCH_OUT ?? join(ROOT, "bench-results", "bench.json");
+const port = env("BENCH_PORT_BASE", 4561);
 
 const rows: BenchRow[] = [];
 const errors: string[] = [];
 const load: Record<string, number> = { start: await loadAverage() };
 const started = performance.now();
+const commit = (await run(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).catch(() => "?")).trim();
 const work = mkdtempSync(join(tmpdir(), "um-sd-bench-"));
 const section = async (name: string, fn: () => Promise<BenchRow[]>) => {
   if (!only.has(name.split(" ")[0]!)) return;
@@ -55,6 +58,7 @@ const section = async (name: string, fn: () => Promise<BenchRow[]>) => {
     console.error(`${name} FAILED: ${(err as Error).stack}`);
   }
   load[name] = await loadAverage();
+  writeReport(out, report()); // what is measured so far survives an interrupted benchmark
   console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load[name]}`);
 };
 
@@ -67,9 +71,9 @@ try {
     console.error(`  blog data: ${(b.bytes / 2 ** 20).toFixed(0)} MB, ${b.rows.posts} posts, built in ${b.seconds.toFixed(1)} s`);
     return b;
   };
-  await section("sqlite", async () => sqliteBench(work, (blog = await blogData(sqliteMb)), runs, [4561, 4562]));
-  await section("postgres", () => serverBench("postgres", work, serverMb, runs, [4563, 4564, 4565]));
-  await section("mysql", () => serverBench("mysql", work, serverMb, runs, [4566, 4567]));
+  await section("sqlite", async () => sqliteBench(work, (blog = await blogData(sqliteMb)), runs, [port, port + 1]));
+  await section("postgres", () => serverBench("postgres", work, serverMb, runs, [port + 2, port + 3, port + 4]));
+  await section("mysql", () => serverBench("mysql", work, serverMb, runs, [port + 5, port + 6]));
   await section("rss sqlite", async () => {
     const data = rssGb || !blog ? await blogData((rssGb ?? sqliteMb / 1024) * 1024) : blog;
     return sqliteRss(data.file, work, runs);
@@ -79,25 +83,27 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const commit = (await run(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).catch(() => "?")).trim();
-const report: BenchReport = {
-  generatedAt: new Date().toISOString(),
-  context: {
-    commit,
-    node: process.version,
-    cpus: cpus().length,
-    runs,
-    sqliteMb,
-    serverMb,
-    rssGb,
-    loadAverage: load,
-    seconds: Math.round((performance.now() - started) / 1000),
-    errors,
-  },
-  rows,
-};
-writeReport(out, report);
+/** The report of what is measured so far. */
+function report(): BenchReport {
+  return {
+    generatedAt: new Date().toISOString(),
+    context: {
+      commit,
+      node: process.version,
+      cpus: cpus().length,
+      runs,
+      sqliteMb,
+      serverMb,
+      rssGb,
+      loadAverage: load,
+      seconds: Math.round((performance.now() - started) / 1000),
+      errors,
+    },
+    rows,
+  };
+}
+writeReport(out, report());
 process.exitCode = errors.length ? 1 : 0;
 console.log(renderConsole(rows));
 for (const e of errors) console.log(`FAILED: ${e}`);
-console.log(`\nwritten to ${out} (${report.context.seconds} s; load average ${JSON.stringify(load)})`);
+console.log(`\nwritten to ${out} (${Math.round((performance.now() - started) / 1000)} s; load average ${JSON.stringify(load)})`);

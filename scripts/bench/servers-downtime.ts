@@ -17,7 +17,8 @@ import { type BenchRow, makeRow } from "./report.js";
 import { MB_PER_SCALE, shopSeed } from "./shop-data.js";
 
 const SERVICE = join(import.meta.dirname, "service.mjs");
-const DB_PREFIX = "um_sd_bench";
+/** Database names start with this (BENCH_DB_PREFIX; two benchmarks at once need two). */
+const DB_PREFIX = process.env.BENCH_DB_PREFIX ?? "um_sd_bench";
 
 /** A service installation in `dir` for the database `name`. */
 interface Side {
