@@ -14,11 +14,12 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openAdapter } from "../src/adapters/open.js";
+import { openAdapter } from "../src/adapters/registry.js";
 import type { BackupArtifact, DatabaseAdapter } from "../src/adapters/types.js";
 import { runMigrations } from "../src/migrations/runner.js";
 import { parseDatabaseUrl } from "../src/url.js";
 import { shopMigrations } from "../test/contract/targets.js";
+import { shopSeed } from "./bench/shop-data.js";
 import { ADMIN_URL, createScratchDatabase, dropDatabases, execSql, querySql } from "../test/helpers/servers.js";
 
 type Dialect = "sqlite" | "postgres" | "mysql";
@@ -65,34 +66,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
   return (performance.now() - started) / 1000;
-}
-
-function seed(dialect: Dialect, scale: number): string[] {
-  const [c, o] = [100_000 * scale, 500_000 * scale];
-  const status = `CASE g % 3 WHEN 0 THEN 'new' WHEN 1 THEN 'paid' ELSE 'shipped' END`;
-  if (dialect === "postgres") {
-    return [
-      `INSERT INTO customers (email, name, profile) SELECT 'user' || g || '@example.com', 'Customer ' || g, jsonb_build_object('age', g % 90, 'tags', jsonb_build_array('t' || (g % 7))) FROM generate_series(1, ${c}) g`,
-      `INSERT INTO orders (customer_id, status, total_cents, meta) SELECT 1 + g % ${c}, ${status}, g % 10000, jsonb_build_object('src', 'web', 'n', g) FROM generate_series(1, ${o}) g`,
-      `INSERT INTO order_items (order_id, sku, qty, price_cents) SELECT o.id, 'SKU-' || ((o.id * k) % 5000), 1 + (o.id + k) % 5, 100 + (o.id * 7 + k) % 900 FROM orders o CROSS JOIN generate_series(1, 2) k`,
-      `VACUUM ANALYZE`,
-    ];
-  }
-  if (dialect === "mysql") {
-    const series = (n: number): string => `seq_1_to_${n}`; // MariaDB's sequence engine
-    return [
-      `INSERT INTO customers (email, name, profile) SELECT CONCAT('user', seq, '@example.com'), CONCAT('Customer ', seq), JSON_OBJECT('age', seq % 90, 'tags', JSON_ARRAY(CONCAT('t', seq % 7))) FROM ${series(c)}`,
-      `INSERT INTO orders (customer_id, status, total_cents, meta) SELECT 1 + seq % ${c}, ${status.replace(/g %/g, "seq %")}, seq % 10000, JSON_OBJECT('src', 'web', 'n', seq) FROM ${series(o)}`,
-      `INSERT INTO order_items (order_id, sku, qty, price_cents) SELECT o.id, CONCAT('SKU-', (o.id * k.k) % 5000), 1 + (o.id + k.k) % 5, 100 + (o.id * 7 + k.k) % 900 FROM orders o CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2) k`,
-      `ANALYZE TABLE customers, orders, order_items`, // information_schema sizes are statistics
-    ];
-  }
-  const s = (n: number): string => `WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ${n})`;
-  return [
-    `INSERT INTO customers (email, name, profile) ${s(c)} SELECT 'user' || g || '@example.com', 'Customer ' || g, json_object('age', g % 90, 'tags', json_array('t' || (g % 7))) FROM s`,
-    `INSERT INTO orders (customer_id, status, total_cents, meta) ${s(o)} SELECT 1 + g % ${c}, ${status}, g % 10000, json_object('src', 'web', 'n', g) FROM s`,
-    `INSERT INTO order_items (order_id, sku, qty, price_cents) SELECT o.id, 'SKU-' || ((o.id * k.k) % 5000), 1 + (o.id + k.k) % 5, 100 + (o.id * 7 + k.k) % 900 FROM orders o CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2) k`,
-  ];
 }
 
 interface Row {
@@ -145,9 +118,9 @@ async function benchDialect(dialect: Dialect, scale: number, dir: string): Promi
     if (dialect === "sqlite") {
       const Database = (await import("better-sqlite3")).default;
       const db = new Database(url.slice(7));
-      for (const s of seed(dialect, scale)) db.exec(s);
+      for (const s of shopSeed(dialect, scale)) db.exec(s);
       db.close();
-    } else await execSql(dialect, url, seed(dialect, scale));
+    } else await execSql(dialect, url, shopSeed(dialect, scale));
     const bytes = (await adapter.check()).bytes ?? 0;
     console.error(`${dialect}: ${mb(bytes).toFixed(0)} MB`);
     await fingerprintPeak(dialect, url, bytes);

@@ -23,6 +23,7 @@ import { parseDatabaseUrl } from "../src/url.js";
 import { shopMigrations } from "../test/contract/targets.js";
 import { npmBinaries, startCluster, type PgCluster } from "../test/helpers/pg-cluster.js";
 import { ADMIN_URL, createScratchDatabase, execSql, querySql, type ScratchDatabase } from "../test/helpers/servers.js";
+import { shopSeed } from "./bench/shop-data.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -34,16 +35,9 @@ const majors = opt("majors", "14,15,16,17,18").split(",").map(Number);
 const GB = 1024 ** 3;
 const CLI = join(import.meta.dirname, "..", "dist", "cli.js");
 
+/** The shop data at scale `s`, then a checkpoint (the copies that follow read it from disk). */
 function seed(s: number): string[] {
-  const [c, o] = [100_000 * s, 500_000 * s];
-  const status = `CASE g % 3 WHEN 0 THEN 'new' WHEN 1 THEN 'paid' ELSE 'shipped' END`;
-  return [
-    `INSERT INTO customers (email, name, profile) SELECT 'user' || g || '@example.com', 'Customer ' || g, jsonb_build_object('age', g % 90, 'tags', jsonb_build_array('t' || (g % 7))) FROM generate_series(1, ${c}) g`,
-    `INSERT INTO orders (customer_id, status, total_cents, meta) SELECT 1 + g % ${c}, ${status}, g % 10000, jsonb_build_object('src', 'web', 'n', g) FROM generate_series(1, ${o}) g`,
-    `INSERT INTO order_items (order_id, sku, qty, price_cents) SELECT o.id, 'SKU-' || ((o.id * k) % 5000), 1 + (o.id + k) % 5, 100 + (o.id * 7 + k) % 900 FROM orders o CROSS JOIN generate_series(1, 2) k`,
-    "VACUUM ANALYZE",
-    "CHECKPOINT",
-  ];
+  return [...shopSeed("postgres", s), "CHECKPOINT"];
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {

@@ -1,178 +1,109 @@
 /**
- * `npm run bench`: the figures of the SQLite spine, each against what a user would otherwise
- * use, measured in the same run on the same data.
- *   1. journal append latency (ours: hash chain + fencing through drizzle) vs a bare
- *      better-sqlite3 INSERT with the same durability (WAL, synchronous=FULL);
- *   2. backup throughput (ours: online backup API + sha256) vs `cp` and `sqlite3 .backup`;
- *   3. a full upgrade of the example service vs the same steps by hand (a shell script).
- * BENCH_MB sets the size of the backup database (default 256).
+ * `npm run bench`: upgrade-machine's figures against what a user would otherwise do, measured in
+ * one run on the same data, each the median of BENCH_RUNS (default 3) runs with min and max:
+ *   - SQLite, the example blog on ~1 GB (BENCH_SQLITE_MB): downtime of an upgrade vs by hand,
+ *     with the per-step split; the seal vs the hot backup (nothing written, 1% rewritten); the
+ *     full copy vs `cp`; the hot backup vs `sqlite3 .backup`;
+ *   - PostgreSQL (dump and template strategies) and MariaDB, ~256 MB (BENCH_SERVER_MB): downtime
+ *     vs by hand (pg_dump / mariadb-dump after the stop, then migrate, start);
+ *   - the journal: append p50/p99 vs a bare insert, replay of 10,000 events, the live view's
+ *     first open;
+ *   - peak RSS of backup, fingerprint, restore and a run whose seal meets writes, on SQLite and
+ *     PostgreSQL: on the sizes above, or BENCH_RSS_GB (e.g. 4) GB databases built for it.
+ * Prints the table and writes bench-results/bench.json (BENCH_OUT); `npm run bench:readme` puts
+ * it into the README. BENCH_ONLY=journal,sqlite,postgres,mysql,rss picks sections; BENCH_BUILD=0
+ * skips `npm run build` (the runs use the built CLI, as users do). Ports BENCH_PORT_BASE (4561) to +6;
+ * database names start with BENCH_DB_PREFIX (um_sd_bench). The JSON is rewritten after every section.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createRequire } from "node:module";
-import { createSqliteAdapter } from "../src/adapters/sqlite/index.js";
-import { RunJournal } from "../src/journal/journal.js";
-import { openJournal } from "../src/journal/open.js";
-import { upgrade } from "../src/api.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { journalBench } from "./bench/journal-bench.js";
+import { loadAverage, ROOT, run } from "./bench/proc.js";
+import { type BenchReport, type BenchRow, renderConsole, writeReport } from "./bench/report.js";
+import { postgresRss, sqliteRss } from "./bench/rss.js";
+import { serverBench } from "./bench/servers-downtime.js";
+import { type BlogData, buildBlogData } from "./bench/sqlite-data.js";
+import { sqliteBench } from "./bench/sqlite-downtime.js";
 
-const require = createRequire(import.meta.url);
-const Database = require("better-sqlite3");
-const root = resolve(import.meta.dirname, "..");
-const work = mkdtempSync(join(tmpdir(), "um-bench-"));
-const ms = (ns: bigint) => Number(ns) / 1e6;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
-const rows: string[][] = [["measure", "upgrade-machine", "baseline", "ratio"]];
+const env = (name: string, fallback: number): number => {
+  const v = process.env[name];
+  const n = v === undefined || v === "" ? fallback : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not ${v}`);
+  return n;
+};
+const runs = Math.max(3, Math.round(env("BENCH_RUNS", 3)));
+const sqliteMb = env("BENCH_SQLITE_MB", 1024);
+const serverMb = env("BENCH_SERVER_MB", 256);
+const rssGb = process.env.BENCH_RSS_GB ? env("BENCH_RSS_GB", 1) : null;
+const only = new Set((process.env.BENCH_ONLY ?? "journal,sqlite,postgres,mysql,rss").split(","));
+const out = process.env.BENCH_OUT ?? join(ROOT, "bench-results", "bench.json");
+const port = env("BENCH_PORT_BASE", 4561);
 
-async function journalAppend(n = 2000) {
-  const store = await openJournal(`sqlite:${join(work, "journal.sqlite")}`, work);
-  const journal = await RunJournal.create(store, { runId: "bench", target: "t", name: "bench", createdAt: new Date().toISOString() }, {});
-  const ours: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await journal.append({ type: "step.started", step: "migrate", payload: { attempt: i } });
-    ours.push(ms(process.hrtime.bigint() - t));
-  }
-  await store.close();
-  const raw = new Database(join(work, "raw.sqlite"));
-  raw.pragma("journal_mode = WAL");
-  raw.pragma("synchronous = FULL");
-  raw.exec("CREATE TABLE e (run_id text, seq integer, type text, step text, payload text, at text, hash text, PRIMARY KEY (run_id, seq))");
-  const ins = raw.prepare("INSERT INTO e VALUES (?, ?, ?, ?, ?, ?, ?)");
-  const base: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    ins.run("r", i, "step.started", "migrate", JSON.stringify({ attempt: i }), new Date().toISOString(), "x".repeat(64));
-    base.push(ms(process.hrtime.bigint() - t));
-  }
-  raw.close();
-  rows.push([
-    `journal append p50 (ms, n=${n})`,
-    pct(ours, 50).toFixed(3),
-    pct(base, 50).toFixed(3),
-    (pct(ours, 50) / pct(base, 50)).toFixed(2),
-  ]);
-  rows.push([
-    `journal append p99 (ms, n=${n})`,
-    pct(ours, 99).toFixed(3),
-    pct(base, 99).toFixed(3),
-    (pct(ours, 99) / pct(base, 99)).toFixed(2),
-  ]);
-}
-
-async function backupThroughput(mb = Number(process.env.BENCH_MB ?? 256)) {
-  const file = join(work, "big.sqlite");
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  db.exec("CREATE TABLE t (id integer primary key, a text, b blob)");
-  const ins = db.prepare("INSERT INTO t (a, b) VALUES (?, randomblob(900))");
-  const rowsNeeded = Math.ceil((mb * 1024 * 1024) / 1000);
-  db.transaction(() => {
-    for (let i = 0; i < rowsNeeded; i++) ins.run(`row ${i}`);
-  })();
-  db.pragma("wal_checkpoint(TRUNCATE)");
-  db.close();
-  const size = statSync(file).size / 1024 / 1024;
-  execFileSync("cat", [file], { stdio: ["ignore", "ignore", "ignore"] }); // warm the page cache
-  const time = (f: () => unknown) => {
-    const t = process.hrtime.bigint();
-    f();
-    return ms(process.hrtime.bigint() - t) / 1000;
-  };
-  const adapter = createSqliteAdapter({ path: file });
-  const t0 = process.hrtime.bigint();
-  await adapter.backup(join(work, "bk"), "ours");
-  const ours = ms(process.hrtime.bigint() - t0) / 1000;
-  await adapter.close();
-  const cp = time(() => execFileSync("cp", [file, join(work, "cp.sqlite")]));
-  rows.push([
-    `backup ${size.toFixed(0)} MB (MB/s, ours includes sha256)`,
-    (size / ours).toFixed(0),
-    `cp ${(size / cp).toFixed(0)}`,
-    (cp / ours).toFixed(2),
-  ]);
+const rows: BenchRow[] = [];
+const errors: string[] = [];
+const load: Record<string, number> = { start: await loadAverage() };
+const started = performance.now();
+const commit = (await run(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).catch(() => "?")).trim();
+const work = mkdtempSync(join(tmpdir(), "um-sd-bench-"));
+const section = async (name: string, fn: () => Promise<BenchRow[]>) => {
+  if (!only.has(name.split(" ")[0]!)) return;
+  console.error(`${name}...`);
+  const t0 = performance.now();
   try {
-    const cli = time(() => execFileSync("sqlite3", [file, `.backup ${join(work, "cli.sqlite")}`]));
-    rows.push([
-      `backup ${size.toFixed(0)} MB (MB/s)`,
-      (size / ours).toFixed(0),
-      `sqlite3 .backup ${(size / cli).toFixed(0)}`,
-      (cli / ours).toFixed(2),
-    ]);
-  } catch {
-    rows.push(["backup vs sqlite3 .backup", "-", "sqlite3 not installed", "-"]);
+    rows.push(...(await fn()));
+  } catch (err) {
+    // one section failing (a server down, a run that rolled back) must not lose the others' figures
+    errors.push(`${name}: ${(err as Error).message}`);
+    console.error(`${name} FAILED: ${(err as Error).stack}`);
   }
-}
-
-async function fullUpgrade() {
-  const prepare = (dir: string, port: string) =>
-    execFileSync(
-      join(root, "examples/blog/prepare.sh"),
-      [dir, "--authors", "200", "--posts-per-author", "50", "--comments-per-post", "10"],
-      { env: { ...process.env, BLOG_PORT: port } },
-    );
-  const a = join(work, "ex-ours");
-  prepare(a, "4391");
-  const t0 = process.hrtime.bigint();
-  const result = await upgrade(join(a, "upgrade.json"), { toVersion: "2.0.0" });
-  const ours = ms(process.hrtime.bigint() - t0) / 1000;
-  if (result.state !== "completed") throw new Error(`bench upgrade ended ${result.state}`);
-  const stop = result.steps.find((s) => s.step === "stop")!;
-  const health = result.steps.find((s) => s.step === "health")!;
-  const downtime = (Date.parse(health.finishedAt!) - Date.parse(stop.startedAt!)) / 1000;
-  execFileSync(join(a, "ctl.sh"), ["stop"], { env: { ...process.env, BLOG_PORT: "4391", BLOG_HOME: a } });
-  const byHand = (name: string, port: string, migrate: string) => {
-    const dir = join(work, name);
-    prepare(dir, port);
-    const env = { ...process.env, BLOG_PORT: port, BLOG_HOME: dir };
-    const t = process.hrtime.bigint();
-    execFileSync(
-      "bash",
-      [
-        "-c",
-        `set -e; cd ${dir}; ./ctl.sh stop; cp data/blog.sqlite data/blog.sqlite.bak; ./ctl.sh install 2.0.0; ${migrate}; ./ctl.sh start; until curl -fs http://127.0.0.1:${port}/health >/dev/null; do sleep 0.1; done`,
-      ],
-      { env, stdio: "ignore" },
-    );
-    const seconds = ms(process.hrtime.bigint() - t) / 1000;
-    execFileSync(join(dir, "ctl.sh"), ["stop"], { env });
-    return seconds;
-  };
-  // an expert by hand: the sqlite3 shell runs the migration file statement by statement (the
-  // PRAGMA outside any transaction, so no cascade), plus the bookkeeping row the service checks
-  const expert = byHand(
-    "ex-sqlite3",
-    "4392",
-    `sqlite3 data/blog.sqlite < current/drizzle/0001_posts_created_at_not_null.sql; sqlite3 data/blog.sqlite "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('by-hand', 0)"`,
-  );
-  // the usual way: drizzle's own migrate() (one transaction: the rebuild cascades and deletes every comment)
-  const drizzleWay = byHand(
-    "ex-drizzle",
-    "4393",
-    `node --input-type=module -e "import D from 'better-sqlite3'; import { drizzle } from 'drizzle-orm/better-sqlite3'; import { migrate } from 'drizzle-orm/better-sqlite3/migrator'; migrate(drizzle(new D('data/blog.sqlite')), { migrationsFolder: 'current/drizzle' });"`,
-  );
-  rows.push([
-    "example upgrade, whole run (s; 10k posts, 100k comments)",
-    ours.toFixed(2),
-    `by hand, sqlite3 shell ${expert.toFixed(2)}`,
-    (ours / expert).toFixed(2),
-  ]);
-  rows.push([
-    "example upgrade, whole run (s)",
-    ours.toFixed(2),
-    `by hand, drizzle migrate() ${drizzleWay.toFixed(2)} (comments lost)`,
-    (ours / drizzleWay).toFixed(2),
-  ]);
-  rows.push(["example upgrade, downtime stop..healthy (s)", downtime.toFixed(2), "-", "-"]);
-}
+  load[name] = await loadAverage();
+  writeReport(out, report()); // what is measured so far survives an interrupted benchmark
+  console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${load[name]}`);
+};
 
 try {
-  await journalAppend();
-  await backupThroughput();
-  await fullUpgrade();
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
+  if (process.env.BENCH_BUILD !== "0") await run(["npm", "run", "build"], { cwd: ROOT });
+  await section("journal", () => journalBench(work, runs));
+  let blog: BlogData | undefined;
+  const blogData = async (mb: number) => {
+    const b = await buildBlogData(mkdtempSync(join(work, "data-")), mb);
+    console.error(`  blog data: ${(b.bytes / 2 ** 20).toFixed(0)} MB, ${b.rows.posts} posts, built in ${b.seconds.toFixed(1)} s`);
+    return b;
+  };
+  await section("sqlite", async () => sqliteBench(work, (blog = await blogData(sqliteMb)), runs, [port, port + 1]));
+  await section("postgres", () => serverBench("postgres", work, serverMb, runs, [port + 2, port + 3, port + 4]));
+  await section("mysql", () => serverBench("mysql", work, serverMb, runs, [port + 5, port + 6]));
+  await section("rss sqlite", async () => {
+    const data = rssGb || !blog ? await blogData((rssGb ?? sqliteMb / 1024) * 1024) : blog;
+    return sqliteRss(data.file, work, runs);
+  });
+  await section("rss postgres", () => postgresRss(rssGb ? rssGb * 1024 : serverMb, work, runs));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+
+/** The report of what is measured so far. */
+function report(): BenchReport {
+  return {
+    generatedAt: new Date().toISOString(),
+    context: {
+      commit,
+      node: process.version,
+      cpus: cpus().length,
+      runs,
+      sqliteMb,
+      serverMb,
+      rssGb,
+      loadAverage: load,
+      seconds: Math.round((performance.now() - started) / 1000),
+      errors,
+    },
+    rows,
+  };
+}
+writeReport(out, report());
+process.exitCode = errors.length ? 1 : 0;
+console.log(renderConsole(rows));
+for (const e of errors) console.log(`FAILED: ${e}`);
+console.log(`\nwritten to ${out} (${Math.round((performance.now() - started) / 1000)} s; load average ${JSON.stringify(load)})`);
