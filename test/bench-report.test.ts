@@ -51,34 +51,24 @@ describe("the benchmark's statistics", () => {
   });
 });
 
-describe("the downtime from the journal", () => {
-  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-  const ev = (type: string, step: string | null, s: number) => ({ type, step, at: at(s) });
-  it("runs from the stop's start to the health check's success, each step from its first start to its last success", () => {
-    const events = [
-      ev("step.started", "backup", 0),
-      ev("step.succeeded", "backup", 5),
-      ev("step.started", "stop", 10),
-      ev("step.succeeded", "stop", 11),
-      ev("step.started", "seal", 11),
-      ev("step.started", "seal", 12), // resumed after a crash
-      ev("step.succeeded", "seal", 14),
-      ev("step.succeeded", "upgradePackage", 14), // skipped: no step.started
-      ev("step.started", "migrate", 14),
-      ev("step.succeeded", "migrate", 17),
-      ev("step.started", "verify", 17),
-      ev("step.succeeded", "verify", 17),
-      ev("step.started", "start", 17),
-      ev("step.succeeded", "start", 18),
-      ev("step.started", "health", 18),
-      ev("step.succeeded", "health", 20),
-      ev("run.completed", null, 20),
-    ];
-    expect(downtimeOf(events)).toEqual({
+describe("the downtime the bench reads", () => {
+  const result = (state: string, down: boolean) =>
+    JSON.stringify({
+      type: "result",
+      state,
+      downtime: { seconds: 10, steps: { stop: 1, seal: 3, migrate: 3, start: 1, health: 2 }, down },
+    });
+  it("is the run result's own `downtime` (the last line of run --json), each step of the window listed, 0 for one that did not run", () => {
+    const out = `${JSON.stringify({ type: "step.started", step: "stop" })}\n${result("completed", false)}\n`;
+    expect(downtimeOf(out)).toEqual({
       total: 10,
       steps: { stop: 1, seal: 3, upgradePackage: 0, migrate: 3, verify: 0, start: 1, health: 2 },
     });
-    expect(() => downtimeOf(events.slice(0, 10))).toThrow(/did not complete/);
+  });
+  it("refuses a run that did not complete or left the service down", () => {
+    expect(() => downtimeOf(result("rolledBack", false))).toThrow(/did not complete/);
+    expect(() => downtimeOf(result("completed", true))).toThrow(/did not complete/);
+    expect(() => downtimeOf(JSON.stringify({ type: "step.started" }))).toThrow(/did not complete/);
   });
 });
 

@@ -1,44 +1,35 @@
 // A run's downtime, from the stop's start to the health check's success, and each step's share
-// of it. Today derived from the journal's events (the `at` times of step.started/step.succeeded);
-// the one place to switch to the run result's own `downtime` field once the product has it.
+// of it, as the product reports it in the run's result.
 
 import { summarize } from "./stats.js";
 
 /** The steps between the service going down and it answering again, in order. */
 export const DOWNTIME_STEPS = ["stop", "seal", "upgradePackage", "migrate", "verify", "start", "health"] as const;
 
-/** An event as `history --json` prints it (only what is read here). */
-export interface TimedEvent {
-  type: string;
-  step: string | null;
-  at: string;
-}
-
-/** Seconds of downtime and per step (a skipped step counts 0). */
+/** Seconds of downtime and per step (a step that did not run counts 0). */
 export interface Downtime {
   total: number;
   steps: Record<string, number>;
 }
 
 /**
- * The downtime of a completed run: the first `step.started` of `stop` to the last
- * `step.succeeded` of `health` (a skipped stop or health counts from its `step.succeeded`);
- * each step from its first start to its last success. Throws when the run did not get there.
+ * The downtime the product itself reports (the `downtime` of the run's result, src/runner/downtime.ts:
+ * from the start of `stop` to the end of `health`, each step's share), read from the last line of
+ * `run --json` / `resume --json`. Throws when the run did not complete or left the service down.
  */
-export function downtimeOf(events: readonly TimedEvent[]): Downtime {
-  const first = (type: string, step: string) => events.find((e) => e.type === type && e.step === step);
-  const last = (type: string, step: string) => [...events].reverse().find((e) => e.type === type && e.step === step);
-  const t = (e: TimedEvent | undefined) => (e ? Date.parse(e.at) : Number.NaN);
-  const steps: Record<string, number> = {};
-  for (const step of DOWNTIME_STEPS) {
-    const done = last("step.succeeded", step);
-    if (!done) throw new Error(`the run has no step.succeeded of ${step}: it did not complete`);
-    const began = first("step.started", step) ?? done;
-    steps[step] = (t(done) - t(began)) / 1000;
+export function downtimeOf(runJsonOutput: string): Downtime {
+  const last = runJsonOutput.trim().split("\n").at(-1) ?? "";
+  const result = JSON.parse(last) as {
+    type?: string;
+    state?: string;
+    downtime?: { seconds: number; steps: Record<string, number>; down: boolean };
+  };
+  if (result.type !== "result" || result.state !== "completed" || !result.downtime || result.downtime.down) {
+    throw new Error(`the run did not complete with the service back: ${last.slice(0, 300)}`);
   }
-  const begin = first("step.started", "stop") ?? first("step.succeeded", "stop");
-  const total = (t(last("step.succeeded", "health")) - t(begin)) / 1000;
-  return { total, steps };
+  const steps: Record<string, number> = {};
+  for (const step of DOWNTIME_STEPS) steps[step] = result.downtime.steps[step] ?? 0;
+  return { total: result.downtime.seconds, steps };
 }
 
 /** `stop 1.34, seal 3.74, ...` (seconds), for a row's note. */

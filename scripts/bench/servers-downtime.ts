@@ -121,11 +121,11 @@ async function reset(dialect: ServerDialect, s: Side, src: string): Promise<void
 
 async function ours(s: Side): Promise<Downtime> {
   const config = join(s.dir, "upgrade.json");
-  await cli(["run", "--config", config, "--to", "2.0.0", "--json"], s.dir);
+  const out = await cli(["run", "--config", config, "--to", "2.0.0", "--json"], s.dir);
   const events = await historyEvents(config, s.dir);
   if (!events.some((e) => e.type === "run.completed"))
     throw new Error(`the ${s.name} upgrade did not complete: ${JSON.stringify(events.at(-1))}`);
-  return downtimeOf(events);
+  return downtimeOf(out);
 }
 
 /** The pending migrations' SQL as one script, drizzle's bookkeeping rows included. */

@@ -50,7 +50,7 @@ interface OursRun {
 
 /** A whole upgrade through the CLI; its downtime and the hot backup's and seal's seconds, from the journal. */
 async function ours(ex: Install, config: string): Promise<OursRun> {
-  await cli(["run", "--config", config, "--to", "2.0.0", "--json"], ex.dir);
+  const out = await cli(["run", "--config", config, "--to", "2.0.0", "--json"], ex.dir);
   const events = await historyEvents(config, ex.dir);
   if (!events.some((e) => e.type === "run.completed"))
     throw new Error(`the benchmark's upgrade did not complete: ${JSON.stringify(events.at(-1))}`);
@@ -59,7 +59,7 @@ async function ours(ex: Install, config: string): Promise<OursRun> {
     const b = [...events].reverse().find((e) => e.type === "step.succeeded" && e.step === step);
     return (Date.parse(b?.at ?? "") - Date.parse(a?.at ?? "")) / 1000;
   };
-  const downtime = downtimeOf(events);
+  const downtime = downtimeOf(out);
   await ex.ctl("stop");
   return { downtime, backup: span("backup"), seal: span("seal") };
 }
