@@ -115,6 +115,27 @@ hostileSuite("hostile shapes: the rollback stops what the run started", PORT, [
     },
   },
   {
+    name: "a start command that is a launcher outliving its settle window (it exits before its daemon answers, like a slow `systemctl start`): rolled back, not failed",
+    item: 3,
+    arrange(t) {
+      unhealthy(t);
+      // Alive at the end of the 0.2 s settle window (so recorded as the service), gone at 0.5 s;
+      // the daemon is started at 1 s by a background subshell, so it answers only after the launcher exited.
+      t.config((c) => {
+        c.service.start = { command: ["sh", "-c", "(sleep 1; exec ./ctl.sh start) >/dev/null 2>&1 & sleep 0.5"], settleSeconds: 0.2 };
+      });
+    },
+    act: (t) => t.cli(["run", "--to", "4.0.0"]),
+    exit: 1,
+    code: "E_HEALTH",
+    state: "rolledBack",
+    unchanged: false,
+    async check(t, _o, before, after) {
+      await expectPreviousVersionAlone(t);
+      expect(after.fingerprint).toBe(before.fingerprint);
+    },
+  },
+  {
     name: "a new version that ignores SIGTERM (its stop command ends it with SIGKILL and exits 1)",
     item: 3,
     arrange(t) {

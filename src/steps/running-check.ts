@@ -31,8 +31,9 @@ export function assertNewVersionGone(ctx: StepContext): void {
  * At the end of a rollback exactly one version runs: the previous one, or none if none ran
  * before the run. The new version's recorded process is gone; a service that did not run before
  * does not answer at all; a restarted one answers healthy, with the previous version when its
- * health answer names one (`{"version": ...}`), and the foreground process startPrevious
- * started is still alive. E_VERIFY otherwise.
+ * health answer names one (`{"version": ...}`); without a health URL, the foreground process
+ * startPrevious started is still alive (with one, a start command that outlived its settle window
+ * and exited since is a launcher: the health answer is the proof). E_VERIFY otherwise.
  */
 export async function checkOneVersionRuns(ctx: StepContext): Promise<RunningCheck> {
   assertNewVersionGone(ctx);
@@ -80,13 +81,18 @@ export async function checkOneVersionRuns(ctx: StepContext): Promise<RunningChec
   }
   const prev = readStartRecord(startRecordPath(ctx.config.stateDir, "startPrevious"), ctx.runId);
   if (prev && prev.state === "running") {
-    if (!sameProcessAlive(prev.pid, prev.startTime)) {
+    if (sameProcessAlive(prev.pid, prev.startTime)) out.pid = prev.pid;
+    else if (!health) {
+      // Without a health URL, the process is the only evidence that the previous version runs.
       throw new UpgradeError("E_VERIFY", `the previous version's process ${prev.pid} (started by this run) has exited`, {
         hint: "read <stateDir>/logs/service.log and start the previous version by hand",
         details: { pid: prev.pid },
       });
+    } else {
+      // It outlived the settle window, then exited: a launcher that waits for its daemon (`systemctl
+      // start`, a ctl script) on a slow machine. The health URL proved the previous version serves.
+      ctx.log(`the start command (pid ${prev.pid}) has exited since its settle window: a launcher; the previous version answers healthy`);
     }
-    out.pid = prev.pid;
   }
   return out;
 }
