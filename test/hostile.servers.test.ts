@@ -191,6 +191,46 @@ for (const dialect of ["postgres", "mysql"] as const) {
     }
 
     it.skipIf(!available)(
+      "[5] another database on the same server written all the time (a shared server): the seal proves the restore point, a failing migration rolls back exactly",
+      async () => {
+        // InnoDB's log sequence number (and PostgreSQL's WAL position without pg_walinspect) moves
+        // with any write on the server: the seal must not take that for a write to this database.
+        target = await prepare(dialect, { password: (n) => `${n}-pw`, broken: true });
+        const side = `${randomName("umside")}`;
+        const q = dialect === "postgres" ? '"' : "`";
+        await execSql(dialect, ADMIN_URL[dialect], [`CREATE DATABASE ${q}${side}${q}`]);
+        const sideUrl = ADMIN_URL[dialect].replace(/\/[^/]*$/, `/${side}`);
+        await execSql(dialect, sideUrl, [`CREATE TABLE t (id integer PRIMARY KEY, v text)`]);
+        let writing = true;
+        let writes = 0;
+        const writer = (async () => {
+          for (let i = 1; writing; i++) {
+            await execSql(dialect, sideUrl, [`INSERT INTO t VALUES (${i}, 'x')`]);
+            writes++;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        })();
+        try {
+          const before = await target.fingerprint();
+          const o = await cliOutcome(["run", "--config", target.config, "--json"]);
+          const said = `${o.stdout.slice(-3000)}\n${o.stderr}`;
+          expect(o.exit, said).toBe(1);
+          expect(o.last?.state, said).toBe("rolledBack");
+          expect(errorCodeOf(o)).toBe("E_MIGRATION_FAILED");
+          expect(await target.fingerprint()).toBe(before);
+          const seal = (await events(target.config)).find((e) => e.type === "step.succeeded" && e.step === "seal");
+          expect(["fingerprint", "copy"]).toContain(seal?.payload.output.proof);
+          expect(writes).toBeGreaterThan(5);
+        } finally {
+          writing = false;
+          await writer;
+          await dropDatabases(dialect, [side]);
+        }
+      },
+      120_000,
+    );
+
+    it.skipIf(!available)(
       "[2] a command that succeeds and prints the password: the journal and the output keep its output without the password",
       async () => {
         target = await prepare(dialect, { password: () => `S3cr3t-${Math.random().toString(36).slice(2, 10)}`, broken: false });
