@@ -267,6 +267,31 @@ for (const config of configs) {
               await template.close();
             }
           });
+          it("the mark renewed after it (as the backup step keeps it): a write after is changed, nothing written is unchanged", async () => {
+            const template = templateAdapter();
+            try {
+              let renewed: ChangeMark | undefined;
+              const whys: string[] = [];
+              for (let attempt = 0; attempt < 5 && !renewed; attempt++) {
+                const mark = markOf(await template.changeMark());
+                await hotAndProof(template);
+                const check = await template.sinceMark(mark);
+                if (check.unchanged) {
+                  expect(check.renewed, "an unchanged check across WAL renews the mark").toBeDefined();
+                  renewed = check.renewed;
+                } else whys.push(check.why);
+              }
+              if (!renewed) return expect.fail(`never proven unchanged: ${whys.join(" | ")}`);
+              expect(await template.sinceMark(renewed), "nothing written since the renewed mark").toMatchObject({ unchanged: true });
+              await sql`UPDATE t SET v = 'after the renewed mark' WHERE id = 12`;
+              expect(await template.sinceMark(renewed)).toMatchObject({
+                unchanged: false,
+                why: expect.stringMatching(/wrote relation file \d+ of the database/),
+              });
+            } finally {
+              await template.close();
+            }
+          });
         });
       } else {
         it("a journal append in another database: changed, and the why says how to make it O(changed)", async () => {
