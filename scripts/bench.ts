@@ -12,7 +12,7 @@
  *     PostgreSQL: on the sizes above, or BENCH_RSS_GB (e.g. 4) GB databases built for it.
  * Prints the table and writes bench-results/bench.json (BENCH_OUT); `npm run bench:readme` puts
  * it into the README. BENCH_ONLY=journal,sqlite,postgres,mysql,rss picks sections; BENCH_BUILD=0
- * skips `npm run build` (the runs use the built CLI, as users do). Ports BENCH_PORT_BASE (4561) to +6;
+ * skips `npm run build` (the runs use the built CLI, as users do). Ports BENCH_PORT_BASE (4700) to +6;
  * database names start with BENCH_DB_PREFIX (um_sd_bench). The JSON is rewritten after every section.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,7 +38,7 @@ const serverMb = env("BENCH_SERVER_MB", 256);
 const rssGb = process.env.BENCH_RSS_GB ? env("BENCH_RSS_GB", 1) : null;
 const only = new Set((process.env.BENCH_ONLY ?? "journal,sqlite,postgres,mysql,rss").split(","));
 const out = process.env.BENCH_OUT ?? join(ROOT, "bench-results", "bench.json");
-const port = env("BENCH_PORT_BASE", 4561);
+const port = env("BENCH_PORT_BASE", 4700);
 
 const rows: BenchRow[] = [];
 const errors: string[] = [];
