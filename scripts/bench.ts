@@ -96,6 +96,7 @@ function report(): BenchReport {
       cpus: cpus().length,
       runs,
       rssRuns,
+      only: [...only].join(","),
       sqliteMb,
       serverMb,
       rssGb,

@@ -35,12 +35,12 @@ export function addCheapRelease(home: string): void {
  * sha256 and the journal's `when`, as drizzle's migrate() records it), so the new release starts
  * and its `ctl.sh check` passes, as after upgrade-machine's migrate.
  */
-export function byHandMigration(home: string, release: string): { sql: string; bookkeeping: string }[] {
+export function byHandMigration(home: string, release: string): { file: string; bookkeeping: string }[] {
   const dir = join(home, "releases", release, "drizzle");
   const journal = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8")) as Journal;
   return journal.entries.slice(1).map((e) => {
-    const sql = readFileSync(join(dir, `${e.tag}.sql`), "utf8");
-    const hash = createHash("sha256").update(sql).digest("hex");
-    return { sql, bookkeeping: `INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('${hash}', ${e.when})` };
+    const file = join(dir, `${e.tag}.sql`);
+    const hash = createHash("sha256").update(readFileSync(file, "utf8")).digest("hex");
+    return { file, bookkeeping: `INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('${hash}', ${e.when})` };
   });
 }

@@ -80,7 +80,7 @@ async function byHand(ex: Install, backupDir: string, to = "2.0.0"): Promise<Dow
   steps.cp = await timed(() => run(["cp", db, join(backupDir, "blog.sqlite.bak")]));
   steps.migrate = await timed(async () => {
     for (const m of byHandMigration(ex.dir, to)) {
-      await run(["sqlite3", db], { stdin: m.sql });
+      await run(["sqlite3", db], { stdin: m.file });
       await run(["sqlite3", db, m.bookkeeping]);
     }
   });
