@@ -10,6 +10,8 @@ interface Context {
   commit?: string;
   cpus?: number;
   runs?: number;
+  rssRuns?: number;
+  only?: string;
   loadAverage?: Record<string, number>;
   errors?: string[];
 }
@@ -19,7 +21,7 @@ const reports = files.map(readReport);
 const readme = join(ROOT, "README.md");
 const where = (r: BenchReport): string => {
   const c = r.context as Context;
-  return `Measured ${r.generatedAt.slice(0, 16).replace("T", " ")} UTC at ${c.commit ?? "?"}, ${c.cpus ?? "?"} cores, median of ${c.runs ?? "?"} runs (min–max), load average ${Object.values(c.loadAverage ?? {}).join(" / ")} (start / after each section).`;
+  return `Measured ${r.generatedAt.slice(0, 16).replace("T", " ")} UTC at ${c.commit ?? "?"}, ${c.cpus ?? "?"} cores, median of ${c.runs ?? "?"} runs (min–max)${c.rssRuns !== undefined && c.rssRuns !== c.runs ? ` (peak RSS: ${c.rssRuns} run${c.rssRuns === 1 ? "" : "s"})` : ""}${c.only ? `, sections ${c.only}` : ""}, load average ${Object.values(c.loadAverage ?? {}).join(" / ")} (start / after each section).`;
 };
 const merged: BenchReport = { generatedAt: reports[0]!.generatedAt, context: {}, rows: reports.flatMap((r) => r.rows) };
 const errors = reports.flatMap((r) => (r.context as Context).errors ?? []).map((e) => `\n\nSection failed: ${e}`);

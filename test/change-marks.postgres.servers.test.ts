@@ -228,6 +228,71 @@ for (const config of configs) {
             sql = postgres(db.url, { max: 2, onnotice: () => undefined });
           }
         });
+        describe.skipIf(!config.dumpTools)("the template strategy's hot backup with the service connected", () => {
+          // With a session on the database a template copy is refused: the hot backup is a dump,
+          // proven by restoring it into a scratch database (CREATE DATABASE, pg_restore, DROP),
+          // whose RelMap and Storage records name the scratch database's OID.
+          const hotAndProof = async (template: PostgresAdapter) => {
+            await sql`SELECT 1`; // the service's connection is open
+            const artifact = await template.hotBackup(dir, `d${seq++}`);
+            expect(artifact, "a session is connected: the hot backup is a dump").toMatchObject({ format: "pg_dump-custom" });
+            await template.fingerprintBackup(artifact as Parameters<PostgresAdapter["fingerprintBackup"]>[0]);
+          };
+          const templateAdapter = () =>
+            createPostgresAdapter(parseDatabaseUrl(db.url, "/") as PostgresTarget, { backupStrategy: "template" });
+
+          it("nothing written: unchanged", async () => {
+            const template = templateAdapter();
+            try {
+              await unchangedAcross(() => hotAndProof(template), template);
+            } finally {
+              await template.close();
+            }
+          });
+          it("a write to the database after it: changed", async () => {
+            const template = templateAdapter();
+            try {
+              // Retried only when a checkpoint of the shared server recycled the WAL since the
+              // mark (the scratch database's DROP checkpoints): then the why is not the write's.
+              let check: MarkCheck = { unchanged: true };
+              for (let attempt = 0; attempt < 3; attempt++) {
+                const mark = markOf(await template.changeMark());
+                await hotAndProof(template);
+                await sql`UPDATE t SET v = ${`after the hot backup ${attempt}`} WHERE id = 11`;
+                check = await template.sinceMark(mark);
+                if (check.unchanged || !/could not be checked/.test(check.why)) break;
+              }
+              expect(check).toMatchObject({ unchanged: false, why: expect.stringMatching(/wrote relation file \d+ of the database/) });
+            } finally {
+              await template.close();
+            }
+          });
+          it("the mark renewed after it (as the backup step keeps it): a write after is changed, nothing written is unchanged", async () => {
+            const template = templateAdapter();
+            try {
+              let renewed: ChangeMark | undefined;
+              const whys: string[] = [];
+              for (let attempt = 0; attempt < 5 && !renewed; attempt++) {
+                const mark = markOf(await template.changeMark());
+                await hotAndProof(template);
+                const check = await template.sinceMark(mark);
+                if (check.unchanged) {
+                  expect(check.renewed, "an unchanged check across WAL renews the mark").toBeDefined();
+                  renewed = check.renewed;
+                } else whys.push(check.why);
+              }
+              if (!renewed) return expect.fail(`never proven unchanged: ${whys.join(" | ")}`);
+              expect(await template.sinceMark(renewed), "nothing written since the renewed mark").toMatchObject({ unchanged: true });
+              await sql`UPDATE t SET v = 'after the renewed mark' WHERE id = 12`;
+              expect(await template.sinceMark(renewed)).toMatchObject({
+                unchanged: false,
+                why: expect.stringMatching(/wrote relation file \d+ of the database/),
+              });
+            } finally {
+              await template.close();
+            }
+          });
+        });
       } else {
         it("a journal append in another database: changed, and the why says how to make it O(changed)", async () => {
           const why = await seen(append);

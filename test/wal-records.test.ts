@@ -53,8 +53,8 @@ describe("judging WAL records for a change mark", () => {
     expect(judgeWalRecord(rec("Storage", "CREATE", { description: "base/16500/16501" }), ctx)).toBeNull();
     expect(judgeWalRecord(rec("Storage", "TRUNCATE", { description: "base/16386/16393 to 0 blocks flags 7" }), ctx)).not.toBeNull();
     expect(judgeWalRecord(rec("Storage", "CREATE", { description: "global/99999" }), ctx)).not.toBeNull();
-    expect(judgeWalRecord(rec("Relmap", "UPDATE", { description: "database 16500 tablespace 1663 size 512" }), ctx)).toBeNull();
-    expect(judgeWalRecord(rec("Relmap", "UPDATE", { description: "database 0 tablespace 1664 size 512" }), ctx)).not.toBeNull();
+    expect(judgeWalRecord(rec("RelMap", "UPDATE", { description: "database 16500 tablespace 1663 size 512" }), ctx)).toBeNull();
+    expect(judgeWalRecord(rec("RelMap", "UPDATE", { description: "database 0 tablespace 1664 size 512" }), ctx)).not.toBeNull();
     expect(judgeWalRecord(rec("Standby", "LOCK", { description: "xid 800 db 16500 rel 16501 " }), ctx)).toBeNull();
     expect(judgeWalRecord(rec("Standby", "LOCK", { description: "xid 800 db 16386 rel 16393 " }), ctx)).not.toBeNull();
   });

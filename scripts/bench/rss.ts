@@ -79,7 +79,7 @@ export async function sqliteRss(file: string, dir: string, runs: number): Promis
 export async function postgresRss(mb: number, dir: string, runs: number): Promise<BenchRow[]> {
   const d = join(dir, "rss-postgres");
   mkdirSync(d, { recursive: true });
-  const db = await createScratchDatabase("postgres", "um_sd_rss");
+  const db = await createScratchDatabase("postgres", `${process.env.BENCH_DB_PREFIX ?? "um_sd_bench"}_rss`);
   try {
     const adapter = await openAdapter(parseDatabaseUrl(db.url, d));
     try {

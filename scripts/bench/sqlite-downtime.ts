@@ -1,11 +1,14 @@
 // SQLite, the example blog on a ~1 GB database: the downtime of an upgrade by upgrade-machine
 // (the built CLI) against the by-hand procedure (stop, `cp`, the migration through the `sqlite3`
-// shell, install, start, wait healthy) on copies of the same data; the seal against the hot
-// backup, with nothing written and with 1% of the posts rewritten between the hot backup and the
-// stop; the adapter's copies against `cp` and `sqlite3 .backup`.
+// shell, install, start, wait healthy, the same `ctl.sh check` as the upgrade's verify) on copies
+// of the same data, to 2.0.0 (a table rebuild) and to 1.1.0 (a column added: the orchestration's
+// own cost); the seal against the hot backup, with nothing written and with 1% of the posts
+// rewritten between the hot backup and the stop; the adapter's copies against `cp` (alone, and
+// with the fsync and sha256 ours does) and `sqlite3 .backup`.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSqliteAdapter } from "../../src/adapters/sqlite/index.js";
+import { addCheapRelease, byHandMigration, CHEAP_RELEASE } from "./blog-releases.js";
 import { type Downtime, downtimeOf, splitText } from "./downtime.js";
 import { cli, historyEvents, ROOT, run, timed, waitHealthy } from "./proc.js";
 import { type BenchRow, makeRow } from "./report.js";
@@ -27,6 +30,7 @@ async function install(work: string, name: string, port: number): Promise<Instal
   const ctlEnv = { ...env, BLOG_HOME: dir };
   const ex: Install = { dir, port, ctl: (...args) => run([join(dir, "ctl.sh"), ...args], { env: ctlEnv }) };
   await ex.ctl("stop");
+  addCheapRelease(dir);
   return ex;
 }
 
@@ -49,8 +53,8 @@ interface OursRun {
 }
 
 /** A whole upgrade through the CLI; its downtime and the hot backup's and seal's seconds, from the journal. */
-async function ours(ex: Install, config: string): Promise<OursRun> {
-  const out = await cli(["run", "--config", config, "--to", "2.0.0", "--json"], ex.dir);
+async function ours(ex: Install, config: string, to = "2.0.0"): Promise<OursRun> {
+  const out = await cli(["run", "--config", config, "--to", to, "--json"], ex.dir);
   const events = await historyEvents(config, ex.dir);
   if (!events.some((e) => e.type === "run.completed"))
     throw new Error(`the benchmark's upgrade did not complete: ${JSON.stringify(events.at(-1))}`);
@@ -64,18 +68,24 @@ async function ours(ex: Install, config: string): Promise<OursRun> {
   return { downtime, backup: span("backup"), seal: span("seal") };
 }
 
-/** The by-hand procedure, each part timed. */
-async function byHand(ex: Install, backupDir: string): Promise<Downtime> {
+/**
+ * The by-hand procedure, each part timed: stop, `cp`, the migration through the `sqlite3` shell,
+ * install, `ctl.sh check` (the check upgrade-machine's verify runs, so both sides do the same
+ * work), start, wait healthy.
+ */
+async function byHand(ex: Install, backupDir: string, to = "2.0.0"): Promise<Downtime> {
   const db = join(ex.dir, "data", "blog.sqlite");
-  const sql = join(ex.dir, "releases", "2.0.0", "drizzle", "0001_posts_created_at_not_null.sql");
   const steps: Record<string, number> = {};
   steps.stop = await timed(() => ex.ctl("stop"));
   steps.cp = await timed(() => run(["cp", db, join(backupDir, "blog.sqlite.bak")]));
   steps.migrate = await timed(async () => {
-    await run(["sqlite3", db], { stdin: sql });
-    await run(["sqlite3", db, "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('by-hand', 0)"]);
+    for (const m of byHandMigration(ex.dir, to)) {
+      await run(["sqlite3", db], { stdin: m.file });
+      await run(["sqlite3", db, m.bookkeeping]);
+    }
   });
-  steps.install = await timed(() => ex.ctl("install", "2.0.0"));
+  steps.install = await timed(() => ex.ctl("install", to));
+  steps.check = await timed(() => ex.ctl("check"));
   steps.start = await timed(() => ex.ctl("start"));
   steps.health = await timed(() => waitHealthy(`http://127.0.0.1:${ex.port}/health`));
   const total = Object.values(steps).reduce((a, b) => a + b, 0);
@@ -100,7 +110,9 @@ export async function sqliteBench(work: string, data: BlogData, runs: number, po
   writeFileSync(written, JSON.stringify(conf, null, 2));
   const oursClean: OursRun[] = [];
   const oursWritten: OursRun[] = [];
+  const oursCheap: OursRun[] = [];
   const hand: Downtime[] = [];
+  const handCheap: Downtime[] = [];
   for (let i = 0; i < runs; i++) {
     console.error(`  ${section}: round ${i + 1}/${runs}`);
     await reset(a, data);
@@ -109,24 +121,38 @@ export async function sqliteBench(work: string, data: BlogData, runs: number, po
     hand.push(await byHand(b, work));
     await reset(a, data);
     oursWritten.push(await ours(a, written));
+    await reset(a, data);
+    oursCheap.push(await ours(a, clean, CHEAP_RELEASE));
+    await reset(b, data);
+    handCheap.push(await byHand(b, work, CHEAP_RELEASE));
   }
   const copies = await copyRows(work, data, runs, section);
   rmSync(a.dir, { recursive: true, force: true });
   rmSync(b.dir, { recursive: true, force: true });
   const dt = (xs: OursRun[]) => xs.map((x) => x.downtime.total);
+  const handLabel = "by hand (stop, cp, sqlite3 migration, install, ctl.sh check, start)";
   return [
     makeRow({
       section,
-      measure: "downtime, stop to healthy (nothing written after the hot backup)",
+      measure: `downtime, stop to healthy, cheap migration to ${CHEAP_RELEASE} (a column added; nothing written after the hot backup)`,
+      unit: "s",
+      ours: dt(oursCheap),
+      baseline: { label: handLabel, values: handCheap.map((h) => h.total) },
+      goal: { on: "ratio", op: "<=", limit: 0.35 },
+      note: `ours: ${splitText(oursCheap.map((x) => x.downtime.steps))}; by hand: ${splitText(handCheap.map((h) => h.steps))}`,
+    }),
+    makeRow({
+      section,
+      measure: "downtime, stop to healthy, migration to 2.0.0 (a table rebuild; nothing written after the hot backup)",
       unit: "s",
       ours: dt(oursClean),
-      baseline: { label: "by hand (stop, cp, sqlite3 migration, install, start)", values: hand.map((h) => h.total) },
+      baseline: { label: handLabel, values: hand.map((h) => h.total) },
       goal: { on: "ratio", op: "<=", limit: 0.35 },
       note: `ours: ${splitText(oursClean.map((x) => x.downtime.steps))}; by hand: ${splitText(hand.map((h) => h.steps))}`,
     }),
     makeRow({
       section,
-      measure: "downtime, 1% of the posts rewritten after the hot backup",
+      measure: "downtime, migration to 2.0.0, 1% of the posts rewritten after the hot backup",
       unit: "s",
       ours: dt(oursWritten),
       baseline: { label: "by hand", values: hand.map((h) => h.total) },
@@ -154,13 +180,17 @@ export async function sqliteBench(work: string, data: BlogData, runs: number, po
 /** The adapter's full copy (what the seal takes when the database changed) and hot backup, against `cp` and `sqlite3 .backup`. */
 async function copyRows(work: string, data: BlogData, runs: number, section: string): Promise<BenchRow[]> {
   const out = join(work, "copies");
-  const t = { full: [] as number[], cp: [] as number[], hot: [] as number[], shell: [] as number[] };
+  const t = { full: [] as number[], cp: [] as number[], cpSyncHash: [] as number[], hot: [] as number[], shell: [] as number[] };
   const adapter = createSqliteAdapter({ path: data.file });
   try {
     for (let i = 0; i < runs; i++) {
       mkdirSync(out, { recursive: true, mode: 0o700 });
       t.full.push(await timed(() => adapter.backup(out, `full-${i}`)));
       t.cp.push(await timed(() => run(["cp", data.file, join(out, `cp-${i}.sqlite`)])));
+      const copy = join(out, `cp-sync-hash-${i}.sqlite`);
+      t.cpSyncHash.push(
+        await timed(() => run(["sh", "-c", 'cp "$1" "$2" && sync "$2" && sha256sum "$2" >/dev/null', "sh", data.file, copy])),
+      );
       t.hot.push(await timed(() => adapter.hotBackup(out, `hot-${i}`)));
       t.shell.push(await timed(() => run(["sqlite3", data.file, `.backup ${join(out, `shell-${i}.sqlite`)}`])));
       rmSync(out, { recursive: true, force: true });
@@ -176,6 +206,13 @@ async function copyRows(work: string, data: BlogData, runs: number, section: str
       ours: t.full,
       baseline: { label: "cp", values: t.cp },
       goal: { on: "ratio", op: "<=", limit: 1.1 },
+    }),
+    makeRow({
+      section,
+      measure: "full copy of the stopped database, against the same work by hand",
+      unit: "s",
+      ours: t.full,
+      baseline: { label: "cp + sync + sha256sum (copy, fsync, hash)", values: t.cpSyncHash },
     }),
     makeRow({
       section,

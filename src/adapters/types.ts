@@ -84,8 +84,13 @@ export interface SkippedMark {
   skipped: string;
 }
 
-/** Whether a database is proven unchanged since a mark; `why` says what was seen (or not provable). */
-export type MarkCheck = { unchanged: true } | { unchanged: false; why: string };
+/**
+ * Whether a database is proven unchanged since a mark; `why` says what was seen (or not provable).
+ * An unchanged check may carry `renewed`: a mark of the moment the check ended, proven to be of
+ * the same state (whatever a later check of `renewed` proves, holds since the first mark), so
+ * what came between (e.g. a backup's own work on the server) need not be judged again.
+ */
+export type MarkCheck = { unchanged: true; renewed?: ChangeMark } | { unchanged: false; why: string };
 
 /**
  * One database being upgraded: what the core asks of a dialect's driver, nothing more. Each

@@ -60,9 +60,12 @@ export const backup: BuiltInStep<"backup"> = {
   },
 };
 
-/** The mark, when the database is proven unchanged since it; otherwise why not. */
+/**
+ * The mark, when the database is proven unchanged since it (renewed when the adapter can: the
+ * seal then judges only what came after the backup); otherwise why not.
+ */
 async function keptMark(db: DatabaseAdapter, mark: ChangeMark | SkippedMark): Promise<{ mark: ChangeMark } | { noMark: string }> {
   if (!isMark(mark)) return { noMark: mark.skipped };
   const check = await db.sinceMark(mark);
-  return check.unchanged ? { mark } : { noMark: `the database was written during the backup (${check.why})` };
+  return check.unchanged ? { mark: check.renewed ?? mark } : { noMark: `the database was written during the backup (${check.why})` };
 }

@@ -31,6 +31,10 @@
  * `settled` counts as a change. Aborts change nothing. Records the table does not know are
  * changes. A sequence read (ours or pg_dump's) writes nothing; neither do the checks here.
  *
+ * A check that proves the target unchanged renews the mark at the checked range's end (same
+ * writers: those still uncommitted commit later and count; every commit before the end was
+ * judged), so the backup step keeps a mark taken after its own work on the server.
+ *
  * A template-copy restore point (CREATE DATABASE ... STRATEGY FILE_COPY) writes a checkpoint, a
  * Database record naming the copy, and pg_database/pg_shdepend rows: none is the target's. The
  * journal on the same server writes records of its own database. Autovacuum's pruning and
@@ -157,7 +161,12 @@ export async function checkPgMark(deps: PgMarkDeps, mark: ChangeMark): Promise<M
     if (sequences !== mark.sequences) return { unchanged: false, why: "a sequence moved since the mark (nextval or setval)" };
     const now = await insertLsn(admin);
     if (now === mark.lsn) return { unchanged: true };
-    return await readWalSince(admin, mark, now, deps.maintenance);
+    const check = await readWalSince(admin, mark, now, deps.maintenance);
+    // Every record and commit before `now` is judged: a mark at `now` with the same writers (any
+    // still uncommitted) is of the same state. Renewed, a later check reads only the WAL after
+    // `now`, not what a backup wrote meanwhile (a dump's proof restore: its WAL, and the
+    // checkpoint of its DROP DATABASE that may recycle the segments since the first mark).
+    return check.unchanged ? { unchanged: true, renewed: { ...mark, lsn: now, settled: now } satisfies PgChangeMark } : check;
   } catch (err) {
     const coded = pgError(err, target, "checking the change mark", "E_VERIFY");
     if (isUpgradeError(coded) && ["E_CONNECT", "E_AUTH", "E_NOT_FOUND"].includes(coded.code)) throw coded;

@@ -16,7 +16,8 @@
  * - or it references no block and is bookkeeping (checkpoints, clog/multixact pages, running-xacts
  *   snapshots), an abort (aborted work is invisible), or a commit the mark proves is not the
  *   target's (see `WalJudgeContext`); database/storage/relmap/lock records that name another
- *   database.
+ *   database (the resource managers' names as PostgreSQL spells them: `RelMap`, not `Relmap`; a
+ *   misspelt case never matches and turns every such record into a change).
  * Anything else is a change, with the reason: a false "changed" costs a fingerprint, never data.
  */
 import { UpgradeError } from "../../errors.js";
@@ -126,7 +127,7 @@ export function judgeWalRecord(r: WalRecord, ctx: WalJudgeContext): string | nul
       const dbs = numbers(desc, /(?:base|pg_tblspc\/\d+\/[^/\s]+)\/(\d+)\/\d+/g);
       return dbs.length === 0 ? `${what} (${desc}) names no database` : mentions(dbs);
     }
-    case "Relmap": {
+    case "RelMap": {
       const dbs = numbers(desc, /database (\d+)/g);
       if (dbs.length === 0 || dbs.includes(0)) return `${what} (${desc}) concerns the shared catalogs or no database`;
       return mentions(dbs);
