@@ -27,6 +27,8 @@ export type { RunResult } from "./runner/result.js";
 export interface UpgradeOptions extends DriveOptions {
   /** The version to install: `{toVersion}` in commands; checked against `package.version` after. */
   toVersion?: string | null;
+  /** Go on when the lint finds migrations that destroy data (journaled with the request, so a resume keeps it). */
+  allowDestructive?: boolean;
 }
 
 /**
@@ -40,7 +42,11 @@ export async function upgrade(config: ConfigInput, options: UpgradeOptions = {})
   requestChecks(resolved, options.toVersion ?? null);
   return withJournal(
     resolved,
-    async (store) => startRun(await runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }),
+    async (store) =>
+      startRun(await runnerOptions(resolved, store, options), {
+        toVersion: options.toVersion ?? null,
+        ...(options.allowDestructive ? { allowDestructive: true } : {}),
+      }),
     { create: true },
   );
 }
