@@ -204,10 +204,11 @@ export function nameList(tokens: Token[]): string[] | null {
   for (const part of splitTop(tokens)) {
     const c = new Cursor(part);
     const n = c.name();
-    // `a ASC`, `a DESC`, `a COLLATE x`, `a(10)` (a MySQL prefix length) still name column a
     if (n === null) return null;
-    const rest = part.slice(1);
-    if (rest.length > 0 && !["ASC", "DESC", "COLLATE", "NULLS"].includes(rest[0]?.value ?? "") && rest[0]?.value !== "(") return null;
+    // a MySQL prefix length `a(10)`, then ASC/DESC/COLLATE/NULLS; anything else is an expression
+    const prefix = part[1]?.value === "(" && part[2]?.kind === "number" && part[3]?.value === ")";
+    const rest = part.slice(prefix ? 4 : 1);
+    if (rest.length > 0 && !["ASC", "DESC", "COLLATE", "NULLS"].includes(rest[0]?.value ?? "")) return null;
     names.push(n);
   }
   return names;
