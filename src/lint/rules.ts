@@ -76,7 +76,7 @@ async function notNull(view: PendingView, t: TableView, table: string, column: s
       table,
       column,
       rows: n,
-      message: `${how} ${table}.${column} NOT NULL, but ${plural(n, "row")} hold NULL there`,
+      message: `${how} ${table}.${column} NOT NULL, but ${plural(n, "row")} ${n === 1 ? "holds" : "hold"} NULL there`,
     },
   ];
 }
@@ -238,7 +238,7 @@ async function columnRules(view: PendingView, op: Operation): Promise<RuleFindin
       return [];
     }
     case "setNotNull":
-      return notNull(view, t, op.table, op.column, "makes");
+      return notNull(view, t, op.table, op.column, "the migration makes");
     case "alterType":
       return narrowing(view, t, op);
     case "createIndex":
