@@ -52,7 +52,7 @@ export const lint: BuiltInStep<"lint"> = {
       await snapshot.close();
     }
     const { findings, pending } = output;
-    ctx.log(`lint: ${pending.length} pending migration(s) read against ${output.source}: ${findings.length} finding(s)`);
+    ctx.log(`${pending.length} pending migration(s) read against ${output.source}: ${findings.length} finding(s)`);
     for (const line of findingLines(findings)) ctx.log(line);
     const willFail = findings.filter((f) => f.kind === "willFail");
     const destructive = findings.filter((f) => f.kind === "destructive");
