@@ -5,6 +5,7 @@
 export const FORWARD_STEPS = [
   "preflight",
   "backup",
+  "lint",
   "announce",
   "grace",
   "stop",

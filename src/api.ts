@@ -5,6 +5,7 @@ import { UpgradeError, isUpgradeError, type ErrorCode } from "./errors.js";
 import { RunJournal } from "./journal/journal.js";
 import { latestRun } from "./journal/latest-run.js";
 import type { JournalEvent, JournalStore, RunRecord } from "./journal/types.js";
+import { planLint, type PlanLint } from "./lint/plan-lint.js";
 import { runMigrations } from "./migrations/runner.js";
 import { foldJournal } from "./runner/fold.js";
 import { runResult, type RunResult } from "./runner/result.js";
@@ -27,6 +28,8 @@ export type { RunResult } from "./runner/result.js";
 export interface UpgradeOptions extends DriveOptions {
   /** The version to install: `{toVersion}` in commands; checked against `package.version` after. */
   toVersion?: string | null;
+  /** Go on when the lint finds migrations that destroy data (journaled with the request, so a resume keeps it). */
+  allowDestructive?: boolean;
 }
 
 /**
@@ -40,7 +43,11 @@ export async function upgrade(config: ConfigInput, options: UpgradeOptions = {})
   requestChecks(resolved, options.toVersion ?? null);
   return withJournal(
     resolved,
-    async (store) => startRun(await runnerOptions(resolved, store, options), { toVersion: options.toVersion ?? null }),
+    async (store) =>
+      startRun(await runnerOptions(resolved, store, options), {
+        toVersion: options.toVersion ?? null,
+        ...(options.allowDestructive ? { allowDestructive: true } : {}),
+      }),
     { create: true },
   );
 }
@@ -194,6 +201,8 @@ export interface Plan {
   steps: { step: StepName; action: "run" | "skip"; reason?: string }[];
   /** The database adapter's lines: how backups will be taken (client tools, a hot backup that may be skipped and its cost). */
   notes: string[];
+  /** The lint of the pending migrations on the live data, read-only, per migration; null when there is nothing to lint. */
+  lint: PlanLint | null;
 }
 
 /** The steps that would run and the pending migrations; changes nothing. */
@@ -239,7 +248,8 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       const reason = await effects[step].skip?.({ ...ctx, step });
       steps.push(reason === undefined ? { step, action: "run" as const } : { step, action: "skip" as const, reason });
     }
-    return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps, notes: info.notes ?? [] };
+    const lint = await planLint(resolved, db, options.toVersion ?? null, info.exists);
+    return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps, notes: info.notes ?? [], lint };
   } finally {
     await db.close();
   }

@@ -65,6 +65,14 @@ export const ERROR_CODES = {
   E_CHECKSUM: { exit: "failed", meaning: "an applied migration's file was edited since it was applied (its hash differs)" },
   E_MIGRATION_ORDER: { exit: "failed", meaning: "a pending migration is older than the newest applied one" },
   E_MIGRATION_MISSING: { exit: "failed", meaning: "the database records applied migrations that the folder does not have" },
+  E_LINT_DESTRUCTIVE: {
+    exit: "rolledBack",
+    meaning: "the lint refused the run before the announcement: a pending migration destroys data (allow it with --allow-destructive)",
+  },
+  E_LINT_WILL_FAIL: {
+    exit: "rolledBack",
+    meaning: "the lint refused the run before the announcement: a pending migration will fail on the data (NULLs, duplicates, orphans)",
+  },
   E_MIGRATION_FAILED: { exit: "failed", meaning: "a migration failed (its transaction is rolled back where the dialect allows)" },
   E_FOREIGN_KEY: { exit: "failed", meaning: "a migration would leave rows that break a foreign key" },
   E_BACKUP: { exit: "failed", meaning: "a backup could not be taken or failed its checks" },

@@ -32,7 +32,7 @@ describe("the error table", () => {
     }
   });
 
-  it("keeps the CLI's exit codes: 2 usage or config, 4 busy, 1 a refusal of preflight, 3 everything else", () => {
+  it("keeps the CLI's exit codes: 2 usage or config, 4 busy, 1 a refusal of preflight or of the lint, 3 everything else", () => {
     const expected: Partial<Record<ErrorCode, number>> = {
       E_USAGE: 2,
       E_CONFIG: 2,
@@ -42,6 +42,8 @@ describe("the error table", () => {
       E_BUSY: 4,
       E_UNFINISHED: 4,
       E_PREFLIGHT: 1,
+      E_LINT_DESTRUCTIVE: 1,
+      E_LINT_WILL_FAIL: 1,
     };
     for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
       expect(exitCodeFor(code), code).toBe(expected[code] ?? 3);

@@ -91,6 +91,7 @@ describe("--metrics-file: the Prometheus textfile of a real run of the example, 
     expect(Object.keys(steps)).toEqual([
       "preflight",
       "backup",
+      "lint",
       "announce",
       "grace",
       "stop",

@@ -28,6 +28,7 @@ if (!haveChromium && !process.env.CI) {
 const PATH: StepName[] = [
   "preflight",
   "backup",
+  "lint",
   "announce",
   "grace",
   "stop",

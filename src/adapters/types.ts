@@ -1,5 +1,6 @@
 import type { OnProgress } from "../progress.js";
-import type { MigrationDriver } from "../migrations/types.js";
+import type { AppliedMigration, MigrationDriver } from "../migrations/types.js";
+import type { CostVerdict, Operation } from "../lint/operations.js";
 import type { Capabilities } from "./capabilities.js";
 
 export type { Capabilities } from "./capabilities.js";
@@ -92,6 +93,53 @@ export interface SkippedMark {
  */
 export type MarkCheck = { unchanged: true; renewed?: ChangeMark } | { unchanged: false; why: string };
 
+/** A column of a table, as a data snapshot's catalog gives it. */
+export interface SnapshotColumn {
+  name: string;
+  /** The column's type as the catalog spells it (`character varying(255)`, `int(11)`, `TEXT`). */
+  type: string;
+}
+
+/** A child table whose rows go with the parent's (`ON DELETE CASCADE`), and its referencing columns. */
+export interface CascadeChild {
+  table: string;
+  columns: string[];
+}
+
+/**
+ * A read-only view of a database's data at one moment, for the lint's counts: on SQLite a file
+ * opened read-only (the hot backup, or the live file); on a server one REPEATABLE READ, READ ONLY
+ * transaction. It runs no statement that writes. Names are real names (from `tables`/`columns`).
+ */
+export interface DataSnapshot {
+  /** What was read, for the log (a path or the database, never a password). */
+  readonly source: string;
+  /** An identifier quoted in the dialect's way. */
+  quote(name: string): string;
+  /** The SQL of the length of a value in characters. */
+  charLength(expr: string): string;
+  /** Runs a read-only `SELECT` of one row whose one column is a count; returns it. */
+  count(sql: string): Promise<number>;
+  /** The tables (not views) of the database, drizzle's bookkeeping included. */
+  tables(): Promise<string[]>;
+  /** The columns of a table, in order. */
+  columns(table: string): Promise<SnapshotColumn[]>;
+  /** The tables with a foreign key to `table` declared `ON DELETE CASCADE`. */
+  cascadeChildren(table: string): Promise<CascadeChild[]>;
+  /** The table's size on disk with its indexes; null where the dialect does not tell (SQLite). */
+  tableBytes(table: string): Promise<number | null>;
+  /** drizzle's bookkeeping rows as the snapshot records them ([] without the table). */
+  applied(): Promise<AppliedMigration[]>;
+  /**
+   * Whether `op` locks or rewrites its table on this server, and why (e.g. `CREATE INDEX without
+   * CONCURRENTLY blocks writes while it builds`); null when it does not, and always on SQLite.
+   * `column` is the altered column as it is now, when there is one.
+   */
+  costOf(op: Operation, column: SnapshotColumn | null): CostVerdict | null;
+  /** Ends the transaction and closes the connection. */
+  close(): Promise<void>;
+}
+
 /**
  * One database being upgraded: what the core asks of a dialect's driver, nothing more. Each
  * driver (better-sqlite3, postgres, mysql2) implements it in a folder of the same shape under
@@ -156,6 +204,12 @@ export interface DatabaseAdapter {
    * once no run needs it, and returns the bytes it freed (0 when it was already gone).
    */
   dropBackup(artifact: BackupArtifact): Promise<number>;
+  /**
+   * A read-only snapshot of the data for the lint: a SQLite adapter opens `hotBackup` read-only
+   * when given (the live file otherwise); a server adapter reads the live database in one
+   * REPEATABLE READ, READ ONLY transaction (the hot backup's data, give or take the writes since).
+   */
+  readSnapshot(hotBackup: BackupArtifact | null): Promise<DataSnapshot>;
   /** The dialect's side of the drizzle-kit migration runner. */
   migrationDriver(): MigrationDriver;
   /** Closes the adapter's connections (not the target lock). */

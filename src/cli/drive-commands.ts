@@ -90,9 +90,16 @@ export const runCommand = defineCommand({
       value: "VERSION",
       help: "the version to install: {toVersion} in the package commands, checked against package.version after",
     },
+    "allow-destructive": {
+      type: "boolean",
+      help: "go on when the lint finds pending migrations that destroy data (DROP TABLE, DROP COLUMN...); kept for a resume",
+    },
     ...INSPECT_FLAGS,
   },
-  run: (args, io) => drive(args, io, (options) => upgrade(args.config, { ...options, toVersion: args.to ?? null })),
+  run: (args, io) =>
+    drive(args, io, (options) =>
+      upgrade(args.config, { ...options, toVersion: args.to ?? null, ...(args["allow-destructive"] ? { allowDestructive: true } : {}) }),
+    ),
 });
 
 /** `upgrade-machine resume`. */

@@ -1,4 +1,5 @@
 import { plan, status } from "../api.js";
+import { planLintLines } from "../lint/plan-lint.js";
 import { defineCommand } from "./define.js";
 import { EXIT } from "./io.js";
 import { downtimeLine } from "./render.js";
@@ -46,6 +47,7 @@ export const planCommand = defineCommand({
       );
     for (const s of p.steps) io.stdout.write(`  ${s.action === "run" ? "run " : "skip"} ${s.step}${s.reason ? ` (${s.reason})` : ""}\n`);
     for (const note of p.notes) io.stdout.write(`database: ${note}\n`);
+    if (p.lint) for (const line of planLintLines(p.lint)) io.stdout.write(`${line}\n`);
     return EXIT.ok;
   },
 });

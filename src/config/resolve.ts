@@ -112,6 +112,7 @@ export function resolveConfig(config: UpgradeConfig, baseDir: string, configPath
     stateDir,
     journal,
     journalTarget,
+    ...(config.lint !== undefined ? { lint: config.lint === false ? false : { ...config.lint } } : {}),
     ...(announce !== undefined ? { announce } : {}),
     ...(service !== undefined ? { service } : {}),
     ...(pkg !== undefined ? { package: pkg } : {}),

@@ -23,6 +23,8 @@ function toSchema(shape: Shape): JsonSchema {
       return described(shape, { type: "object", additionalProperties: { type: "string" } });
     case "json":
       return described(shape, {});
+    case "false":
+      return described(shape, { const: false });
     case "array":
       return described(shape, { type: "array", items: toSchema(shape.items) });
     case "oneOf":

@@ -11,6 +11,7 @@ export type Shape =
   | { kind: "argv"; description?: string }
   | { kind: "strings"; description?: string }
   | { kind: "json"; description?: string }
+  | { kind: "false"; description?: string }
   | { kind: "object"; keys: Readonly<Record<string, Shape>>; required?: readonly string[]; description?: string }
   | { kind: "array"; items: Shape; description?: string }
   | { kind: "oneOf"; of: readonly Shape[]; description?: string };
@@ -107,6 +108,19 @@ export const BACKUP_SHAPE = {
   },
 } as const satisfies Shape;
 
+export const LINT_SHAPE = {
+  kind: "object",
+  keys: {
+    destructive: { kind: "string", enum: ["refuse", "allow"], description: "refuse (default) or allow migrations that destroy data" },
+    largeTableBytes: {
+      kind: "integer",
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      description: "from this size a locking statement is reported",
+    },
+  },
+} as const satisfies Shape;
+
 /** The top level of a config as written (before a preset's expansion). */
 export const CONFIG_KEYS = {
   name: { kind: "string", pattern: NAME_PATTERN, description: "the service's name" },
@@ -116,6 +130,7 @@ export const CONFIG_KEYS = {
   files: { kind: "array", items: text("a regular file to back up and restore") },
   stateDir: text("backups, the journal, the service log"),
   journal: { kind: "string", pattern: DATABASE_URL_PATTERN, description: "where the journal lives" },
+  lint: { kind: "oneOf", of: [{ kind: "false", description: "no lint" }, LINT_SHAPE], description: "the lint of pending migrations" },
   announce: ANNOUNCE_SHAPE,
   service: SERVICE_SHAPE,
   package: PACKAGE_SHAPE,

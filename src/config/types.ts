@@ -103,6 +103,17 @@ export interface BackupOptions {
   compress?: number;
 }
 
+/** The lint of pending migrations (the `lint` step): `false` turns it off. */
+export interface LintConfig {
+  /**
+   * `refuse` (default): a pending migration that destroys data refuses the run before the
+   * announcement, unless the run is given `--allow-destructive`; `allow`: it is only logged.
+   */
+  destructive?: "refuse" | "allow";
+  /** The size in bytes from which a locking or rewriting statement on a server is a `cost` finding; default 64 MiB. */
+  largeTableBytes?: number;
+}
+
 export interface UpgradeConfig {
   /** Name of the service, `[A-Za-z0-9._-]+`; names backups and runs. Required. */
   name: string;
@@ -126,6 +137,11 @@ export interface UpgradeConfig {
   stateDir?: string;
   /** URL of the journal database. Default: `sqlite:<stateDir>/journal.sqlite`. */
   journal?: string;
+  /**
+   * The lint of the pending drizzle migrations against the data, before the announcement
+   * (default on); `false` turns it off.
+   */
+  lint?: false | LintConfig;
   /** Downtime announcement and grace period. */
   announce?: AnnounceConfig;
   /** Stop, start and health check of the service. */
@@ -180,6 +196,8 @@ export interface ResolvedConfig {
   journal: string;
   /** The parsed journal URL. */
   journalTarget: DatabaseTarget;
+  /** The lint's options as written; `false` when it is off (default: on, destructive refused). */
+  lint?: false | LintConfig;
   /** Announcement; `command` resolved, `withdraw` resolved. */
   announce?: Omit<AnnounceConfig, "withdraw"> & { withdraw?: ResolvedCommandSpec | { http: HttpSpec } };
   /** Service control with resolved commands. */

@@ -10,6 +10,7 @@ import {
   keysOf,
   MAX_SECONDS,
   NAME_PATTERN,
+  LINT_SHAPE,
   PACKAGE_SHAPE,
   SERVICE_SHAPE,
 } from "./shape.js";
@@ -244,6 +245,13 @@ function sections(c: Obj, p: Problems): void {
       c.verify.forEach((v: unknown, i) => {
         command(v, `verify[${i}]`, p);
       });
+  }
+  if (c.lint !== undefined && c.lint !== false) {
+    const l = object(c.lint, "lint", p, keysOf(LINT_SHAPE));
+    if (l?.destructive !== undefined && !LINT_SHAPE.keys.destructive.enum.includes(l.destructive as never))
+      p.add('lint.destructive must be "refuse" or "allow"');
+    number(l?.largeTableBytes, "lint.largeTableBytes", p, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
+    if (l === undefined) p.add('lint must be false or an object such as {"destructive": "allow"}');
   }
   if (c.backup !== undefined) {
     const b = object(c.backup, "backup", p, keysOf(BACKUP_SHAPE));

@@ -13,7 +13,7 @@ import { currentStep, foldJournal, toMachineEvent, type UpgradeSnapshot } from "
 import type { HeldLease } from "./lease.js";
 import { restorableSource } from "./restorable.js";
 import { held, newRunId, runOfTarget, unfinishedRun } from "./target-runs.js";
-import { runRequestOf, type RestoreSource } from "../steps/restore-source.js";
+import { runRequestOf, type RestoreSource, type RunRequestRecord } from "../steps/restore-source.js";
 import { runResult, type RunResult } from "./result.js";
 import type { RunnerEvent } from "./runner-events.js";
 
@@ -62,7 +62,7 @@ export class SimulatedCrash extends Error {
 }
 
 /** What a new run is asked to do: an upgrade to `toVersion`, or the restore of run `restoreOf`'s restore point. */
-export type RunRequest = { toVersion: string | null } | { restoreOf: string };
+export type RunRequest = { toVersion: string | null; allowDestructive?: boolean } | { restoreOf: string };
 
 /**
  * Starts a new run; refuses with E_UNFINISHED while the target has an unfinished run. A restore
@@ -92,6 +92,7 @@ export async function startRun(options: RunnerOptions, request: RunRequest): Pro
         name: options.config.name,
         ...(identity ? { identity } : {}),
         ...(restore ? { kind: "restore", restoreOf: toJson(restore) } : {}),
+        ...("allowDestructive" in request && request.allowDestructive ? { allowDestructive: true } : {}),
       },
     );
     options.afterAppend?.(journal.events[0]!);
@@ -161,7 +162,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
         snapshot,
         first ? new Date(first.at) : new Date(),
         async () => (database ??= await options.openDatabase()),
-        request.restoreOf,
+        request,
       );
       const skipped = interrupted ? undefined : await def.skip?.(ctx);
       if (skipped !== undefined) {
@@ -223,7 +224,7 @@ function stepContext(
   snapshot: UpgradeSnapshot,
   firstStartedAt: Date,
   database: () => Promise<DatabaseAdapter>,
-  restoreOf: RestoreSource | null,
+  request: RunRequestRecord,
 ): StepContext {
   const onEvent = options.onEvent;
   return {
@@ -233,7 +234,8 @@ function stepContext(
     firstStartedAt,
     config: options.config,
     run: snapshot.context,
-    ...(restoreOf ? { restoreOf } : {}),
+    ...(request.restoreOf ? { restoreOf: request.restoreOf } : {}),
+    ...(request.allowDestructive ? { allowDestructive: true } : {}),
     backupDir: `${options.backupRoot}/${runId}`,
     database,
     progress: (progress: Progress) => onEvent?.({ type: "step.progress", runId, step, progress }),

@@ -118,6 +118,7 @@ const unread: Guard<UnreadOutput> = (v, where): v is UnreadOutput => {
 export const OUTPUT_GUARDS: { [S in StepName]: Guard<StepOutputs[S]> } = {
   preflight: preflightOutput,
   backup: backupOutput,
+  lint: unread,
   announce: unread,
   grace: unread,
   stop: unread,

@@ -1,4 +1,5 @@
 import type { BackupArtifact, ChangeMark, Fingerprint } from "../adapters/types.js";
+import type { LintFinding } from "../lint/findings.js";
 import type { FileCopy } from "../fs/files.js";
 import type { FileStamp } from "../fs/stamp.js";
 import type { ResolvedPath } from "../fs/links.js";
@@ -86,6 +87,15 @@ export interface RestoreDatabaseOutput {
 export interface AnnounceOutput {
   command?: CommandRecord;
   webhook?: HttpAnswer;
+}
+
+/** lint: what was read, the pending migrations, and every finding (destructive ones allowed, cost, cascade). */
+export interface LintOutput {
+  /** The snapshot read (the hot backup's path, or the database and its transaction). */
+  source: string;
+  /** The pending migrations linted, by tag. */
+  pending: string[];
+  findings: LintFinding[];
 }
 
 /** withdrawAnnouncement: the withdraw command's result or the webhook's answer. */
@@ -199,6 +209,7 @@ export interface StepOutputs {
   preflight: PreflightOutput;
   /** Read by seal, `listBackups` and `abandon`. */
   backup: BackupOutput;
+  lint: UnreadOutput;
   announce: UnreadOutput;
   grace: UnreadOutput;
   stop: UnreadOutput;
@@ -222,6 +233,7 @@ export interface StepOutputs {
 
 /** What each built-in step returns (`defaultSteps`); the compiler checks that each extends `StepOutputs`. */
 export interface BuiltInOutputs extends StepOutputs {
+  lint: LintOutput;
   announce: AnnounceOutput;
   grace: GraceOutput;
   stop: StopOutput;

@@ -92,7 +92,13 @@ export const proveRestored: StepDefinition<"verify", ProveRestoredOutput> = {
   },
 };
 
-/** The effects of a restore run: `steps` (the upgrade's) with the restore's three in place of theirs. */
+/** lint in a restore run: nothing is migrated, a restore point is put back. */
+const noLint: StepDefinition<"lint"> = {
+  skip: () => "a restore run applies no migration: it puts a restore point back",
+  run: async () => null,
+};
+
+/** The effects of a restore run: `steps` (the upgrade's) with the restore's in place of theirs, and no lint. */
 export function restoreRunSteps(steps: StepImplementations): StepEffects {
-  return { ...steps, upgradePackage: installRestored, migrate: putBackRestorePoint, verify: proveRestored };
+  return { ...steps, lint: noLint, upgradePackage: installRestored, migrate: putBackRestorePoint, verify: proveRestored };
 }

@@ -26,6 +26,8 @@ const restoreSource = object<RestoreSource>({ runId: str, version: nullable(str)
 export interface RunRequestRecord {
   kind: RunKind;
   restoreOf: RestoreSource | null;
+  /** `--allow-destructive`: the lint's destructive findings do not refuse the run. */
+  allowDestructive: boolean;
 }
 
 /**
@@ -34,9 +36,10 @@ export interface RunRequestRecord {
  * source is not of the shape this version reads.
  */
 export function runRequestOf(payload: { [key: string]: Json } | undefined): RunRequestRecord {
-  if (payload?.kind !== "restore") return { kind: "upgrade", restoreOf: null };
+  const allowDestructive = payload?.allowDestructive === true;
+  if (payload?.kind !== "restore") return { kind: "upgrade", restoreOf: null, allowDestructive };
   const where: string[] = [];
-  if (restoreSource(payload.restoreOf, where)) return { kind: "restore", restoreOf: payload.restoreOf };
+  if (restoreSource(payload.restoreOf, where)) return { kind: "restore", restoreOf: payload.restoreOf, allowDestructive };
   throw new UpgradeError(
     "E_JOURNAL_MISMATCH",
     `the journal's restore request is not what this version of upgrade-machine reads: ${describeMismatch(where)}`,

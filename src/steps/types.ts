@@ -18,6 +18,8 @@ export interface StepContext {
   readonly run: UpgradeContext;
   /** In a restore run (`upgrade-machine restore`): the other run's restore point it puts back; absent in an upgrade. */
   readonly restoreOf?: RestoreSource | null;
+  /** The run was asked to go on with destructive lint findings (`--allow-destructive`, journaled with the request). */
+  readonly allowDestructive?: boolean;
   /** The run's backup folder (0700). */
   readonly backupDir: string;
   /** The database being upgraded, opened on first use and closed when the runner stops. */

@@ -1,13 +1,15 @@
 // Checks of every built-in step's output against its declared type (BuiltInOutputs), so a test can
 // prove that what real runs journal is what the types say.
 import { STEP_NAMES, type StepName, type UpgradeContext } from "../../machines/index.js";
-import { arrayOf, either, literal, nullable, num, object, optional, str } from "../../src/steps/json-guard.js";
+import { arrayOf, either, literal, nullable, num, object, optional, str, type Guard } from "../../src/steps/json-guard.js";
+import type { LintFinding } from "../../src/lint/findings.js";
 import { commandRecord, httpAnswer, migrateOutput, OUTPUT_GUARDS, startOutcome } from "../../src/steps/output-guards.js";
 import { outputReader, type OutputGuards } from "../../src/steps/output-of.js";
 import type {
   AnnounceOutput,
   BuiltInOutputs,
   HealthOutput,
+  LintOutput,
   PackageOutput,
   RunningCheck,
   StartAgainOutput,
@@ -22,8 +24,24 @@ const packaged = object<PackageOutput>({ command: commandRecord, installedVersio
 const startAgain = object<StartAgainOutput>({ start: startOutcome, health: nullable(health) });
 const running = object<RunningCheck>({ status: nullable(num), version: nullable(str), pid: nullable(num) });
 
+const KINDS = ["destructive", "willFail", "cost", "cascade"] as const;
+const finding = object<LintFinding>({
+  rule: str as Guard<LintFinding["rule"]>,
+  kind: either(either(literal(KINDS[0]), literal(KINDS[1])), either(literal(KINDS[2]), literal(KINDS[3]))),
+  migration: str,
+  statement: num,
+  sql: str,
+  table: str,
+  column: optional(str),
+  rows: optional(num),
+  values: optional(num),
+  bytes: optional(num),
+  message: str,
+});
+
 const GUARDS: OutputGuards<BuiltInOutputs> = {
   ...OUTPUT_GUARDS,
+  lint: object<LintOutput>({ source: str, pending: arrayOf(str), findings: arrayOf(finding) }),
   announce: object<AnnounceOutput>({ command: optional(commandRecord), webhook: optional(httpAnswer) }),
   grace: object<{ deadline: string }>({ deadline: str }),
   stop: object<StopOutput>({ stop: either(literal("already down"), notify), waitedMs: nullable(num) }),

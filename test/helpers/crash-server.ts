@@ -20,6 +20,7 @@ export const FORWARD = [
   "run.requested",
   ...started("preflight"),
   ...started("backup"),
+  ...started("lint"),
   ...skipped("announce"),
   ...skipped("grace"),
   ...skipped("stop"),

@@ -9,14 +9,14 @@ const upTo = (steps: string[]) =>
 /** Every event of a completed upgrade of the example, in order (grace is journaled as skipped). */
 export const FORWARD_EVENTS = [
   "run.requested",
-  ...upTo(["preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start", "health"]),
+  ...upTo(["preflight", "backup", "lint", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start", "health"]),
   "run.completed",
 ];
 
 /** Every event of an upgrade whose migration fails, rolled back. */
 export const ROLLBACK_EVENTS = [
   "run.requested",
-  ...upTo(["preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage"]),
+  ...upTo(["preflight", "backup", "lint", "announce", "grace", "stop", "seal", "upgradePackage"]),
   "step.started:migrate",
   "step.failed:migrate",
   // the new version was never started and nothing answers: journaled as skipped
@@ -28,7 +28,7 @@ export const ROLLBACK_EVENTS = [
 /** Every event of an upgrade whose new version starts but never gets healthy, rolled back. */
 export const UNHEALTHY_ROLLBACK_EVENTS = [
   "run.requested",
-  ...upTo(["preflight", "backup", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start"]),
+  ...upTo(["preflight", "backup", "lint", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start"]),
   "step.started:health",
   "step.failed:health",
   ...upTo(["stopNewVersion", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"]),

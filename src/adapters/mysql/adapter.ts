@@ -10,6 +10,7 @@ import { createMysqlMigrationDriver } from "./migration-driver.js";
 import { restoreMysql, type MysqlRestoreOptions } from "./restore.js";
 import { lockMysqlTarget } from "./target-lock.js";
 import { checkMysqlMark, takeMysqlMark } from "./change-mark.js";
+import { openMysqlSnapshot } from "./snapshot.js";
 import { findMysqlTool, parseServerVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";
 
 /** Options of `createMysqlAdapter`. */
@@ -182,6 +183,8 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
     },
 
     lockTarget: () => lockMysqlTarget(target),
+
+    readSnapshot: () => openMysqlSnapshot(target),
 
     migrationDriver(): MigrationDriver {
       return createMysqlMigrationDriver({ target, connection: connect });

@@ -14,6 +14,7 @@ import { afterStopCost, templateHotBackupNote } from "./costs.js";
 import { pgCatalog, type PgCatalog } from "./catalog.js";
 import { lockPostgresTarget } from "./target-lock.js";
 import { checkPgMark, takePgMark } from "./change-mark.js";
+import { openPgSnapshot } from "./snapshot.js";
 import { describeClientTools, findPgClientTools, noClientToolsError, type PgClientTools, type PgToolSearchResult } from "./tools.js";
 
 /** Options of `createPostgresAdapter`. */
@@ -270,6 +271,8 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     },
 
     lockTarget: () => lockPostgresTarget(target, maintenance),
+
+    readSnapshot: () => openPgSnapshot(target),
 
     migrationDriver(): MigrationDriver {
       return createPostgresMigrationDriver({ target, connection: connect });

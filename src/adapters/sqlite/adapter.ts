@@ -9,6 +9,7 @@ import { exists, removeCounted, removeIfExists } from "../../fs/durable.js";
 import { fingerprintSqlite } from "./fingerprint.js";
 import { createSqliteMigrationDriver } from "./migration-driver.js";
 import { restoreSqlite } from "./restore.js";
+import { openSqliteSnapshot } from "./snapshot.js";
 import { lockSqliteTarget } from "./target-lock.js";
 
 /** Options of `createSqliteAdapter`. */
@@ -138,6 +139,9 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
     },
 
     lockTarget: () => lockSqliteTarget(path),
+
+    readSnapshot: (hot: BackupArtifact | null) =>
+      openSqliteSnapshot(hot?.path ?? path, busyTimeoutMs, hot ? `the hot backup ${hot.path}, read-only` : `${path}, read-only`),
 
     migrationDriver(): MigrationDriver {
       return createSqliteMigrationDriver({ path, connection: connect });
