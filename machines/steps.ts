@@ -5,6 +5,7 @@
 export const FORWARD_STEPS = [
   "preflight",
   "backup",
+  "rehearse",
   "announce",
   "grace",
   "stop",

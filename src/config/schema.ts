@@ -23,6 +23,8 @@ function toSchema(shape: Shape): JsonSchema {
       return described(shape, { type: "object", additionalProperties: { type: "string" } });
     case "json":
       return described(shape, {});
+    case "boolean":
+      return described(shape, { type: "boolean" });
     case "array":
       return described(shape, { type: "array", items: toSchema(shape.items) });
     case "oneOf":

@@ -11,6 +11,7 @@ export type Shape =
   | { kind: "argv"; description?: string }
   | { kind: "strings"; description?: string }
   | { kind: "json"; description?: string }
+  | { kind: "boolean"; description?: string }
   | { kind: "object"; keys: Readonly<Record<string, Shape>>; required?: readonly string[]; description?: string }
   | { kind: "array"; items: Shape; description?: string }
   | { kind: "oneOf"; of: readonly Shape[]; description?: string };
@@ -116,6 +117,11 @@ export const CONFIG_KEYS = {
   files: { kind: "array", items: text("a regular file to back up and restore") },
   stateDir: text("backups, the journal, the service log"),
   journal: { kind: "string", pattern: DATABASE_URL_PATTERN, description: "where the journal lives" },
+  rehearse: {
+    kind: "oneOf",
+    of: [{ kind: "boolean" }, command()],
+    description: 'false turns the rehearsal off; {"command": [...]} rehearses with a command ({databaseUrl}, {databasePath})',
+  },
   announce: ANNOUNCE_SHAPE,
   service: SERVICE_SHAPE,
   package: PACKAGE_SHAPE,

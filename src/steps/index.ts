@@ -1,6 +1,7 @@
 import type { StepImplementations } from "./types.js";
 import { preflight } from "./preflight.js";
 import { backup } from "./backup.js";
+import { rehearse } from "./rehearse.js";
 import { seal } from "./seal.js";
 import { announce, grace, withdrawAnnouncement } from "./announce.js";
 import { health, restartService, start, startPrevious, stop } from "./service.js";
@@ -13,6 +14,7 @@ import { stopNewVersion } from "./stop-new-version.js";
 export const defaultSteps: StepImplementations = {
   preflight,
   backup,
+  rehearse,
   announce,
   grace,
   stop,

@@ -13,6 +13,7 @@ import { PG_TEMPLATE_FORMAT, backupByTemplate, dropTemplateBackup, readTemplateM
 import { afterStopCost, templateHotBackupNote } from "./costs.js";
 import { pgCatalog, type PgCatalog } from "./catalog.js";
 import { lockPostgresTarget } from "./target-lock.js";
+import { dropPgScratch, pgScratch } from "./scratch.js";
 import { checkPgMark, takePgMark } from "./change-mark.js";
 import { describeClientTools, findPgClientTools, noClientToolsError, type PgClientTools, type PgToolSearchResult } from "./tools.js";
 
@@ -143,6 +144,13 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
   };
 
   const markDeps = { target, maintenance, admin, connect };
+  const scratchDeps = {
+    target,
+    admin,
+    catalog,
+    pgRestore: async () => (await clientTools()).pgRestore,
+    open: (copy: PostgresTarget) => createPostgresAdapter(copy, options),
+  };
 
   return {
     dialect: "postgres",
@@ -270,6 +278,9 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     },
 
     lockTarget: () => lockPostgresTarget(target, maintenance),
+
+    scratchCopy: (artifact, _dir, name) => pgScratch(scratchDeps, artifact, name),
+    dropScratch: async (_dir, name) => dropPgScratch(await admin(), target, name),
 
     migrationDriver(): MigrationDriver {
       return createPostgresMigrationDriver({ target, connection: connect });

@@ -10,6 +10,7 @@ import { fingerprintSqlite } from "./fingerprint.js";
 import { createSqliteMigrationDriver } from "./migration-driver.js";
 import { restoreSqlite } from "./restore.js";
 import { lockSqliteTarget } from "./target-lock.js";
+import { dropSqliteScratch, sqliteScratch } from "./scratch.js";
 
 /** Options of `createSqliteAdapter`. */
 export interface SqliteAdapterOptions {
@@ -138,6 +139,9 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
     },
 
     lockTarget: () => lockSqliteTarget(path),
+
+    scratchCopy: (artifact, dir, name) => sqliteScratch(artifact, dir, name, (copy) => createSqliteAdapter({ path: copy, busyTimeoutMs })),
+    dropScratch: dropSqliteScratch,
 
     migrationDriver(): MigrationDriver {
       return createSqliteMigrationDriver({ path, connection: connect });
