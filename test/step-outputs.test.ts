@@ -305,7 +305,7 @@ describe("the built-in steps' outputs on the real example (port 4471)", () => {
     return readBuiltInOutputs(foldJournal(events).context);
   }
 
-  it("are what BuiltInOutputs declares, for all 19 steps: a completed run, a rollback after the start, an abort", async () => {
+  it("are what BuiltInOutputs declares, for all 20 steps: a completed run, a rollback after the start, an abort", async () => {
     ex = await prepareExample(4471, ["--authors", "2", "--posts-per-author", "2", "--comments-per-post", "1"]);
     const config = JSON.parse(readFileSync(ex.config, "utf8"));
     config.service.health.timeoutSeconds = 3;
@@ -318,6 +318,7 @@ describe("the built-in steps' outputs on the real example (port 4471)", () => {
     expect(await outputsRead()).toEqual([
       "preflight",
       "backup",
+      "rehearse",
       "announce",
       "grace",
       "stop",
