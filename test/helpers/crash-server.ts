@@ -20,6 +20,7 @@ export const FORWARD = [
   "run.requested",
   ...started("preflight"),
   ...started("backup"),
+  ...started("rehearse"),
   ...skipped("announce"),
   ...skipped("grace"),
   ...skipped("stop"),
@@ -31,9 +32,11 @@ export const FORWARD = [
   ...skipped("health"),
   "run.completed",
 ];
-/** Every event of an upgrade whose migration fails, rolled back. */
+/** Every event of an upgrade whose migration fails, rolled back (the rehearsal turned off: it would abort the run before the stop). */
 export const ROLLBACK = [
-  ...FORWARD.slice(0, FORWARD.indexOf("step.started:migrate") + 1),
+  ...FORWARD.slice(0, FORWARD.indexOf("step.started:rehearse")),
+  ...skipped("rehearse"),
+  ...FORWARD.slice(FORWARD.indexOf("step.succeeded:rehearse") + 1, FORWARD.indexOf("step.started:migrate") + 1),
   "step.failed:migrate",
   ...skipped("stopNewVersion"),
   ...started("restoreDatabase"),
@@ -114,6 +117,7 @@ export async function prepare(
       migrations: { drizzle: "./migrations" },
       ...(journal ? { journal } : {}),
       ...(backup ? { backup } : {}),
+      ...(broken ? { rehearse: false } : {}),
       ...more.config,
     }),
   );
