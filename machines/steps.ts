@@ -6,6 +6,7 @@ export const FORWARD_STEPS = [
   "preflight",
   "backup",
   "lint",
+  "rehearse",
   "announce",
   "grace",
   "stop",

@@ -21,7 +21,8 @@ interface FlowRow {
 const FLOW: Record<StepName, FlowRow> = {
   preflight:            { phase: "forward",  onSuccess: "backup",               onFailure: "aborted", recordsVersions: true },
   backup:               { phase: "forward",  onSuccess: "lint",                 onFailure: "aborted" },
-  lint:                 { phase: "forward",  onSuccess: "announce",             onFailure: "aborted" },
+  lint:                 { phase: "forward",  onSuccess: "rehearse",             onFailure: "aborted" },
+  rehearse:             { phase: "forward",  onSuccess: "announce",             onFailure: "aborted" },
   announce:             { phase: "forward",  onSuccess: "grace",                onFailure: "withdrawAnnouncement" },
   grace:                { phase: "forward",  onSuccess: "stop",                 onFailure: "withdrawAnnouncement" },
   stop:                 { phase: "forward",  onSuccess: "seal",                 onFailure: "restartService" },
@@ -46,6 +47,7 @@ const DOES: Record<StepName, string> = {
   preflight: "Reads the installed version, checks the database, the folders and the free space. Changes nothing.",
   backup: "Hot backup of the database and copies of the configuration files, while the service still runs.",
   lint: "Reads the pending migrations against a read-only snapshot of the data: refuses destructive or failing ones before anyone is told.",
+  rehearse: "Applies the pending migrations to a scratch copy of the hot backup, then drops it. A failure costs no downtime.",
   announce: "Tells the users about the downtime.",
   grace: "Waits until the deadline journaled when the step first started.",
   stop: "Stops the service.",

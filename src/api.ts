@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { FORWARD_STEPS, type StepName } from "../machines/index.js";
+import { FORWARD_STEPS, type StepName, type UpgradeContext } from "../machines/index.js";
 import { openAdapter } from "./adapters/registry.js";
 import { UpgradeError, isUpgradeError, type ErrorCode } from "./errors.js";
 import { RunJournal } from "./journal/journal.js";
@@ -7,6 +7,10 @@ import { latestRun } from "./journal/latest-run.js";
 import type { JournalEvent, JournalStore, RunRecord } from "./journal/types.js";
 import { planLint, type PlanLint } from "./lint/plan-lint.js";
 import { runMigrations } from "./migrations/runner.js";
+import { drizzleFolderFor, noPendingNote, TO_VERSION } from "./migrations/target-folder.js";
+import { lastRehearsal, type DowntimeEstimate } from "./plan/estimate.js";
+import { freeBytes } from "./plan/free-space.js";
+import { rehearseNow, type RehearsalNow } from "./plan/rehearse-now.js";
 import { foldJournal } from "./runner/fold.js";
 import { runResult, type RunResult } from "./runner/result.js";
 import { abandonRun, type AbandonResult } from "./runner/abandon.js";
@@ -15,6 +19,8 @@ import { runOfTarget } from "./runner/target-runs.js";
 import { manualInstructions } from "./steps/manual.js";
 import { keyOf, redactorOf, resolveInput, runnerOptions, stepsFor, withJournal, type ConfigInput, type DriveOptions } from "./session.js";
 import { readVersion } from "./steps/commands.js";
+import { toJson } from "./steps/output-of.js";
+import type { PreflightOutput } from "./steps/outputs.js";
 import { requestChecks } from "./steps/preflight.js";
 import type { StepContext } from "./steps/types.js";
 import { checkRequestedVersion } from "./versions.js";
@@ -203,10 +209,27 @@ export interface Plan {
   notes: string[];
   /** The lint of the pending migrations on the live data, read-only, per migration; null when there is nothing to lint. */
   lint: PlanLint | null;
+  /** What to fix when the migrations folder cannot show what the new version brings (nothing pending, or `{toVersion}` without `--to`). */
+  migrationNote: string | null;
+  /** `plan --rehearse`: the rehearsal run now on a copy of a hot backup; null without `--rehearse`. */
+  rehearsal: RehearsalNow | null;
+  /** The migrations' expected downtime: the rehearsal now, else the last rehearsal of this target in the journal; null when none. */
+  downtimeEstimate: DowntimeEstimate | null;
+  /** The database's size in bytes: about what its backup holds (null when it cannot be told). */
+  backupBytes: number | null;
+  /** Bytes free in the state directory (where backups go). */
+  freeBytes: number | null;
 }
 
-/** The steps that would run and the pending migrations; changes nothing. */
-export async function plan(config: ConfigInput, options: { cwd?: string; toVersion?: string | null } = {}): Promise<Plan> {
+/**
+ * The steps that would run, the pending migrations, the downtime estimate, the backup's size and
+ * the free space; changes nothing. With `rehearse`, also rehearses the migrations now (a hot
+ * backup and a scratch copy, both dropped after).
+ */
+export async function plan(
+  config: ConfigInput,
+  options: { cwd?: string; toVersion?: string | null; rehearse?: boolean } = {},
+): Promise<Plan> {
   const resolved = await resolveInput(config, options.cwd);
   checkRequestedVersion(options.toVersion);
   const effects = stepsFor(resolved);
@@ -223,7 +246,7 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
         target: null,
         toVersion: options.toVersion ?? null,
         fromVersion: null,
-        outputs: {},
+        outputs: {} as UpgradeContext["outputs"],
         skipped: {},
         attempts: {},
         failure: null,
@@ -237,19 +260,52 @@ export async function plan(config: ConfigInput, options: { cwd?: string; toVersi
       signal: new AbortController().signal,
     } satisfies StepContext;
     const installedVersion = await readVersion(ctx, "E_PREFLIGHT");
+    const toVersion = options.toVersion ?? null;
     const m = resolved.migrations;
     let pendingMigrations: string[] | null = null;
+    let migrationNote: string | null = null;
     const info = await db.check();
-    if (m && "drizzle" in m) {
-      pendingMigrations = info.exists ? (await runMigrations(db.migrationDriver(), m.drizzle, { dryRun: true })).pending : null;
+    const folder =
+      m && "drizzle" in m && (toVersion !== null || !m.drizzle.includes(TO_VERSION)) ? drizzleFolderFor(resolved, toVersion) : null;
+    if (m && "drizzle" in m && folder === null)
+      migrationNote = `migrations.drizzle names ${TO_VERSION} (${m.drizzle}): pass --to VERSION to see the migrations that version brings`;
+    if (folder !== null) {
+      pendingMigrations = info.exists ? (await runMigrations(db.migrationDriver(), folder, { dryRun: true })).pending : null;
+      migrationNote = noPendingNote(resolved, pendingMigrations);
     }
+    const seen: PreflightOutput = {
+      fromVersion: installedVersion,
+      toVersion,
+      serviceWasRunning: null,
+      databaseBytes: info.bytes ?? null,
+      pendingMigrations,
+    };
+    ctx.run.outputs.preflight = toJson(seen);
+    const rehearsal = options.rehearse && info.exists ? await rehearseNow(ctx, db) : null;
+    const last = await withJournal(resolved, async (store) => lastRehearsal(store, await keyOf(resolved), toVersion));
+    const downtimeEstimate =
+      rehearsal?.outcome === "passed"
+        ? { migrationSeconds: rehearsal.seconds, source: "rehearsal now", toVersion, applied: rehearsal.applied }
+        : last;
     const steps = [];
     for (const step of FORWARD_STEPS) {
       const reason = await effects[step].skip?.({ ...ctx, step });
       steps.push(reason === undefined ? { step, action: "run" as const } : { step, action: "skip" as const, reason });
     }
     const lint = await planLint(resolved, db, options.toVersion ?? null, info.exists);
-    return { installedVersion, toVersion: options.toVersion ?? null, pendingMigrations, steps, notes: info.notes ?? [], lint };
+    return {
+      installedVersion,
+      toVersion,
+      pendingMigrations,
+      steps,
+      notes: info.notes ?? [],
+      migrationNote,
+      rehearsal,
+      downtimeEstimate,
+      backupBytes: info.bytes ?? null,
+      freeBytes: await freeBytes(resolved.stateDir),
+      lint,
+    };
   } finally {
     await db.close();
   }

@@ -75,6 +75,11 @@ export const ERROR_CODES = {
   },
   E_MIGRATION_FAILED: { exit: "failed", meaning: "a migration failed (its transaction is rolled back where the dialect allows)" },
   E_FOREIGN_KEY: { exit: "failed", meaning: "a migration would leave rows that break a foreign key" },
+  E_REHEARSAL: {
+    exit: "failed",
+    meaning:
+      "the rehearsal on a scratch copy of the hot backup failed: a migration would fail on the real data (nothing was announced or stopped)",
+  },
   E_BACKUP: { exit: "failed", meaning: "a backup could not be taken or failed its checks" },
   E_RESTORE: { exit: "failed", meaning: "a restore failed, or its source is not a usable backup" },
   E_VERIFY: {

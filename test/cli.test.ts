@@ -30,7 +30,11 @@ describe("the CLI, in process, on the real example", () => {
     expect(r.code).toBe(0);
     const plan = r.lines[0];
     expect(plan.installedVersion).toBe("1.0.0");
-    expect(plan.pendingMigrations).toEqual([]);
+    // the example's folder names {toVersion}: plan reads 2.0.0's migrations before it is installed
+    expect(plan.pendingMigrations).toEqual(["0001_posts_created_at_not_null"]);
+    expect(plan.migrationNote).toBeNull();
+    expect(plan.rehearsal).toBeNull();
+    expect(plan.steps.find((s: any) => s.step === "rehearse")).toEqual({ step: "rehearse", action: "run" });
     expect(plan.steps.find((s: any) => s.step === "grace")).toEqual({ step: "grace", action: "skip", reason: "no grace period" });
     expect(plan.steps.find((s: any) => s.step === "migrate").action).toBe("run");
     expect(await ex.fingerprint()).toBe(before);

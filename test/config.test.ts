@@ -194,7 +194,7 @@ describe("validateConfig", () => {
       }),
     );
     expect(problems(err)).toEqual([
-      'unknown key "extra"; allowed keys: name, database, backup, migrations, files, stateDir, journal, lint, announce, service, package, verify, env, preset',
+      'unknown key "extra"; allowed keys: name, database, backup, migrations, files, stateDir, journal, lint, rehearse, announce, service, package, verify, env, preset',
       'name "bad name!" may only contain letters, digits, ".", "_" and "-"',
       expect.stringMatching(/^database: invalid database URL "postgres:\/\/app:\*\*\*@db\/": empty database name/),
       'migrations must have either "drizzle" or "command", not both',

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect } from "vitest";
 import { crashAtEveryBoundary, FORWARD_EVENTS } from "./helpers/crash-suite.js";
@@ -16,6 +16,10 @@ describe("crash at every boundary of a real upgrade of the example, then resume"
       expect((await ex.ctl("check")).code).toBe(0);
       expect(readFileSync(join(ex.dir, "blog.config.json"), "utf8")).toBe(before.config);
       expect(await ex.fingerprint()).not.toBe(before.fingerprint);
+      // the rehearsal's scratch copy is gone, whichever attempt made it
+      const backups = join(ex.dir, ".upgrade", "backups");
+      const left = readdirSync(backups).flatMap((run) => readdirSync(join(backups, run)).filter((f) => f.startsWith("rehearse_")));
+      expect(left).toEqual([]);
     },
   });
 });

@@ -86,7 +86,12 @@ async function prepare(
     );
   }
   const config = join(dir, "upgrade.json");
-  writeFileSync(config, JSON.stringify({ name: `svc-${name}`, database: url, migrations: { drizzle: "./migrations" }, ...opts.extra }));
+  // a failing migration is rolled back after the stop: the rehearsal, which would abort before it, is off
+  const rehearse = opts.broken ? { rehearse: false } : {};
+  writeFileSync(
+    config,
+    JSON.stringify({ name: `svc-${name}`, database: url, migrations: { drizzle: "./migrations" }, ...rehearse, ...opts.extra }),
+  );
   return {
     dir,
     config,

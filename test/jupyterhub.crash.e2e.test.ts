@@ -19,6 +19,8 @@ const both = (...steps: string[]) => steps.flatMap((s) => [`step.started:${s}`, 
 const UNTIL_MIGRATE = [
   "run.requested",
   ...both("preflight", "backup"),
+  // no staged new JupyterHub: upgrade-db is not rehearsed (journaled as skipped)
+  "step.succeeded:rehearse",
   "step.succeeded:announce",
   "step.succeeded:grace",
   ...both("stop", "seal", "upgradePackage"),

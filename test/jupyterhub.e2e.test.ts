@@ -72,6 +72,7 @@ type Line = {
   step?: string;
   message?: string;
   outcome?: string;
+  skipped?: string;
   state?: string;
   failure?: { step: string; error: { code: string; message: string } } | null;
 };
@@ -225,6 +226,9 @@ hubSuite("the JupyterHub preset against Debian's JupyterHub", () => {
       expect(resultOf(r.stdout).state).toBe("completed");
       expect(lines(r.stdout).some((l) => l.type === "log" && l.step === "preflight" && /is not running/.test(l.message ?? ""))).toBe(true);
       expect(outcome(r.stdout, "stop")).toBe("skipped");
+      const rehearsal = lines(r.stdout).find((l) => l.type === "step.finished" && l.step === "rehearse");
+      expect(rehearsal).toMatchObject({ outcome: "skipped" });
+      expect(rehearsal?.skipped).toMatch(/^not rehearsed: upgrade-db needs the new JupyterHub/);
       expect(outcome(r.stdout, "migrate")).toBe("succeeded");
       expect(await hub.revision()).toBe(head);
       expect(await hub.version()).toBe(version);

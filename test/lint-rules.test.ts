@@ -37,7 +37,7 @@ const SETUP = [
   "INSERT INTO nt (id, name, n) VALUES (1, 'abcdefgh', 5000000000), (2, 'abc', 1), (3, NULL, -5000000000)",
 ];
 
-function open(d: D, where: string): Promise<DatabaseAdapter> {
+function open(_d: D, where: string): Promise<DatabaseAdapter> {
   return openAdapter(parseDatabaseUrl(where, "/"));
 }
 

@@ -319,6 +319,7 @@ describe("the built-in steps' outputs on the real example (port 4471)", () => {
       "preflight",
       "backup",
       "lint",
+      "rehearse",
       "announce",
       "grace",
       "stop",

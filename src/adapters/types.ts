@@ -141,6 +141,27 @@ export interface DataSnapshot {
 }
 
 /**
+ * A scratch copy of a backup, made for a rehearsal: a database of its own that a migration runner
+ * can run against, never the live one. Its name is the caller's (one per run), so a run resumed
+ * after a crash finds the copy an earlier attempt left and drops it (`dropScratch`).
+ */
+export interface ScratchCopy {
+  /** How the copy was made, for the output and the log, e.g. `file copy of the hot backup`. */
+  readonly how: string;
+  /** The database's bytes the copy holds. */
+  readonly bytes: number;
+  /** The copy, as an adapter of its own (its migration driver; closed by `dropScratch`'s caller). */
+  readonly adapter: DatabaseAdapter;
+  /**
+   * Where a command finds the copy: `databasePath` (SQLite) or `databaseUrl` (a server's URL with
+   * the password: never logged, never journaled).
+   */
+  readonly location: { databasePath: string } | { databaseUrl: string };
+  /** The copy, printable (no password). */
+  readonly display: string;
+}
+
+/**
  * One database being upgraded: what the core asks of a dialect's driver, nothing more. Each
  * driver (better-sqlite3, postgres, mysql2) implements it in a folder of the same shape under
  * `src/adapters/<dialect>/`; a dialect's other abilities (dropping a backup, its own options)
@@ -210,6 +231,16 @@ export interface DatabaseAdapter {
    * REPEATABLE READ, READ ONLY transaction (the hot backup's data, give or take the writes since).
    */
   readSnapshot(hotBackup: BackupArtifact | null): Promise<DataSnapshot>;
+  /**
+   * Makes the scratch copy `name` of `artifact` (a backup this adapter wrote): SQLite a file copy
+   * in `dir`; PostgreSQL a `CREATE DATABASE ... TEMPLATE` of a template restore point or a
+   * pg_restore of a dump into a scratch database; MySQL the dump loaded into a scratch database.
+   * A copy of that name left by an earlier attempt is dropped first. E_REHEARSAL when the backup
+   * cannot be copied; the live database is never touched.
+   */
+  scratchCopy(artifact: BackupArtifact, dir: string, name: string): Promise<ScratchCopy>;
+  /** Drops the scratch copy `name` (in `dir`) when it exists: idempotent, safe after a crash at any point. */
+  dropScratch(dir: string, name: string): Promise<void>;
   /** The dialect's side of the drizzle-kit migration runner. */
   migrationDriver(): MigrationDriver;
   /** Closes the adapter's connections (not the target lock). */

@@ -2,6 +2,7 @@ import { plan, status } from "../api.js";
 import { planLintLines } from "../lint/plan-lint.js";
 import { defineCommand } from "./define.js";
 import { EXIT } from "./io.js";
+import { rehearsalLines } from "./plan-text.js";
 import { downtimeLine } from "./render.js";
 
 /** `upgrade-machine status`. */
@@ -30,12 +31,16 @@ export const statusCommand = defineCommand({
 
 /** `upgrade-machine plan`. */
 export const planCommand = defineCommand({
-  summary: "the steps that would run and the pending migrations; changes nothing",
+  summary: "the steps that would run, the pending migrations, the downtime estimate and the space; changes nothing",
   flags: {
     to: { type: "string", value: "VERSION", help: "the version the run would install" },
+    rehearse: {
+      type: "boolean",
+      help: "rehearse the migrations now on a scratch copy of a hot backup (both dropped after); its time is the downtime estimate",
+    },
   },
   async run(args, io) {
-    const p = await plan(args.config, { cwd: io.cwd, toVersion: args.to ?? null });
+    const p = await plan(args.config, { cwd: io.cwd, toVersion: args.to ?? null, rehearse: args.rehearse === true });
     if (args.json) {
       io.stdout.write(`${JSON.stringify(p)}\n`);
       return EXIT.ok;
@@ -48,6 +53,7 @@ export const planCommand = defineCommand({
     for (const s of p.steps) io.stdout.write(`  ${s.action === "run" ? "run " : "skip"} ${s.step}${s.reason ? ` (${s.reason})` : ""}\n`);
     for (const note of p.notes) io.stdout.write(`database: ${note}\n`);
     if (p.lint) for (const line of planLintLines(p.lint)) io.stdout.write(`${line}\n`);
+    for (const line of rehearsalLines(p)) io.stdout.write(`${line}\n`);
     return EXIT.ok;
   },
 });

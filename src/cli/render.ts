@@ -7,7 +7,7 @@ import type { CliIo } from "./io.js";
 /** How the CLI shows a run: a live terminal, plain lines, or NDJSON. */
 export type OutputMode = "tty" | "plain" | "json";
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) {

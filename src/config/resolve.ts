@@ -109,6 +109,7 @@ export function resolveConfig(config: UpgradeConfig, baseDir: string, configPath
     },
     ...(migrations !== undefined ? { migrations } : {}),
     files: (config.files ?? []).map((f) => resolve(base, f)),
+    rehearse: typeof config.rehearse === "object" ? cmd(config.rehearse) : (config.rehearse ?? true),
     stateDir,
     journal,
     journalTarget,

@@ -25,6 +25,8 @@ function toSchema(shape: Shape): JsonSchema {
       return described(shape, {});
     case "false":
       return described(shape, { const: false });
+    case "boolean":
+      return described(shape, { type: "boolean" });
     case "array":
       return described(shape, { type: "array", items: toSchema(shape.items) });
     case "oneOf":

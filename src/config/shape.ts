@@ -12,6 +12,7 @@ export type Shape =
   | { kind: "strings"; description?: string }
   | { kind: "json"; description?: string }
   | { kind: "false"; description?: string }
+  | { kind: "boolean"; description?: string }
   | { kind: "object"; keys: Readonly<Record<string, Shape>>; required?: readonly string[]; description?: string }
   | { kind: "array"; items: Shape; description?: string }
   | { kind: "oneOf"; of: readonly Shape[]; description?: string };
@@ -131,6 +132,11 @@ export const CONFIG_KEYS = {
   stateDir: text("backups, the journal, the service log"),
   journal: { kind: "string", pattern: DATABASE_URL_PATTERN, description: "where the journal lives" },
   lint: { kind: "oneOf", of: [{ kind: "false", description: "no lint" }, LINT_SHAPE], description: "the lint of pending migrations" },
+  rehearse: {
+    kind: "oneOf",
+    of: [{ kind: "boolean" }, command()],
+    description: 'false turns the rehearsal off; {"command": [...]} rehearses with a command ({databaseUrl}, {databasePath})',
+  },
   announce: ANNOUNCE_SHAPE,
   service: SERVICE_SHAPE,
   package: PACKAGE_SHAPE,

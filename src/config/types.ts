@@ -142,6 +142,14 @@ export interface UpgradeConfig {
    * (default on); `false` turns it off.
    */
   lint?: false | LintConfig;
+  /**
+   * The rehearsal before the announcement: the pending migrations applied to a scratch copy of the
+   * hot backup, then the copy dropped; a migration that fails there ends the run `aborted` with no
+   * downtime. Default: on for `migrations.drizzle`, off for `migrations.command`. `false` turns it
+   * off; `{ "command": [...] }` runs that command against the copy (`{databaseUrl}`, or
+   * `{databasePath}` for SQLite, in its arguments), e.g. to rehearse `migrations.command`.
+   */
+  rehearse?: boolean | CommandSpec;
   /** Downtime announcement and grace period. */
   announce?: AnnounceConfig;
   /** Stop, start and health check of the service. */
@@ -198,6 +206,8 @@ export interface ResolvedConfig {
   journalTarget: DatabaseTarget;
   /** The lint's options as written; `false` when it is off (default: on, destructive refused). */
   lint?: false | LintConfig;
+  /** The rehearsal: on (`true`), off (`false`), or a command run against the scratch copy (resolved). Default true. */
+  rehearse: boolean | ResolvedCommandSpec;
   /** Announcement; `command` resolved, `withdraw` resolved. */
   announce?: Omit<AnnounceConfig, "withdraw"> & { withdraw?: ResolvedCommandSpec | { http: HttpSpec } };
   /** Service control with resolved commands. */

@@ -204,6 +204,10 @@ function migrations(v: unknown, p: Problems): void {
 
 function sections(c: Obj, p: Problems): void {
   if (c.migrations !== undefined) migrations(c.migrations, p);
+  if (c.rehearse !== undefined && typeof c.rehearse !== "boolean") {
+    if (isObj(c.rehearse)) command(c.rehearse, "rehearse", p);
+    else p.add('rehearse must be true, false or {"command": [...]}', '"rehearse": false turns the rehearsal off');
+  }
   if (c.files !== undefined) {
     if (!Array.isArray(c.files)) p.add("files must be an array of paths");
     else

@@ -22,3 +22,14 @@ export function drizzleFolderFor(config: ResolvedConfig, toVersion: string | nul
   }
   return m.drizzle.split(TO_VERSION).join(toVersion);
 }
+
+/**
+ * The line to say when nothing is pending in the folder before the upgrade and the folder does not
+ * name `{toVersion}`: it is probably the running version's folder, so the new version's migrations
+ * are neither rehearsed nor shown. Null when there is nothing to say.
+ */
+export function noPendingNote(config: ResolvedConfig, pending: readonly string[] | null): string | null {
+  const m = config.migrations;
+  if (!m || !("drizzle" in m) || m.drizzle.includes(TO_VERSION) || pending === null || pending.length > 0) return null;
+  return `no migration is pending in ${m.drizzle} before the upgrade: if it is the running version's folder, the new version's migrations are not rehearsed; point migrations.drizzle at the new version's folder with ${TO_VERSION} (e.g. "./releases/${TO_VERSION}/drizzle")`;
+}

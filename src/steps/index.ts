@@ -2,6 +2,7 @@ import type { StepImplementations } from "./types.js";
 import { preflight } from "./preflight.js";
 import { backup } from "./backup.js";
 import { lint } from "./lint.js";
+import { rehearse } from "./rehearse.js";
 import { seal } from "./seal.js";
 import { announce, grace, withdrawAnnouncement } from "./announce.js";
 import { health, restartService, start, startPrevious, stop } from "./service.js";
@@ -15,6 +16,7 @@ export const defaultSteps: StepImplementations = {
   preflight,
   backup,
   lint,
+  rehearse,
   announce,
   grace,
   stop,

@@ -1,5 +1,6 @@
 import { UpgradeError } from "../errors.js";
 import { runMigrations } from "../migrations/runner.js";
+import { drizzleFolderFor } from "../migrations/target-folder.js";
 import { commandOutput, runSpec } from "./commands.js";
 import type { BuiltInStep } from "./types.js";
 
@@ -13,7 +14,7 @@ export const migrate: BuiltInStep<"migrate"> = {
     const m = ctx.config.migrations!;
     if ("drizzle" in m) {
       const db = await ctx.database();
-      const result = await runMigrations(db.migrationDriver(), m.drizzle, {
+      const result = await runMigrations(db.migrationDriver(), drizzleFolderFor(ctx.config, ctx.run.toVersion)!, {
         onProgress: ctx.progress,
         lockTimeoutMs: (m.lockTimeoutSeconds ?? 60) * 1000,
       });
@@ -33,7 +34,7 @@ export const verify: BuiltInStep<"verify"> = {
     let pending: string[] = [];
     if (m && "drizzle" in m) {
       const db = await ctx.database();
-      pending = (await runMigrations(db.migrationDriver(), m.drizzle, { dryRun: true })).pending;
+      pending = (await runMigrations(db.migrationDriver(), drizzleFolderFor(ctx.config, ctx.run.toVersion)!, { dryRun: true })).pending;
       if (pending.length) {
         throw new UpgradeError("E_VERIFY", `migrations still pending after migrate: ${pending.join(", ")}`, {
           hint: "run `upgrade-machine plan` to see why",

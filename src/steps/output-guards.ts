@@ -11,6 +11,7 @@ import type {
   HttpAnswer,
   MigrateOutput,
   PreflightOutput,
+  RehearseOutput,
   RestoreDatabaseOutput,
   SealOutput,
   StartOutcome,
@@ -107,6 +108,16 @@ export const migrateOutput: Guard<MigrateOutput> = either(
   commandRecord,
 );
 
+/** rehearse's output: the migrations' time on the scratch copy, what it applied, how the copy was made. */
+export const rehearseOutput = object<RehearseOutput>({
+  seconds: num,
+  applied: arrayOf(str),
+  copyBytes: num,
+  copy: str,
+  copySeconds: num,
+  command: optional(commandRecord),
+});
+
 /** Any JSON value: the output of a step nothing reads into. */
 const unread: Guard<UnreadOutput> = (v, where): v is UnreadOutput => {
   if (v !== undefined) return true;
@@ -119,6 +130,7 @@ export const OUTPUT_GUARDS: { [S in StepName]: Guard<StepOutputs[S]> } = {
   preflight: preflightOutput,
   backup: backupOutput,
   lint: unread,
+  rehearse: rehearseOutput,
   announce: unread,
   grace: unread,
   stop: unread,

@@ -59,6 +59,25 @@ export interface BackupOutput {
   files: FileCopy[];
 }
 
+/**
+ * rehearse: the pending migrations applied to a scratch copy of the hot backup (then dropped).
+ * `seconds` is the migrations' time on the copy: `plan` takes the last one as the downtime estimate.
+ */
+export interface RehearseOutput {
+  /** Seconds the migrations took on the copy (the copy's own making not counted). */
+  seconds: number;
+  /** The migrations applied to the copy (drizzle tags), or `[]` for a command. */
+  applied: string[];
+  /** The copy's size: the database's bytes it held. */
+  copyBytes: number;
+  /** How the copy was made, e.g. `file copy`, `CREATE DATABASE ... TEMPLATE`, `pg_restore into a scratch database`. */
+  copy: string;
+  /** Seconds the copy took to make and drop. */
+  copySeconds: number;
+  /** The rehearsal command's result, when the migrations are a command. */
+  command?: CommandRecord;
+}
+
 /** The restore point, exact as of the stop. */
 export interface SealOutput {
   restorePoint: BackupArtifact;
@@ -210,6 +229,8 @@ export interface StepOutputs {
   /** Read by seal, `listBackups` and `abandon`. */
   backup: BackupOutput;
   lint: UnreadOutput;
+  /** Read by `plan` (the last rehearsal's time is the downtime estimate). */
+  rehearse: RehearseOutput;
   announce: UnreadOutput;
   grace: UnreadOutput;
   stop: UnreadOutput;

@@ -3,6 +3,7 @@ import { UpgradeError } from "../errors.js";
 import { resolveBackedUpPaths } from "../fs/backed-up.js";
 import { ensureStateDir } from "../fs/durable.js";
 import { runMigrations } from "../migrations/runner.js";
+import { drizzleFolderFor, noPendingNote } from "../migrations/target-folder.js";
 import { safeUrl } from "../process/http.js";
 import { liveness } from "../process/liveness.js";
 import { checkRequestedVersion } from "../versions.js";
@@ -36,6 +37,7 @@ export function requestChecks(c: ResolvedConfig, toVersion: string | null): void
       hint: "add package.version, a command that prints the installed version",
     });
   }
+  drizzleFolderFor(c, toVersion); // E_CONFIG when the folder names {toVersion} and there is none
 }
 
 /**
@@ -62,9 +64,11 @@ export const preflight: BuiltInStep<"preflight"> = {
     }
     for (const note of info.notes ?? []) ctx.log(note);
     let pendingMigrations: string[] | null = null;
-    if (c.migrations && "drizzle" in c.migrations) {
-      const plan = await runMigrations(db.migrationDriver(), c.migrations.drizzle, { dryRun: true });
-      pendingMigrations = plan.pending;
+    const folder = drizzleFolderFor(c, ctx.run.toVersion);
+    if (folder !== null) {
+      pendingMigrations = (await runMigrations(db.migrationDriver(), folder, { dryRun: true })).pending;
+      const note = noPendingNote(c, pendingMigrations);
+      if (note) ctx.log(note);
     }
     const paths = await resolveBackedUpPaths(
       "path" in c.target ? c.target.path : null,

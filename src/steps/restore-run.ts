@@ -92,13 +92,20 @@ export const proveRestored: StepDefinition<"verify", ProveRestoredOutput> = {
   },
 };
 
-/** lint in a restore run: nothing is migrated, a restore point is put back. */
-const noLint: StepDefinition<"lint"> = {
+/** lint and rehearse in a restore run: nothing is migrated, a restore point is put back. */
+const noMigration = {
   skip: () => "a restore run applies no migration: it puts a restore point back",
   run: async () => null,
 };
 
-/** The effects of a restore run: `steps` (the upgrade's) with the restore's in place of theirs, and no lint. */
+/** The effects of a restore run: `steps` (the upgrade's) with the restore's in place of theirs, and no lint or rehearsal. */
 export function restoreRunSteps(steps: StepImplementations): StepEffects {
-  return { ...steps, lint: noLint, upgradePackage: installRestored, migrate: putBackRestorePoint, verify: proveRestored };
+  return {
+    ...steps,
+    lint: noMigration,
+    rehearse: noMigration,
+    upgradePackage: installRestored,
+    migrate: putBackRestorePoint,
+    verify: proveRestored,
+  };
 }

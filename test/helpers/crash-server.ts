@@ -21,6 +21,7 @@ export const FORWARD = [
   ...started("preflight"),
   ...started("backup"),
   ...started("lint"),
+  ...started("rehearse"),
   ...skipped("announce"),
   ...skipped("grace"),
   ...skipped("stop"),
@@ -32,9 +33,11 @@ export const FORWARD = [
   ...skipped("health"),
   "run.completed",
 ];
-/** Every event of an upgrade whose migration fails, rolled back. */
+/** Every event of an upgrade whose migration fails, rolled back (the rehearsal turned off: it would abort the run before the stop). */
 export const ROLLBACK = [
-  ...FORWARD.slice(0, FORWARD.indexOf("step.started:migrate") + 1),
+  ...FORWARD.slice(0, FORWARD.indexOf("step.started:rehearse")),
+  ...skipped("rehearse"),
+  ...FORWARD.slice(FORWARD.indexOf("step.succeeded:rehearse") + 1, FORWARD.indexOf("step.started:migrate") + 1),
   "step.failed:migrate",
   ...skipped("stopNewVersion"),
   ...started("restoreDatabase"),
@@ -115,6 +118,7 @@ export async function prepare(
       migrations: { drizzle: "./migrations" },
       ...(journal ? { journal } : {}),
       ...(backup ? { backup } : {}),
+      ...(broken ? { rehearse: false } : {}),
       ...more.config,
     }),
   );

@@ -3,20 +3,37 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { eventKeys, prepareExample, runCli, type Example } from "./example.js";
 
+// grace is journaled as skipped (no grace period); so is rehearse where the config turns it off
 const upTo = (steps: string[]) =>
-  steps.flatMap((s) => (s === "grace" ? ["step.succeeded:grace"] : [`step.started:${s}`, `step.succeeded:${s}`]));
+  steps.flatMap((s) =>
+    s === "grace" || s === "rehearse:off" ? [`step.succeeded:${s.split(":")[0]}`] : [`step.started:${s}`, `step.succeeded:${s}`],
+  );
 
-/** Every event of a completed upgrade of the example, in order (grace is journaled as skipped). */
+/** Every event of a completed upgrade of the example, in order (2.0.0's migration rehearsed first). */
 export const FORWARD_EVENTS = [
   "run.requested",
-  ...upTo(["preflight", "backup", "lint", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start", "health"]),
+  ...upTo([
+    "preflight",
+    "backup",
+    "lint",
+    "rehearse",
+    "announce",
+    "grace",
+    "stop",
+    "seal",
+    "upgradePackage",
+    "migrate",
+    "verify",
+    "start",
+    "health",
+  ]),
   "run.completed",
 ];
 
-/** Every event of an upgrade whose migration fails, rolled back. */
+/** Every event of an upgrade whose migration fails, rolled back (`addBrokenRelease` turns the rehearsal off). */
 export const ROLLBACK_EVENTS = [
   "run.requested",
-  ...upTo(["preflight", "backup", "lint", "announce", "grace", "stop", "seal", "upgradePackage"]),
+  ...upTo(["preflight", "backup", "lint", "rehearse:off", "announce", "grace", "stop", "seal", "upgradePackage"]),
   "step.started:migrate",
   "step.failed:migrate",
   // the new version was never started and nothing answers: journaled as skipped
@@ -28,7 +45,7 @@ export const ROLLBACK_EVENTS = [
 /** Every event of an upgrade whose new version starts but never gets healthy, rolled back. */
 export const UNHEALTHY_ROLLBACK_EVENTS = [
   "run.requested",
-  ...upTo(["preflight", "backup", "lint", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start"]),
+  ...upTo(["preflight", "backup", "lint", "rehearse", "announce", "grace", "stop", "seal", "upgradePackage", "migrate", "verify", "start"]),
   "step.started:health",
   "step.failed:health",
   ...upTo(["stopNewVersion", "restoreDatabase", "restoreFiles", "reinstallPrevious", "startPrevious", "verifyRestore"]),

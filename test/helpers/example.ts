@@ -75,8 +75,14 @@ async function get<T>(url: string): Promise<T | null> {
   }
 }
 
-/** Adds release 3.0.0 to the example: 2.0.0 plus a migration whose second statement fails. */
+/**
+ * Adds release 3.0.0 to the example: 2.0.0 plus a migration whose second statement fails, and
+ * turns the rehearsal off (`"rehearse": false`): the tests that use it prove the rollback after
+ * the stop, which a rehearsal would spare the run (test/rehearse.test.ts proves that).
+ */
 export function addBrokenRelease(ex: Example): void {
+  const config = JSON.parse(readFileSync(ex.config, "utf8"));
+  writeFileSync(ex.config, JSON.stringify({ ...config, rehearse: false }, null, 2));
   const rel = join(ex.dir, "releases", "3.0.0");
   cpSync(join(ex.dir, "releases", "2.0.0"), rel, { recursive: true, dereference: true });
   writeFileSync(join(rel, "VERSION"), "3.0.0\n");

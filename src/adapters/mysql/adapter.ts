@@ -11,6 +11,7 @@ import { restoreMysql, type MysqlRestoreOptions } from "./restore.js";
 import { lockMysqlTarget } from "./target-lock.js";
 import { checkMysqlMark, takeMysqlMark } from "./change-mark.js";
 import { openMysqlSnapshot } from "./snapshot.js";
+import { dropMysqlScratch, mysqlScratch } from "./scratch.js";
 import { findMysqlTool, parseServerVersion, type MysqlServerVersion, type MysqlTool, type MysqlToolRole } from "./tools.js";
 
 /** Options of `createMysqlAdapter`. */
@@ -101,6 +102,8 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
     return found;
   };
 
+  const scratchDeps = { target, admin, client: () => tool("client"), open: (copy: MysqlTarget) => createMysqlAdapter(copy, options) };
+
   return {
     dialect: "mysql",
     capabilities: { transactionalDdl: false, backupFingerprints: false },
@@ -185,6 +188,8 @@ export function createMysqlAdapter(target: MysqlTarget, options: MysqlAdapterOpt
     lockTarget: () => lockMysqlTarget(target),
 
     readSnapshot: () => openMysqlSnapshot(target),
+    scratchCopy: (artifact, _dir, name) => mysqlScratch(scratchDeps, artifact, name),
+    dropScratch: async (_dir, name) => dropMysqlScratch(await admin(), target, name),
 
     migrationDriver(): MigrationDriver {
       return createMysqlMigrationDriver({ target, connection: connect });

@@ -87,7 +87,7 @@ export function mysqlError(
   err: unknown,
   target: MysqlTarget,
   what: string,
-  fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" = "E_CONNECT",
+  fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" | "E_REHEARSAL" = "E_CONNECT",
 ): UpgradeError {
   if (isUpgradeError(err)) return err;
   const e = err as { code?: string; message?: string; errno?: number };

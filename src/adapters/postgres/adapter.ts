@@ -13,6 +13,7 @@ import { PG_TEMPLATE_FORMAT, backupByTemplate, dropTemplateBackup, readTemplateM
 import { afterStopCost, templateHotBackupNote } from "./costs.js";
 import { pgCatalog, type PgCatalog } from "./catalog.js";
 import { lockPostgresTarget } from "./target-lock.js";
+import { dropPgScratch, pgScratch } from "./scratch.js";
 import { checkPgMark, takePgMark } from "./change-mark.js";
 import { openPgSnapshot } from "./snapshot.js";
 import { describeClientTools, findPgClientTools, noClientToolsError, type PgClientTools, type PgToolSearchResult } from "./tools.js";
@@ -144,6 +145,13 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
   };
 
   const markDeps = { target, maintenance, admin, connect };
+  const scratchDeps = {
+    target,
+    admin,
+    catalog,
+    pgRestore: async () => (await clientTools()).pgRestore,
+    open: (copy: PostgresTarget) => createPostgresAdapter(copy, options),
+  };
 
   return {
     dialect: "postgres",
@@ -273,6 +281,8 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     lockTarget: () => lockPostgresTarget(target, maintenance),
 
     readSnapshot: () => openPgSnapshot(target),
+    scratchCopy: (artifact, _dir, name) => pgScratch(scratchDeps, artifact, name),
+    dropScratch: async (_dir, name) => dropPgScratch(await admin(), target, name),
 
     migrationDriver(): MigrationDriver {
       return createPostgresMigrationDriver({ target, connection: connect });

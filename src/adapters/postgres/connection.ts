@@ -137,7 +137,7 @@ export function pgError(
   err: unknown,
   target: PostgresTarget,
   what: string,
-  fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" = "E_CONNECT",
+  fallback: "E_BACKUP" | "E_RESTORE" | "E_JOURNAL" | "E_CONNECT" | "E_MIGRATION_FAILED" | "E_VERIFY" | "E_REHEARSAL" = "E_CONNECT",
 ): UpgradeError {
   if (isUpgradeError(err)) return err;
   const e = err as { code?: string; message?: string };

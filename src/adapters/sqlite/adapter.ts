@@ -11,6 +11,7 @@ import { createSqliteMigrationDriver } from "./migration-driver.js";
 import { restoreSqlite } from "./restore.js";
 import { openSqliteSnapshot } from "./snapshot.js";
 import { lockSqliteTarget } from "./target-lock.js";
+import { dropSqliteScratch, sqliteScratch } from "./scratch.js";
 
 /** Options of `createSqliteAdapter`. */
 export interface SqliteAdapterOptions {
@@ -142,6 +143,8 @@ export function createSqliteAdapter(options: SqliteAdapterOptions): SqliteAdapte
 
     readSnapshot: (hot: BackupArtifact | null) =>
       openSqliteSnapshot(hot?.path ?? path, busyTimeoutMs, hot ? `the hot backup ${hot.path}, read-only` : `${path}, read-only`),
+    scratchCopy: (artifact, dir, name) => sqliteScratch(artifact, dir, name, (copy) => createSqliteAdapter({ path: copy, busyTimeoutMs })),
+    dropScratch: dropSqliteScratch,
 
     migrationDriver(): MigrationDriver {
       return createSqliteMigrationDriver({ path, connection: connect });

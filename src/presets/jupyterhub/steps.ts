@@ -3,6 +3,7 @@ import { localPathOf } from "../../adapters/registry.js";
 import { UpgradeError, isUpgradeError } from "../../errors.js";
 import { readVersion, startSpec } from "../../steps/commands.js";
 import { migrate as baseMigrate } from "../../steps/migrate.js";
+import { rehearse as baseRehearse } from "../../steps/rehearse.js";
 import { preflight as basePreflight } from "../../steps/preflight.js";
 import { restartService as baseRestartService, start as baseStart, stop as baseStop } from "../../steps/service.js";
 import type { StepContext, StepImplementations } from "../../steps/types.js";
@@ -126,6 +127,23 @@ function explainUpgradeDbFailure(err: unknown): never {
   });
 }
 
+/**
+ * The rehearsal of `upgrade-db`: it needs the NEW JupyterHub, which the preset knows only once
+ * package.upgrade installed it, after the stop. So it rehearses only when the config names a
+ * staged new JupyterHub to run against the scratch copy (`"rehearse": {"command": [...]}`), and
+ * otherwise says it did not rehearse.
+ */
+const rehearse: HubStep<"rehearse"> = {
+  skip(ctx) {
+    if (typeof ctx.config.rehearse === "object") return baseRehearse.skip?.(ctx);
+    return (
+      "not rehearsed: upgrade-db needs the new JupyterHub, which is installed only after the stop; to rehearse, " +
+      'stage it and name it: "rehearse": {"command": ["/opt/hub-next/bin/jupyterhub", "upgrade-db", "--db=sqlite:///{databasePath}"]}'
+    );
+  },
+  run: (ctx) => baseRehearse.run(ctx),
+};
+
 /** Starts the Hub (the general start), unless it already answers. */
 const start: HubStep<"start"> = {
   skip: (ctx) => baseStart.skip?.(ctx),
@@ -162,6 +180,7 @@ const restartService: HubStep<"restartService"> = {
 /** The JupyterHub preset's step effects; the other steps are the general ones. */
 export const jupyterHubSteps: Partial<StepImplementations> = {
   preflight,
+  rehearse,
   stop,
   migrate,
   start,
