@@ -263,7 +263,7 @@ export function redactSecrets(text: string, secrets: readonly string[], protect:
   return out;
 }
 
-function serverAddress(t: Extract<DatabaseTarget, { dialect: "postgres" | "mysql" }>): string {
+export function serverAddress(t: Extract<DatabaseTarget, { dialect: "postgres" | "mysql" }>): string {
   const host =
     t.socket !== undefined ? encodeURIComponent(t.socket) : t.host.includes(":") && !t.host.startsWith("[") ? `[${t.host}]` : t.host;
   return `${host}:${t.port}/${encodeURIComponent(t.database)}`;
@@ -291,18 +291,4 @@ export function describeTarget(t: DatabaseTarget): string {
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join("&");
   return redactUrl(`${t.dialect}://${cred}${serverAddress(t)}${query ? `?${query}` : ""}`);
-}
-
-/**
- * A server target's URL with its user and password, for a command that must connect to it (a
- * rehearsal's `{databaseUrl}`): never print or journal it; `describeTarget` is its printable form.
- */
-export function connectionUrl(t: Extract<DatabaseTarget, { dialect: "postgres" | "mysql" }>): string {
-  const user = t.user !== undefined ? encodeURIComponent(t.user) : "";
-  const pass = t.password !== undefined ? `:${encodeURIComponent(t.password)}` : "";
-  const cred = user || pass ? `${user}${pass}@` : "";
-  const query = Object.entries(t.params)
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join("&");
-  return `${t.dialect}://${cred}${serverAddress(t)}${query ? `?${query}` : ""}`;
 }

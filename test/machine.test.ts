@@ -53,7 +53,7 @@ describe("the upgrade machine through the pure transition()", () => {
     expect(transition(upgradeMachine, s0, requested)[0].value).toBe("preflight");
   });
 
-  const beforeStop = ["preflight", "backup", "lint"] as const;
+  const beforeStop = ["preflight", "backup", "lint", "rehearse"] as const;
   for (const step of beforeStop) {
     it(`a failed ${step} ends aborted directly (nothing touched, nothing announced)`, () => {
       const s = run([...upTo(step), fail(step)]);

@@ -29,6 +29,7 @@ const PATH: StepName[] = [
   "preflight",
   "backup",
   "lint",
+  "rehearse",
   "announce",
   "grace",
   "stop",

@@ -15,6 +15,7 @@ import {
   SERVICE_SHAPE,
 } from "./shape.js";
 import type { UpgradeConfig } from "./types.js";
+import { distance } from "./distance.js";
 
 type Obj = Record<string, unknown>;
 
@@ -39,19 +40,6 @@ function isObj(v: unknown): v is Obj {
 function join(path: string, key: string): string {
   const k = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : JSON.stringify(key);
   return path === "" ? k : /^[A-Za-z_$]/.test(k) ? `${path}.${k}` : `${path}[${k}]`;
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }
 
 /** Checks that `v` is an object with only `allowed` keys; returns it, or undefined (problem recorded). */

@@ -64,7 +64,8 @@ export const preflight: BuiltInStep<"preflight"> = {
     }
     for (const note of info.notes ?? []) ctx.log(note);
     let pendingMigrations: string[] | null = null;
-    const folder = drizzleFolderFor(c, ctx.run.toVersion);
+    // A restore run applies no migration: its version's folder may well predate the database's.
+    const folder = ctx.restoreOf ? null : drizzleFolderFor(c, ctx.run.toVersion);
     if (folder !== null) {
       pendingMigrations = (await runMigrations(db.migrationDriver(), folder, { dryRun: true })).pending;
       const note = noPendingNote(c, pendingMigrations);

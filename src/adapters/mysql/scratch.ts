@@ -1,5 +1,6 @@
 import { UpgradeError } from "../../errors.js";
-import { connectionUrl, describeTarget } from "../../url.js";
+import { describeTarget } from "../../url.js";
+import { connectionUrl } from "../connection-url.js";
 import type { BackupArtifact, DatabaseAdapter, ScratchCopy } from "../types.js";
 import { MYSQL_DUMP_FORMAT, readDumpHeader } from "./backup.js";
 import { mysqlError, quoteIdent, type MysqlPool, type MysqlTarget } from "./connection.js";

@@ -274,9 +274,8 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     changeMark: () => takePgMark(markDeps),
     sinceMark: (mark) => checkPgMark(markDeps, mark),
 
-    async quiesce() {
-      // Nothing to do: a committed transaction is durable in PostgreSQL's WAL.
-    },
+    // Nothing to do: a committed transaction is durable in PostgreSQL's WAL.
+    quiesce: async () => undefined,
 
     lockTarget: () => lockPostgresTarget(target, maintenance),
 
@@ -284,9 +283,7 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     scratchCopy: (artifact, _dir, name) => pgScratch(scratchDeps, artifact, name),
     dropScratch: async (_dir, name) => dropPgScratch(await admin(), target, name),
 
-    migrationDriver(): MigrationDriver {
-      return createPostgresMigrationDriver({ target, connection: connect });
-    },
+    migrationDriver: (): MigrationDriver => createPostgresMigrationDriver({ target, connection: connect }),
 
     async dropBackup(artifact) {
       if (artifact.format === PG_TEMPLATE_FORMAT) return dropTemplateBackup(await admin(), artifact);

@@ -1,5 +1,6 @@
 import { UpgradeError } from "../../errors.js";
-import { connectionUrl, describeTarget } from "../../url.js";
+import { describeTarget } from "../../url.js";
+import { connectionUrl } from "../connection-url.js";
 import type { BackupArtifact, DatabaseAdapter, ScratchCopy } from "../types.js";
 import type { PgCatalog } from "./catalog.js";
 import { onDatabase, pgError, type PgSql, type PostgresTarget } from "./connection.js";
