@@ -163,7 +163,7 @@ describe.skipIf(!haveChromium && !process.env.CI)("the live view in Debian's chr
       expect(await page.getAttribute("body", "data-current")).toBe(step);
       if (step === "restoreFiles") {
         // Mid-run: the forward steps are green, migrate red, stopNewVersion and restoreDatabase green, restoreFiles current.
-        await expect.poll(() => page.locator("#diagram g.state.done").count()).toBe(9);
+        await expect.poll(() => page.locator("#diagram g.state.done").count()).toBe(11);
         expect(await page.getAttribute('#diagram g.state[data-state="migrate"]', "class")).toContain("failed");
         expect(await page.textContent("#events tbody")).toContain("E_MIGRATION_FAILED");
         await expect.poll(() => page.locator("#events tbody td.num", { hasText: "running" }).count()).toBe(1);
