@@ -31,13 +31,11 @@ export function overThreshold(c: RolloutContext): boolean {
 /** Every target of the open wave ended. */
 export function waveDone(c: RolloutContext): boolean {
   const wave = c.waves[c.wave];
-  return (
-    wave !== undefined &&
-    wave.targets.every((n) => {
-      const s = c.targets[n]?.state;
-      return s !== "pending" && s !== "running";
-    })
-  );
+  if (!wave) return false;
+  return wave.targets.every((n) => {
+    const s = c.targets[n]?.state;
+    return s !== "pending" && s !== "running";
+  });
 }
 
 /** Wave `wave` may open now: it is the next one, the one before it ended, and it is approved when approval is asked. */
