@@ -37,16 +37,17 @@ async function readRaw(path: string): Promise<unknown> {
     });
   }
   const { createJiti } = await import("jiti");
+  let ns: { default?: unknown };
   try {
-    const ns = (await createJiti(path, { moduleCache: false, fsCache: false }).import(path)) as { default?: unknown };
-    if (ns?.default === undefined) throw new Error("no default export");
-    return typeof ns.default === "function" ? await (ns.default as () => unknown)() : await ns.default;
+    ns = (await createJiti(path, { moduleCache: false, fsCache: false }).import(path)) as { default?: unknown };
   } catch (err) {
     throw new UpgradeError("E_CONFIG", `could not load fleet file ${path}: ${(err as Error).message.split("\n")[0]}`, {
       hint: LOAD_HINT,
       cause: err,
     });
   }
+  if (ns?.default === undefined) throw new UpgradeError("E_CONFIG", `fleet file ${path} has no default export`, { hint: LOAD_HINT });
+  return typeof ns.default === "function" ? await (ns.default as () => unknown)() : await ns.default;
 }
 
 /** The targets of a fleet: each entry's matches sorted, entries in the order given, each file once. */
