@@ -17,6 +17,8 @@ export interface DecideOptions {
   pauseBetweenWavesMs: number;
   /** The journal key of each target (its runs in the shared journal are filed under it). */
   keyOf: (target: string) => string;
+  /** Targets this worker drives now: never claimed again by it; a claim of its own that expired is extended. */
+  driving?: ReadonlySet<string>;
   /** Called with each event this decision journaled (`wave.opened`, `target.started`). */
   onAppend?: (type: string, target: string | null, payload: Record<string, unknown>) => void;
 }
@@ -48,7 +50,10 @@ export async function decide(tx: RolloutTx, o: DecideOptions): Promise<Decision>
   const live = claims.filter((x) => x.expiresAt >= tx.now);
   if (live.length >= o.maxParallel) return { kind: "wait", snapshot };
   const ctx = snapshot.context;
-  const held = new Set(live.map((x) => x.target));
+  const mine = o.driving ?? new Set<string>();
+  for (const x of claims)
+    if (mine.has(x.target) && x.worker === o.worker && x.expiresAt < tx.now) await tx.setClaim(x.target, o.worker, tx.now + o.leaseMs);
+  const held = new Set([...live.map((x) => x.target), ...mine]);
   const orphan = Object.keys(ctx.targets).find((t) => ctx.targets[t]!.state === "running" && !held.has(t));
   const target = orphan ?? (snapshot.value === "running" ? pendingOfWave(ctx).find((t) => !held.has(t)) : undefined);
   if (target === undefined) return { kind: "wait", snapshot };

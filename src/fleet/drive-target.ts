@@ -27,14 +27,17 @@ export type TargetOutcome =
   | { ended: true; state: FleetTargetEnd; runId: string | null; error?: { code: string; message: string; hint?: string } }
   | { ended: false; error: UpgradeError };
 
+/** Another driver holds or took the target (its lease, the journal's fence), or the journal is unreachable: try again later. */
+const GIVE_BACK: string[] = ["E_BUSY", "E_FENCED", "E_CONNECT", "E_JOURNAL"];
+
 const endOf = (r: RunResult): FleetTargetEnd => (r.state === "abandoned" || r.state === "running" ? "aborted" : r.state);
 
 /**
  * Drives one target to the end of its run: a run started by this rollout (newer than `baseline`,
  * the target's latest run before the rollout first claimed it) is resumed from its journal, or
  * read when it already ended, so a target is never run twice; otherwise a new run starts.
- * E_BUSY (another driver holds its lease: a dead worker's lease not yet expired) is given back
- * for a later try; any other refusal ends the target `aborted` (nothing was changed).
+ * E_BUSY, E_FENCED (another driver holds or took its lease: a dead worker's lease not yet
+ * expired), E_CONNECT and E_JOURNAL are given back for a later try; any other refusal ends the target `aborted` (nothing was changed).
  */
 export async function driveTarget(
   fleet: ResolvedFleet,
@@ -68,8 +71,7 @@ export async function driveTarget(
     }
     return { ended: true, state: endOf(result), runId: result.runId };
   } catch (err) {
-    if (isUpgradeError(err, "E_BUSY") || isUpgradeError(err, "E_CONNECT") || isUpgradeError(err, "E_JOURNAL"))
-      return { ended: false, error: err };
+    if (isUpgradeError(err) && GIVE_BACK.includes(err.code)) return { ended: false, error: err };
     const e = isUpgradeError(err) ? err : new UpgradeError("E_INTERNAL", String((err as Error)?.message ?? err));
     return { ended: true, state: "aborted", runId: null, error: { code: e.code, message: e.summary, ...(e.hint ? { hint: e.hint } : {}) } };
   }

@@ -93,7 +93,7 @@ export async function workRollout(
       await Promise.allSettled(driving.values());
       throw failure;
     }
-    const decision = await store.withRollout(rolloutId, (tx) => decide(tx, decideOptions));
+    const decision = await store.withRollout(rolloutId, (tx) => decide(tx, { ...decideOptions, driving: new Set(driving.keys()) }));
     if (decision.kind === "claimed") {
       emit?.({ type: "target.started", target: decision.target, resumed: decision.resumed });
       drive(decision.target, decision.baseline);
