@@ -1,4 +1,4 @@
-import { mayOpen, pendingOfWave } from "../../machines/index.js";
+import { mayOpen, pendingOfWave, runningCount } from "../../machines/index.js";
 import { foldRollout, type RolloutSnapshot } from "./fold.js";
 import { baselineOf, foldRolloutJournal, toRolloutEvent } from "./rollout-journal.js";
 import type { RolloutTx } from "./store.js";
@@ -25,9 +25,10 @@ export interface DecideOptions {
 
 /**
  * The next step of a worker: open the next wave when the machine allows it (approved, and the
- * pause between waves passed by the database's clock), then claim one target when fewer than
- * `maxParallel` claims are live in the whole fleet: first a running target whose worker's claim
- * expired (it died: its run is resumed from its journal), then the open wave's next pending one.
+ * pause between waves passed by the database's clock), then claim one target: first a running
+ * target whose worker's claim expired (it died, or gave the target back: its run is resumed from
+ * its journal), else the open wave's next pending one while fewer than `maxParallel` targets of
+ * the whole fleet are started and not ended (a dead worker's target keeps its slot).
  * The claim and its `target.started` are written in the same transaction.
  */
 export async function decide(tx: RolloutTx, o: DecideOptions): Promise<Decision> {
@@ -48,14 +49,15 @@ export async function decide(tx: RolloutTx, o: DecideOptions): Promise<Decision>
   }
   const claims = await tx.claims();
   const live = claims.filter((x) => x.expiresAt >= tx.now);
-  if (live.length >= o.maxParallel) return { kind: "wait", snapshot };
   const ctx = snapshot.context;
   const mine = o.driving ?? new Set<string>();
   for (const x of claims)
     if (mine.has(x.target) && x.worker === o.worker && x.expiresAt < tx.now) await tx.setClaim(x.target, o.worker, tx.now + o.leaseMs);
   const held = new Set([...live.map((x) => x.target), ...mine]);
   const orphan = Object.keys(ctx.targets).find((t) => ctx.targets[t]!.state === "running" && !held.has(t));
-  const target = orphan ?? (snapshot.value === "running" ? pendingOfWave(ctx).find((t) => !held.has(t)) : undefined);
+  // A started target holds its slot until it ends, whoever drives it: a dead worker's too.
+  const free = runningCount(ctx) < o.maxParallel;
+  const target = orphan ?? (snapshot.value === "running" && free ? pendingOfWave(ctx).find((t) => !held.has(t)) : undefined);
   if (target === undefined) return { kind: "wait", snapshot };
   const previous = claims.find((x) => x.target === target);
   const known = baselineOf(events, target);

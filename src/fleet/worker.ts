@@ -58,7 +58,8 @@ export async function workRollout(
   const finish = async (target: string, outcome: TargetOutcome) => {
     await store.withRollout(rolloutId, async (tx) => {
       if (!(await tx.dropClaim(target, worker))) return; // taken over: the new holder journals the end
-      if (!outcome.ended) return; // given back: another try later, by any worker
+      // Given back: the claim stays, expired, so the next holder's start names this one (the journal's proof of one holder at a time).
+      if (!outcome.ended) return void (await tx.setClaim(target, worker, tx.now - 1));
       const payload = { target, state: outcome.state, runId: outcome.runId, worker, ...(outcome.error ? { error: outcome.error } : {}) };
       await tx.append({ type: "target.ended", target, payload });
     });
