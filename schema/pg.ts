@@ -39,3 +39,40 @@ export const leases = pgTable("upgrade_machine_leases", {
   process: text("process"),
   expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
 });
+
+/** One row per rollout of a fleet: what it upgrades to, and its head (last seq and hash). */
+export const rollouts = pgTable("upgrade_machine_rollouts", {
+  rolloutId: text("rollout_id").primaryKey(),
+  fleet: text("fleet").notNull(),
+  toVersion: text("to_version").notNull(),
+  createdAt: text("created_at").notNull(),
+  lastSeq: integer("last_seq").notNull(),
+  lastHash: text("last_hash").notNull(),
+});
+
+/** A rollout's journal: append-only events keyed `(rollout_id, seq)`, hash-chained like a run's. */
+export const rolloutEvents = pgTable(
+  "upgrade_machine_rollout_events",
+  {
+    rolloutId: text("rollout_id").notNull(),
+    seq: integer("seq").notNull(),
+    type: text("type").notNull(),
+    target: text("target"),
+    payload: text("payload").notNull(),
+    at: text("at").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.seq] })],
+);
+
+/** Which worker drives which target of a rollout, until when (the database's clock, epoch ms). */
+export const fleetClaims = pgTable(
+  "upgrade_machine_fleet_claims",
+  {
+    rolloutId: text("rollout_id").notNull(),
+    target: text("target").notNull(),
+    worker: text("worker").notNull(),
+    expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.target] })],
+);

@@ -50,3 +50,26 @@ export { upgradeMachine, STEP_NAMES, FORWARD_STEPS, ROLLBACK_STEPS, ABORT_STEPS,
 export { jupyterhub } from "./presets/index.js";
 export { writeRunMetrics } from "./metrics/write-run-metrics.js";
 export { configSchema } from "./config/schema.js";
+export {
+  rollout,
+  fleetWork,
+  fleetStatus,
+  fleetHistory,
+  fleetCommand,
+  defineFleet,
+  loadFleet,
+  planWaves,
+  type FleetCommand,
+  type FleetConfig,
+  type FleetInput,
+  type FleetTarget,
+  type ResolvedFleet,
+  type RolloutOptions,
+  type RolloutResult,
+  type RolloutRunnerEvent,
+  type RolloutStatus,
+  type RolloutStatusState,
+  type WaveSpec,
+  type WorkOptions,
+} from "./fleet/index.js";
+export { rolloutMachine, type RolloutEvent, type RolloutContext } from "../machines/index.js";

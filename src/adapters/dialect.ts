@@ -1,4 +1,5 @@
 import type { BackupOptions } from "../config/types.js";
+import type { FleetStore } from "../fleet/store.js";
 import type { JournalStore } from "../journal/types.js";
 import type { DatabaseTarget } from "../url.js";
 import type { BackupArtifact, DatabaseAdapter } from "./types.js";
@@ -25,6 +26,8 @@ export interface Dialect<D extends DialectName = DialectName> {
    * journal that does not exist yet (a SQLite file) is `null` and nothing is created.
    */
   openJournal(target: TargetOf<D>, options: { create: boolean }): Promise<JournalStore | null>;
+  /** The shared fleet journal (rollouts, claims) in a database of this dialect; absent where fleets are not supported. */
+  openFleetStore?(target: TargetOf<D>): Promise<FleetStore>;
   /** The key the journal files a target's runs and lease under (a real path; a normalised address). */
   targetKey(target: TargetOf<D>): string;
   /** The file a target lives in, when it is a file: never redacted, and checked against `files`. */

@@ -1,4 +1,6 @@
 import type { BackupOptions } from "../config/types.js";
+import { UpgradeError } from "../errors.js";
+import type { FleetStore } from "../fleet/store.js";
 import type { JournalStore } from "../journal/types.js";
 import type { DatabaseTarget } from "../url.js";
 import type { Dialect, DialectName } from "./dialect.js";
@@ -27,6 +29,21 @@ export async function openAdapter(target: DatabaseTarget, backup: BackupOptions 
 /** The journal store in `target`; null when it does not exist and `create` is false. */
 export async function openJournalStore(target: DatabaseTarget, options: { create: boolean }): Promise<JournalStore | null> {
   return (await dialectOf(target)).openJournal(target as never, options);
+}
+
+/** The shared fleet journal in `target`; E_CONFIG for a database whose dialect keeps no fleet journal. */
+export async function openFleetStore(target: DatabaseTarget): Promise<FleetStore> {
+  const dialect = await dialectOf(target);
+  if (!dialect.openFleetStore) {
+    throw new UpgradeError(
+      "E_CONFIG",
+      `invalid fleet: journal: a fleet's journal must be a PostgreSQL database (the workers share it), not ${dialect.name}`,
+      {
+        hint: 'set "journal": "postgres://user@host:5432/database" (a database of its own that every worker reaches)',
+      },
+    );
+  }
+  return dialect.openFleetStore(target as never);
 }
 
 /** The key the journal files the target's runs and lease under. */

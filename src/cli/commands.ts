@@ -1,6 +1,7 @@
 import type { Command } from "./define.js";
 import { backupsCommand, backupsPruneCommand } from "./backups-command.js";
 import { abandonCommand, restoreCommand, resumeCommand, runCommand } from "./drive-commands.js";
+import { FLEET_COMMANDS } from "./fleet-commands.js";
 import { graphCommand } from "./graph-command.js";
 import { historyCommand } from "./history-command.js";
 import { planCommand, statusCommand } from "./read-commands.js";
@@ -21,4 +22,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   view: viewCommandDefinition,
   graph: graphCommand,
   schema: schemaCommand,
+  ...FLEET_COMMANDS,
 };

@@ -1,6 +1,7 @@
 import { shellWord, type Dialect } from "../dialect.js";
 import { serverTargetKey } from "../server-key.js";
 import { createPostgresAdapter } from "./adapter.js";
+import { openPostgresFleetStore } from "./fleet-store.js";
 import { openPostgresJournal } from "./journal-store.js";
 import { PG_TEMPLATE_FORMAT } from "./template.js";
 
@@ -14,6 +15,7 @@ export const postgresDialect: Dialect<"postgres"> = {
       ...(backup.compress !== undefined ? { compress: backup.compress } : {}),
     }),
   openJournal: (target) => openPostgresJournal(target),
+  openFleetStore: (target) => openPostgresFleetStore(target),
   targetKey: serverTargetKey,
   localPath: () => null,
   manualRestore(target, artifact) {

@@ -1,0 +1,139 @@
+// Several worker processes (the real CLI) on one rollout, the journal on the local PostgreSQL,
+// one worker SIGKILLed at a random point and started again: every target ends completed, each
+// with exactly one run (the dead worker's run resumed, never started over), and the rollout
+// journal proves that no two workers held a target at once. 12 targets in CI; set
+// UM_TEST_FLEET_TARGETS=50 for the issue's size.
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "./helpers/example.js";
+import { blogTemplate, journalDatabase, removeDir, serviceLessTarget, tempDir, versionOf, writeFleet } from "./helpers/fleet.js";
+
+const TARGETS = Number(process.env.UM_TEST_FLEET_TARGETS ?? 12);
+let dir: string;
+let journal: Awaited<ReturnType<typeof journalDatabase>>;
+const children: ChildProcess[] = [];
+
+function worker(args: string[]): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d));
+  child.stderr!.on("data", (d: Buffer) => (out += d));
+  return { child, exit: new Promise((r) => child.on("close", (code) => r(code))), out: () => out };
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Ev {
+  seq: number;
+  type: string;
+  target: string | null;
+  payload: Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  dir = tempDir("workers");
+  journal = await journalDatabase("workers");
+  const template = await blogTemplate(dir, 4665);
+  for (let i = 0; i < TARGETS; i++) serviceLessTarget(template, join(dir, "fleet", "hubs", `h${String(i).padStart(2, "0")}`));
+}, 120_000);
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await journal?.drop();
+  if (dir) removeDir(dir);
+});
+
+describe("fleet: several workers, one killed", () => {
+  it("every target completed once, the dead worker's target resumed after its claim expired, never two holders at once", async () => {
+    const file = writeFleet(join(dir, "fleet"), {
+      name: "hubs",
+      journal: journal.url,
+      targets: ["./hubs/*/upgrade.json"],
+      waves: [{ size: 1 }, { percent: 25 }, { rest: true }],
+      maxParallel: 4,
+      leaseSeconds: 2,
+    });
+    const a = worker(["fleet", "run", "--fleet", file, "--to", "2.0.0"]);
+    await until("the rollout", async () => (await journal.sql`SELECT 1 FROM upgrade_machine_rollouts`.catch(() => [])).length > 0);
+    const b = worker(["fleet", "work", "--fleet", file]);
+    const c = worker(["fleet", "work", "--fleet", file]);
+    // Kill b at a random point after it claimed its first target.
+    const bTag = `:${b.child.pid}:`;
+    // (Under load a and c may keep every slot: b is then killed idle, and no takeover is expected.)
+    await until("b's first claim", async () => {
+      const rows =
+        await journal.sql`SELECT 1 FROM upgrade_machine_rollout_events WHERE type = 'target.started' AND payload LIKE ${`%${bTag}%`}`;
+      return rows.length > 0;
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
+    b.child.kill("SIGKILL");
+    expect(await b.exit).toBe(null);
+    const b2 = worker(["fleet", "work", "--fleet", file]);
+    const codes = await Promise.all([a.exit, c.exit, b2.exit]);
+    expect(codes[0], a.out()).toBe(0);
+    expect(codes[1], c.out()).toBe(0);
+    // b2 joined an unfinished rollout, or found it ended already (E_NOT_FOUND, exit 2).
+    expect([0, 2], b2.out()).toContain(codes[2]);
+
+    const events = (await journal.sql<Ev[]>`SELECT seq, type, target, payload FROM upgrade_machine_rollout_events ORDER BY seq`).map(
+      (e) => ({
+        ...e,
+        payload: JSON.parse(e.payload as unknown as string),
+      }),
+    );
+    expect(events.at(-1)?.type).toBe("target.ended");
+    // Never two holders: per target, each start after the first (without an end between) took over an expired claim.
+    const holder = new Map<string, { worker: string; ended: boolean }>();
+    let takeovers = 0;
+    for (const e of events.filter((x) => x.target)) {
+      const t = e.target!;
+      const h = holder.get(t);
+      if (e.type === "target.started") {
+        if (h && !h.ended) {
+          takeovers++;
+          expect(e.payload.previousWorker).toBe(h.worker);
+          expect(Number(e.payload.claimedAt)).toBeGreaterThan(Number(e.payload.previousExpiresAt));
+        } else expect(h).toBeUndefined();
+        holder.set(t, { worker: String(e.payload.worker), ended: false });
+      } else if (e.type === "target.ended") {
+        expect(h?.ended).toBe(false);
+        expect(e.payload.worker).toBe(h?.worker);
+        expect(e.payload.state).toBe("completed");
+        holder.set(t, { ...h!, ended: true });
+      }
+    }
+    expect(holder.size).toBe(TARGETS);
+    const bStarted = events.filter((e) => e.type === "target.started" && String(e.payload.worker).includes(bTag)).map((e) => e.target);
+    const bEnded = events.filter((e) => e.type === "target.ended" && String(e.payload.worker).includes(bTag)).map((e) => e.target);
+    // Each target the killed worker left unfinished was taken from it exactly once (a target given back, E_BUSY, is taken again from its giver).
+    const fromB = events.filter((e) => e.type === "target.started" && String(e.payload.previousWorker ?? "").includes(bTag));
+    expect(fromB.map((e) => e.target).sort()).toEqual(bStarted.filter((t) => !bEnded.includes(t)).sort());
+    // Exactly one run per target in the shared journal, and it completed.
+    const runs = await journal.sql<{ target: string; runs: number; completed: number }[]>`
+      SELECT r.target, count(DISTINCT r.run_id)::int AS runs, count(e.run_id)::int AS completed
+      FROM upgrade_machine_runs r LEFT JOIN upgrade_machine_events e ON e.run_id = r.run_id AND e.type = 'run.completed'
+      GROUP BY r.target`;
+    expect(runs.length).toBe(TARGETS);
+    for (const r of runs) expect([r.runs, r.completed]).toEqual([1, 1]);
+    for (let i = 0; i < TARGETS; i++) expect(versionOf(join(dir, "fleet", "hubs", `h${String(i).padStart(2, "0")}`))).toBe("2.0.0");
+    // At most maxParallel claims at once: replaying starts and ends never counts more than 4 held.
+    let held = 0;
+    let peak = 0;
+    for (const e of events) {
+      if (e.type === "target.started" && !e.payload.previousWorker) held++;
+      if (e.type === "target.ended") held--;
+      peak = Math.max(peak, held);
+    }
+    expect(peak).toBeLessThanOrEqual(4);
+    console.log(`fleet workers: ${TARGETS} targets, ${takeovers} taken over from the killed worker, peak ${peak} running`);
+  }, 300_000);
+});
