@@ -76,7 +76,9 @@ describe("fleet: several workers, one killed", () => {
     }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
     b.child.kill("SIGKILL");
-    expect(await b.exit).toBe(null);
+    // Killed (null), or, when a and c finished the rollout before b got a slot or before the kill, ended
+    // by itself (0): whether the kill lands is the scheduler's doing; the journal's checks below hold either way.
+    expect([null, 0]).toContain(await b.exit);
     const b2 = worker(["fleet", "work", "--fleet", file]);
     const codes = await Promise.all([a.exit, c.exit, b2.exit]);
     expect(codes[0], a.out()).toBe(0);
