@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./helpers/example.js";
+import { eventKeys, runCli } from "./helpers/example.js";
 import { prepareTarget, watchPid, type Dialect, type Target } from "./helpers/rehearsal.js";
 import { serverAvailable } from "./helpers/servers.js";
 
 // The rehearsal on every dialect: 2.0.0 makes authors.name NOT NULL and one author has none.
 // The run must end aborted before anyone is told: the service never stops, the database is as it
 // was, no scratch copy is left. Ports 4620-4629.
-
-async function journalKeys(config: string): Promise<string[]> {
-  const r = await runCli(["history", "--config", config, "--json"]);
-  return r.stdout
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; step: string | null })
-    .map((e) => (e.step ? `${e.type}:${e.step}` : e.type));
-}
 
 const dialects: { dialect: Dialect; port: number; available: boolean }[] = [
   { dialect: "sqlite", port: 4620, available: true },
@@ -47,7 +37,7 @@ describe("a migration that fails on the data is found by the rehearsal, before t
         );
         expect(result.failure.error.message).toMatch(/NOT NULL|null value|Invalid use of NULL|Data truncated/i);
         expect(result.downtime.seconds).toBe(0);
-        const keys = await journalKeys(t.config);
+        const keys = await eventKeys(t.config);
         expect(keys.filter((k) => /:(announce|grace|stop|seal|migrate)$/.test(k))).toEqual([]);
         expect(keys.at(-1)).toBe("run.aborted");
         expect(await t.fingerprint()).toBe(before);
@@ -65,7 +55,7 @@ describe("a rehearsal that passes, then the run", () => {
     try {
       const r = await runCli(["run", "--config", t.config, "--to", "2.0.0", "--json"]);
       expect(r.code, r.stderr + r.stdout).toBe(0);
-      const keys = await journalKeys(t.config);
+      const keys = await eventKeys(t.config);
       expect(keys.indexOf("step.succeeded:rehearse")).toBeGreaterThan(-1);
       expect(keys.indexOf("step.succeeded:rehearse")).toBeLessThan(keys.indexOf("step.started:announce"));
       const h = await runCli(["history", "--config", t.config, "--json"]);

@@ -1,6 +1,6 @@
 import { plural, size } from "./findings.js";
 import type { Operation } from "./operations.js";
-import type { RuleFinding } from "./rules.js";
+import type { RuleFinding } from "./findings.js";
 import type { PendingView } from "./view.js";
 
 /** The default size from which a locking or rewriting operation is reported: 64 MiB. */

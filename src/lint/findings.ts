@@ -21,16 +21,10 @@ export type LintRule =
   | "copy-alter"
   | "cascade";
 
-/** One finding of the lint about one statement of a pending migration, with exact counts. */
-export interface LintFinding {
+/** What a rule found about one statement, with exact counts. */
+export interface RuleFinding {
   rule: LintRule;
   kind: FindingKind;
-  /** The migration's tag. */
-  migration: string;
-  /** The statement's index in the migration (drizzle-kit's `--> statement-breakpoint` split), from 0. */
-  statement: number;
-  /** The statement, shortened to one line of at most 120 characters. */
-  sql: string;
   table: string;
   column?: string;
   /** Rows destroyed, offending, or at stake. */
@@ -41,6 +35,16 @@ export interface LintFinding {
   bytes?: number;
   /** One sentence for the operator. */
   message: string;
+}
+
+/** One finding of the lint about one statement of a pending migration, with exact counts. */
+export interface LintFinding extends RuleFinding {
+  /** The migration's tag. */
+  migration: string;
+  /** The statement's index in the migration (drizzle-kit's `--> statement-breakpoint` split), from 0. */
+  statement: number;
+  /** The statement, shortened to one line of at most 120 characters. */
+  sql: string;
 }
 
 /** The statement as one short line. */

@@ -1,20 +1,7 @@
 import type { ForeignKeyDef, Operation } from "./operations.js";
-import type { FindingKind, LintRule } from "./findings.js";
-import { plural } from "./findings.js";
+import { plural, type RuleFinding } from "./findings.js";
 import { limitOf, measurable } from "./narrowing.js";
 import type { ColumnSource, PendingView, TableView } from "./view.js";
-
-/** A finding before the migration, statement and excerpt are added. */
-export interface RuleFinding {
-  rule: LintRule;
-  kind: FindingKind;
-  table: string;
-  column?: string;
-  rows?: number;
-  values?: number;
-  bytes?: number;
-  message: string;
-}
 
 /** Tables created by the set, with their declarations, for the checks of a rebuild's copy. */
 export type Created = Map<string, Extract<Operation, { op: "createTable" }>>;
