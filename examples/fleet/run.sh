@@ -35,7 +35,10 @@ cleanup() {
 trap cleanup EXIT
 
 node "$here/journal-db.mjs" create "$db"
-"$root/examples/blog/prepare.sh" "$work/template" --authors 3 --posts-per-author 3 --comments-per-post 1 >/dev/null 2>&1
+if ! "$root/examples/blog/prepare.sh" "$work/template" --authors 3 --posts-per-author 3 --comments-per-post 1 >/dev/null 2>"$work/prepare.log"; then
+  cat "$work/prepare.log" >&2
+  exit 1
+fi
 BLOG_HOME="$work/template" "$work/template/ctl.sh" stop >/dev/null
 node "$here/make-targets.mjs" "$work/template" "$work" "$count" "$broken" "$journal"
 echo "fleet prepared in $work: $count targets at release 1.0.0, blog-$(printf %02d "$broken") broken, journal $journal"
