@@ -86,12 +86,15 @@ describe("bad input gets a code and a next step, and changes nothing", () => {
   });
 
   it("an edited applied migration: E_CHECKSUM, aborted", async () => {
+    // the applied migration as the run reads it: in the folder of the version it installs (./releases/{toVersion}/drizzle)
     const sql = join(
       ex.dir,
       "releases",
-      "1.0.0",
+      "2.0.0",
       "drizzle",
-      readdirSync(join(ex.dir, "releases/1.0.0/drizzle")).find((f) => f.endsWith(".sql"))!,
+      readdirSync(join(ex.dir, "releases/2.0.0/drizzle"))
+        .filter((f) => f.endsWith(".sql"))
+        .sort()[0]!, // 0000_init, applied by 1.0.0
     );
     const original = readFileSync(sql, "utf8");
     writeFileSync(sql, `${original}\n-- edited\n`);

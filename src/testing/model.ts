@@ -31,7 +31,7 @@ export function expectedTerminal(schedule: FaultSchedule): TerminalState {
   const firstFailure = FORWARD_STEPS.find((s) => fails(schedule, s));
   if (!firstFailure) return "completed";
   const idx = FORWARD_STEPS.indexOf(firstFailure);
-  if (idx <= FORWARD_STEPS.indexOf("backup")) return "aborted";
+  if (idx < FORWARD_STEPS.indexOf("announce")) return "aborted"; // nothing announced yet: nothing to undo
   if (idx <= FORWARD_STEPS.indexOf("grace")) return "aborted"; // withdraw failing still ends aborted
   if (idx <= FORWARD_STEPS.indexOf("seal")) return fails(schedule, "restartService") ? "failed" : "aborted";
   return ROLLBACK_CHAIN.some((s) => fails(schedule, s)) ? "failed" : "rolledBack";
@@ -44,7 +44,7 @@ export function expectedPath(schedule: FaultSchedule): StepName[] {
     path.push(s);
     if (!fails(schedule, s)) continue;
     const idx = FORWARD_STEPS.indexOf(s);
-    if (idx <= FORWARD_STEPS.indexOf("backup")) return path;
+    if (idx < FORWARD_STEPS.indexOf("announce")) return path;
     if (idx <= FORWARD_STEPS.indexOf("seal")) {
       if (idx > FORWARD_STEPS.indexOf("grace")) {
         path.push("restartService");
