@@ -1,5 +1,6 @@
 // Rollouts in process on real SQLite services (copies of the example blog, no running service)
-// with the shared journal on the local PostgreSQL: the failure threshold by count and by percent.
+// with the shared journal on the local PostgreSQL: the failure threshold by count and by percent,
+// and the pause between waves.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetStatus, rollout } from "../src/index.js";
@@ -68,5 +69,22 @@ describe("fleet: the failure threshold", () => {
     });
     expect((await rollout(quarter.file, { toVersion: "2.0.0" })).state).toBe("halted");
     expect(quarter.dirs.map(versionOf).slice(3)).toEqual(["1.0.0", "1.0.0"]);
+  });
+
+  it("pauseBetweenWaves: the next wave opens no sooner than the pause after the wave before ended, by the journal's clock", async () => {
+    const { file } = fleetOf("pause", [false, false, false], { waves: [{ size: 1 }, { rest: true }], pauseBetweenWaves: 2 });
+    expect((await rollout(file, { toVersion: "2.0.0" })).state).toBe("completed");
+    const events = await journal.sql<{ type: string; target: string | null; payload: string; at: string }[]>`
+      SELECT e.type, e.target, e.payload, e.at FROM upgrade_machine_rollout_events e
+      JOIN upgrade_machine_rollouts r USING (rollout_id) WHERE r.fleet = 'pause' ORDER BY e.seq`;
+    const opened = events.filter((e) => e.type === "wave.opened");
+    expect(opened.map((e) => JSON.parse(e.payload).wave)).toEqual([0, 1]);
+    const canaryEnd = events.find((e) => e.type === "target.ended" && e.target === "hubs/t0")!;
+    const gap = Date.parse(opened[1]!.at) - Date.parse(canaryEnd.at);
+    expect(gap).toBeGreaterThanOrEqual(2000);
+    // The second wave's targets started after it opened, not before.
+    const starts = events.filter((e) => e.type === "target.started" && e.target !== "hubs/t0");
+    expect(starts.length).toBe(2);
+    for (const e of starts) expect(Date.parse(e.at)).toBeGreaterThanOrEqual(Date.parse(opened[1]!.at));
   });
 });

@@ -1,5 +1,5 @@
-// Several worker processes (the real CLI) on one rollout, the journal on the local PostgreSQL,
-// one worker SIGKILLed at a random point and started again: every target ends completed, each
+// Three worker processes (the real CLI) on one rollout, the journal on the local PostgreSQL,
+// workers SIGKILLed at random points and replaced (one kill per 12 targets): every target ends completed, each
 // with exactly one run (the dead worker's run resumed, never started over), and the rollout
 // journal proves that no two workers held a target at once. 12 targets in CI; set
 // UM_TEST_FLEET_TARGETS=50 for the issue's size.
@@ -10,6 +10,8 @@ import { CLI } from "./helpers/example.js";
 import { blogTemplate, journalDatabase, removeDir, serviceLessTarget, tempDir, versionOf, writeFleet } from "./helpers/fleet.js";
 
 const TARGETS = Number(process.env.UM_TEST_FLEET_TARGETS ?? 12);
+/** Workers killed (and replaced) during the rollout: one in CI, four at 50 targets. */
+const KILLS = Math.max(1, Math.round(TARGETS / 12));
 let dir: string;
 let journal: Awaited<ReturnType<typeof journalDatabase>>;
 const children: ChildProcess[] = [];
@@ -64,27 +66,35 @@ describe("fleet: several workers, one killed", () => {
     });
     const a = worker(["fleet", "run", "--fleet", file, "--to", "2.0.0"]);
     await until("the rollout", async () => (await journal.sql`SELECT 1 FROM upgrade_machine_rollouts`.catch(() => [])).length > 0);
-    const b = worker(["fleet", "work", "--fleet", file]);
-    const c = worker(["fleet", "work", "--fleet", file]);
-    // Kill b at a random point after it claimed its first target.
-    const bTag = `:${b.child.pid}:`;
-    // (Under load a and c may keep every slot: b is then killed idle, and no takeover is expected.)
-    await until("b's first claim", async () => {
-      const rows =
-        await journal.sql`SELECT 1 FROM upgrade_machine_rollout_events WHERE type = 'target.started' AND payload LIKE ${`%${bTag}%`}`;
-      return rows.length > 0;
-    }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
-    b.child.kill("SIGKILL");
-    // Killed (null), or, when a and c finished the rollout before b got a slot or before the kill, ended
-    // by itself (0): whether the kill lands is the scheduler's doing; the journal's checks below hold either way.
-    expect([null, 0]).toContain(await b.exit);
-    const b2 = worker(["fleet", "work", "--fleet", file]);
-    const codes = await Promise.all([a.exit, c.exit, b2.exit]);
+    // Two `fleet work` workers beside `fleet run`; KILLS times, one of them (alternating) is SIGKILLed at a
+    // random point after it claimed a target, and a new `fleet work` takes its place.
+    const pool = [worker(["fleet", "work", "--fleet", file]), worker(["fleet", "work", "--fleet", file])];
+    const killed: string[] = [];
+    const aDone = a.exit.then(() => true);
+    for (let k = 0; k < KILLS; k++) {
+      const slot = k % 2;
+      const victim = pool[slot]!;
+      const tag = `:${victim.child.pid}:`;
+      // (Under load the others may keep every slot: the victim is then killed idle, and no takeover is expected.)
+      const claimed = until("the victim's claim", async () => {
+        const rows =
+          await journal.sql`SELECT 1 FROM upgrade_machine_rollout_events WHERE type = 'target.started' AND payload LIKE ${`%${tag}%`}`;
+        return rows.length > 0;
+      }).catch(() => undefined);
+      if (await Promise.race([claimed.then(() => false), aDone])) break;
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
+      victim.child.kill("SIGKILL");
+      // Killed (null), or, when the rollout ended before the kill, ended by itself (0 or 2): whether the kill lands is
+      // the scheduler's doing; the journal's checks below hold either way.
+      expect([null, 0, 2], victim.out()).toContain(await victim.exit);
+      killed.push(tag);
+      pool[slot] = worker(["fleet", "work", "--fleet", file]);
+    }
+    const codes = await Promise.all([a.exit, ...pool.map((w) => w.exit)]);
     expect(codes[0], a.out()).toBe(0);
-    expect(codes[1], c.out()).toBe(0);
-    // b2 joined an unfinished rollout, or found it ended already (E_NOT_FOUND, exit 2).
-    expect([0, 2], b2.out()).toContain(codes[2]);
+    // A worker joined an unfinished rollout, or found it ended already (E_NOT_FOUND, exit 2).
+    for (const [i, w] of pool.entries()) expect([0, 2], w.out()).toContain(codes[i + 1]);
+    expect(killed.length).toBeGreaterThan(0);
 
     const events = (await journal.sql<Ev[]>`SELECT seq, type, target, payload FROM upgrade_machine_rollout_events ORDER BY seq`).map(
       (e) => ({
@@ -114,11 +124,19 @@ describe("fleet: several workers, one killed", () => {
       }
     }
     expect(holder.size).toBe(TARGETS);
-    const bStarted = events.filter((e) => e.type === "target.started" && String(e.payload.worker).includes(bTag)).map((e) => e.target);
-    const bEnded = events.filter((e) => e.type === "target.ended" && String(e.payload.worker).includes(bTag)).map((e) => e.target);
-    // Each target the killed worker left unfinished was taken from it exactly once (a target given back, E_BUSY, is taken again from its giver).
-    const fromB = events.filter((e) => e.type === "target.started" && String(e.payload.previousWorker ?? "").includes(bTag));
-    expect(fromB.map((e) => e.target).sort()).toEqual(bStarted.filter((t) => !bEnded.includes(t)).sort());
+    // Each target a killed worker left unfinished was taken from it exactly once (a target given back, E_BUSY, is
+    // taken again from its giver).
+    for (const tag of killed) {
+      const by = (type: string) =>
+        new Set(events.filter((e) => e.type === type && String(e.payload.worker).includes(tag)).map((e) => e.target));
+      const ended = by("target.ended");
+      const unfinished = [...by("target.started")].filter((t) => !ended.has(t));
+      const fromIt = events.filter(
+        (e) =>
+          e.type === "target.started" && String(e.payload.previousWorker ?? "").includes(tag) && !String(e.payload.worker).includes(tag),
+      );
+      expect(fromIt.map((e) => e.target).sort()).toEqual(unfinished.sort());
+    }
     // Exactly one run per target in the shared journal, and it completed.
     const runs = await journal.sql<{ target: string; runs: number; completed: number }[]>`
       SELECT r.target, count(DISTINCT r.run_id)::int AS runs, count(e.run_id)::int AS completed
@@ -136,6 +154,8 @@ describe("fleet: several workers, one killed", () => {
       peak = Math.max(peak, held);
     }
     expect(peak).toBeLessThanOrEqual(4);
-    console.log(`fleet workers: ${TARGETS} targets, ${takeovers} taken over from the killed worker, peak ${peak} running`);
+    console.log(
+      `fleet workers: ${TARGETS} targets, ${killed.length} workers killed, ${takeovers} targets taken over, peak ${peak} running`,
+    );
   }, 300_000);
 });

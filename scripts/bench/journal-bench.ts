@@ -85,13 +85,17 @@ async function viewOpen(store: JournalStore, count: number): Promise<number> {
     const res = await fetch(new URL(`/events?token=${server.token}`, base));
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
+    const marker = "event: run\ndata: ";
     let text = "";
+    let at = -1;
     for (;;) {
       const { value, done } = await reader.read();
       if (done) throw new Error("the event stream ended before the run arrived");
+      const before = text.length;
       text += decoder.decode(value, { stream: true });
-      const at = text.indexOf("event: run\ndata: ");
-      const end = at >= 0 ? text.indexOf("\n\n", at) : -1;
+      // Only the new text is searched (a rescan of the whole buffer per chunk was quadratic: the client's own time).
+      if (at < 0) at = text.indexOf(marker, Math.max(0, before - marker.length));
+      const end = at >= 0 ? text.indexOf("\n\n", Math.max(at, before - 1)) : -1;
       if (end >= 0) {
         const detail = JSON.parse(text.slice(at + "event: run\ndata: ".length, end)) as { rows: unknown[] };
         if (detail.rows.length !== count) throw new Error(`the view sent ${detail.rows.length} rows of ${count}`);

@@ -167,12 +167,16 @@ function firstRun(url: string): Promise<{ ms: number; cpuMs: number; bytes: numb
   const c = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const req = request(new URL(`/events?token=${u.searchParams.get("token")}`, u), (res) => {
+      const marker = "event: run\n";
       let buf = "";
+      let at = -1;
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
+        const before = buf.length;
         buf += chunk;
-        const at = buf.indexOf("event: run\n");
-        if (at >= 0 && buf.indexOf("\n\n", at) >= 0) {
+        // Only the new text is searched: a rescan of the whole buffer per chunk was quadratic (the client's own time).
+        if (at < 0) at = buf.indexOf(marker, Math.max(0, before - marker.length));
+        if (at >= 0 && buf.indexOf("\n\n", Math.max(at, before - 1)) >= 0) {
           resolve({ ms: ms(process.hrtime.bigint() - t), cpuMs: cpuMs(c), bytes: buf.length });
           req.destroy();
         }
