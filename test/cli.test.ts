@@ -139,6 +139,7 @@ describe("every command declares its flags: the parser and the help are made fro
       "fleet resume",
       "fleet run",
       "fleet status",
+      "fleet view",
       "fleet work",
       "graph",
       "history",

@@ -10,6 +10,7 @@ import {
   type RolloutStatus,
 } from "../fleet/index.js";
 import { defineCommand, type Command } from "./define.js";
+import { fleetViewCommand } from "./fleet-view-command.js";
 import { EXIT, type CliIo } from "./io.js";
 
 const FLEET = { type: "string", value: "FILE", required: true, help: "the fleet file (.json, .ts)" } as const;
@@ -116,4 +117,5 @@ export const FLEET_COMMANDS: Readonly<Record<string, Command>> = {
   "fleet cancel": journaled("cancel"),
   "fleet approve": journaled("approve"),
   "fleet history": fleetHistoryCommand as Command,
+  "fleet view": fleetViewCommand as Command,
 };

@@ -1,3 +1,4 @@
+import type { ViewServer } from "../view/http.js";
 import { openView } from "../view/open.js";
 import { defineCommand, type ArgsOf } from "./define.js";
 import { EXIT, type CliIo } from "./io.js";
@@ -16,7 +17,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-const VIEW_FLAGS = {
+export const VIEW_FLAGS = {
   port: { type: "port", value: "N", help: "the page's port (default: a free one)" },
   host: {
     type: "string",
@@ -33,11 +34,25 @@ const VIEW_FLAGS = {
 export async function viewCommand(args: ArgsOf<typeof VIEW_FLAGS>, io: CliIo, stop: () => Promise<unknown> = untilSignal): Promise<number> {
   const host = args.host ?? "127.0.0.1";
   const view = await openView(args.config, { cwd: io.cwd, host, ...(args.port !== undefined ? { port: args.port } : {}) });
+  return serveView(view, { host, json: args.json, label: "live view", type: "view" }, io, stop);
+}
+
+/**
+ * Prints an open view's URL (`{"type", "url", "port"}` with --json), warns when it listens beyond
+ * loopback, and keeps it open until `stop` resolves (default: SIGINT or SIGTERM); then closes it.
+ */
+export async function serveView(
+  view: ViewServer,
+  o: { host: string; json: boolean; label: string; type: string },
+  io: CliIo,
+  stop: () => Promise<unknown> = untilSignal,
+): Promise<number> {
+  const host = o.host;
   try {
-    if (args.json) {
-      io.stdout.write(`${JSON.stringify({ type: "view", url: view.url, port: view.port })}\n`);
+    if (o.json) {
+      io.stdout.write(`${JSON.stringify({ type: o.type, url: view.url, port: view.port })}\n`);
     } else {
-      io.stdout.write(`live view: ${view.url}\n`);
+      io.stdout.write(`${o.label}: ${view.url}\n`);
       if (!isLoopback(host)) {
         io.stderr.write(
           `warning: listening on ${host}, not only this machine; anyone with the URL (token included) can read the journal\n`,

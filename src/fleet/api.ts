@@ -6,8 +6,9 @@ import { newRunId } from "../runner/target-runs.js";
 import { checkRequestedVersion } from "../versions.js";
 import { loadFleet, planWaves, type FleetInput } from "./load.js";
 import { foldRolloutJournal } from "./rollout-journal.js";
-import { statusFromEvents, type RolloutStatus } from "./status.js";
-import type { FleetStore, RolloutRecord } from "./store.js";
+import { targetKeys } from "./drive-target.js";
+import { readStatus, type RolloutStatus } from "./status.js";
+import type { FleetStore, RolloutJournalEvent, RolloutRecord } from "./store.js";
 import type { ResolvedFleet } from "./types.js";
 import { workRollout, type WorkOptions } from "./worker.js";
 
@@ -23,15 +24,20 @@ export interface RolloutResult {
   state: RolloutEnd;
 }
 
+/** A rollout's status from its events (the running targets' runs read from the shared journal). */
+type StatusReader = (record: RolloutRecord, events: readonly RolloutJournalEvent[]) => Promise<RolloutStatus>;
+
 async function withFleetStore<T>(
   input: FleetInput,
   cwd: string | undefined,
-  fn: (store: FleetStore, fleet: ResolvedFleet) => Promise<T>,
+  fn: (store: FleetStore, fleet: ResolvedFleet, status: StatusReader) => Promise<T>,
 ): Promise<T> {
   const fleet = await loadFleet(input, cwd);
   const store = await openFleetStore(fleet.journalTarget);
+  let keys: Promise<Map<string, string>> | undefined;
+  const status: StatusReader = (record, events) => readStatus(store, fleet, record, events, () => (keys ??= targetKeys(fleet)));
   try {
-    return await fn(store, fleet);
+    return await fn(store, fleet, status);
   } finally {
     await store.close();
   }
@@ -89,7 +95,7 @@ export async function fleetWork(input: FleetInput, options: RolloutOptions = {})
 
 /** The status of the fleet's newest rollout (or `rolloutId`); null when the fleet has none. */
 export async function fleetStatus(input: FleetInput, options: { cwd?: string; rolloutId?: string } = {}): Promise<RolloutStatus | null> {
-  return withFleetStore(input, options.cwd, async (store, fleet) => {
+  return withFleetStore(input, options.cwd, async (store, fleet, status) => {
     const all = await store.rollouts(fleet.name);
     const record = options.rolloutId ? all.find((r) => r.rolloutId === options.rolloutId) : all[0];
     if (!record) {
@@ -99,15 +105,15 @@ export async function fleetStatus(input: FleetInput, options: { cwd?: string; ro
         });
       return null;
     }
-    return statusFromEvents(fleet, record, await store.events(record.rolloutId));
+    return status(record, await store.events(record.rolloutId));
   });
 }
 
 /** Every rollout of the fleet, newest first, with its state. */
 export async function fleetHistory(input: FleetInput, options: { cwd?: string } = {}): Promise<RolloutStatus[]> {
-  return withFleetStore(input, options.cwd, async (store, fleet) => {
+  return withFleetStore(input, options.cwd, async (store, fleet, status) => {
     const out: RolloutStatus[] = [];
-    for (const record of await store.rollouts(fleet.name)) out.push(statusFromEvents(fleet, record, await store.events(record.rolloutId)));
+    for (const record of await store.rollouts(fleet.name)) out.push(await status(record, await store.events(record.rolloutId)));
     return out;
   });
 }
@@ -122,13 +128,13 @@ const EVENT_OF = { pause: "rollout.paused", resume: "rollout.resumed", cancel: "
  * rollout, when the rollout machine accepts it now; E_USAGE (nothing journaled) when it does not.
  */
 export async function fleetCommand(input: FleetInput, command: FleetCommand, options: { cwd?: string } = {}): Promise<RolloutStatus> {
-  return withFleetStore(input, options.cwd, async (store, fleet) => {
+  return withFleetStore(input, options.cwd, async (store, fleet, status) => {
     const open = await unfinished(store, fleet);
     if (!open)
       throw new UpgradeError("E_NOT_FOUND", `fleet ${fleet.name} has no unfinished rollout to ${command}`, {
         hint: "see `upgrade-machine fleet status`",
       });
-    return store.withRollout(open.rolloutId, async (tx) => {
+    const events = await store.withRollout(open.rolloutId, async (tx) => {
       const events = await tx.events();
       const before = foldRolloutJournal(events);
       const payload: Record<string, Json> = command === "approve" ? { wave: before.context.wave + 1 } : {};
@@ -141,8 +147,8 @@ export async function fleetCommand(input: FleetInput, command: FleetCommand, opt
               : "see `upgrade-machine fleet status`",
         });
       }
-      const appended = await tx.append({ type: EVENT_OF[command], target: null, payload });
-      return statusFromEvents(fleet, open, [...events, appended]);
+      return [...events, await tx.append({ type: EVENT_OF[command], target: null, payload })];
     });
+    return status(open, events);
   });
 }

@@ -1,7 +1,7 @@
 import type { FleetTargetState } from "../../machines/index.js";
 import { rolloutState, type RolloutSnapshot } from "./fold.js";
-import { foldRolloutJournal, runIdsOf } from "./rollout-journal.js";
-import type { RolloutJournalEvent, RolloutRecord } from "./store.js";
+import { baselineOf, foldRolloutJournal, runIdsOf } from "./rollout-journal.js";
+import type { FleetStore, RolloutJournalEvent, RolloutRecord } from "./store.js";
 import type { ResolvedFleet } from "./types.js";
 
 /** A rollout's state as `fleet status` reports it. */
@@ -53,7 +53,33 @@ export function statusOf(
   };
 }
 
-/** The status of a rollout from its journal. */
-export function statusFromEvents(fleet: ResolvedFleet, record: RolloutRecord, events: readonly RolloutJournalEvent[]): RolloutStatus {
-  return statusOf(fleet, record, foldRolloutJournal(events), runIdsOf(events));
+/**
+ * The status of a rollout from its journal: what `fleet status --json` prints and the fleet page
+ * shows (both ask here, so they cannot disagree). An ended target has the run its
+ * `target.ended` names; a running one has its newest run in the shared journal when the rollout
+ * started it (newer than the baseline its first `target.started` noted: the run the worker
+ * resumes), else null (claimed, its run not created yet). `keys` gives the journal key of each
+ * target, asked only while a target is running.
+ */
+export async function readStatus(
+  store: Pick<FleetStore, "latestRuns">,
+  fleet: ResolvedFleet,
+  record: RolloutRecord,
+  events: readonly RolloutJournalEvent[],
+  keys: () => Promise<ReadonlyMap<string, string>>,
+): Promise<RolloutStatus> {
+  const snapshot = foldRolloutJournal(events);
+  const runIds = runIdsOf(events);
+  const running = Object.entries(snapshot.context.targets)
+    .filter(([, t]) => t.state === "running")
+    .map(([name]) => name);
+  if (running.length) {
+    const keyOf = await keys();
+    const latest = await store.latestRuns(running.map((t) => keyOf.get(t) ?? t));
+    for (const t of running) {
+      const runId = latest.get(keyOf.get(t) ?? t);
+      if (runId !== undefined && runId !== baselineOf(events, t)) runIds.set(t, runId);
+    }
+  }
+  return statusOf(fleet, record, snapshot, runIds);
 }

@@ -63,6 +63,10 @@ export interface FleetStore {
   withRollout<T>(rolloutId: string, fn: (tx: RolloutTx) => Promise<T>): Promise<T>;
   rollouts(fleet: string): Promise<RolloutRecord[]>;
   events(rolloutId: string): Promise<RolloutJournalEvent[]>;
+  /** The rollout's events with `seq` greater than `afterSeq`, oldest first (a reader that holds the rest). */
+  eventsAfter(rolloutId: string, afterSeq: number): Promise<RolloutJournalEvent[]>;
+  /** The newest run of each of these target keys in the shared journal, by key (keys with no run are absent). */
+  latestRuns(targetKeys: readonly string[]): Promise<Map<string, string>>;
   /** Extends `worker`'s claim to `ttlMs` after the database's clock; false when it no longer holds it. */
   renewClaim(rolloutId: string, target: string, worker: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;

@@ -14,6 +14,9 @@ export const ASSET_FILES = {
   "index.html": "text/html; charset=utf-8",
   "view.js": "text/javascript; charset=utf-8",
   "view.css": "text/css; charset=utf-8",
+  "fleet.html": "text/html; charset=utf-8",
+  "fleet.js": "text/javascript; charset=utf-8",
+  "fleet.css": "text/css; charset=utf-8",
 } as const;
 
 /** The folder holding the page's files, from src/ (tests) or from dist/ (the built package). */
@@ -29,8 +32,28 @@ export function assetsDir(): string {
   return found;
 }
 
-function escapeHtml(text: string): string {
+/** Escapes text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function readAsset(file: keyof typeof ASSET_FILES): string {
+  return readFileSync(join(assetsDir(), file), "utf8");
+}
+
+/**
+ * The fleet page's files: its two assets by URL path, and the page with the fleet's name and the
+ * token written in and `__BODY__` left for the rollout's grid, rendered on each request.
+ */
+export function fleetAssets(name: string, token: string): { page: string; files: Map<string, ViewAsset> } {
+  const page = readAsset("fleet.html").replaceAll("__NAME__", escapeHtml(name)).replaceAll("__TOKEN__", encodeURIComponent(token));
+  return {
+    page,
+    files: new Map<string, ViewAsset>([
+      ["/assets/fleet.js", { type: ASSET_FILES["fleet.js"], body: readAsset("fleet.js") }],
+      ["/assets/fleet.css", { type: ASSET_FILES["fleet.css"], body: readAsset("fleet.css") }],
+    ]),
+  };
 }
 
 /**
@@ -38,12 +61,10 @@ function escapeHtml(text: string): string {
  * (for its asset and API URLs) written in; nothing else is templated.
  */
 export function viewAssets(name: string, token: string): Map<string, ViewAsset> {
-  const dir = assetsDir();
-  const read = (file: keyof typeof ASSET_FILES) => readFileSync(join(dir, file), "utf8");
-  const html = read("index.html").replaceAll("__NAME__", escapeHtml(name)).replaceAll("__TOKEN__", encodeURIComponent(token));
+  const html = readAsset("index.html").replaceAll("__NAME__", escapeHtml(name)).replaceAll("__TOKEN__", encodeURIComponent(token));
   return new Map<string, ViewAsset>([
     ["/", { type: ASSET_FILES["index.html"], body: html }],
-    ["/assets/view.js", { type: ASSET_FILES["view.js"], body: read("view.js") }],
-    ["/assets/view.css", { type: ASSET_FILES["view.css"], body: read("view.css") }],
+    ["/assets/view.js", { type: ASSET_FILES["view.js"], body: readAsset("view.js") }],
+    ["/assets/view.css", { type: ASSET_FILES["view.css"], body: readAsset("view.css") }],
   ]);
 }

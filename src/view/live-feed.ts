@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { errorRecord } from "../errors.js";
+import { sendEvent as send, startStream } from "./http.js";
 import type { JournalFeed } from "./journal-feed.js";
 
 interface Client {
@@ -8,10 +9,6 @@ interface Client {
   pinned: string | null;
   shown: { runId: string; count: number; head: string | null } | null;
   runsKey: string | null;
-}
-
-function send(res: ServerResponse, event: string, data: unknown): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /**
@@ -31,8 +28,7 @@ export class LiveFeed {
 
   /** Starts streaming to a page; the stream ends when the page goes away. */
   attach(res: ServerResponse, pinned: string | null): void {
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
-    res.write(`retry: 1000\n\n`);
+    startStream(res);
     const client: Client = { res, pinned, shown: null, runsKey: null };
     this.clients.add(client);
     res.on("close", () => {

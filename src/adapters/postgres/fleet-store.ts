@@ -191,6 +191,25 @@ export async function openPostgresFleetStore(target: PostgresTarget): Promise<Fl
         ).map(recordOf),
       ),
     events: (rolloutId) => guard(`reading rollout ${rolloutId}`, () => events(sql, rolloutId)),
+    eventsAfter: (rolloutId, afterSeq) =>
+      guard(`reading rollout ${rolloutId}`, async () =>
+        (
+          await sql.unsafe(`SELECT ${EVENT_COLUMNS} FROM upgrade_machine_rollout_events WHERE rollout_id = $1 AND seq > $2 ORDER BY seq`, [
+            rolloutId,
+            afterSeq,
+          ])
+        ).map(eventOf),
+      ),
+    latestRuns: (targetKeys) =>
+      guard("reading the targets' latest runs", async () => {
+        if (!targetKeys.length) return new Map<string, string>();
+        const rows = await sql.unsafe(
+          `SELECT DISTINCT ON (target) target, run_id FROM upgrade_machine_runs WHERE target = ANY($1::text[])
+           ORDER BY target, created_at DESC, run_id DESC`,
+          [targetKeys as string[]],
+        );
+        return new Map(rows.map((r) => [String(r.target), String(r.run_id)]));
+      }),
     renewClaim: (rolloutId, target, worker, ttlMs) =>
       guard(`renewing the claim on ${target}`, async () => {
         const r = await sql.unsafe(

@@ -1,12 +1,21 @@
-// The live view of upgrade-machine: draws the machine from /api/graph, follows the journal
-// through /events (server-sent events) and lists the run's events. No dependency, no build
-// step, nothing fetched from anywhere but this server.
+// The live view of upgrade-machine: draws the machine from api/graph, follows the journal
+// through events (server-sent events) and lists the run's events. No dependency, no build
+// step, nothing fetched from anywhere but this server. Every URL is relative: the fleet page
+// serves this page below /target/NAME/.
 const SVG = "http://www.w3.org/2000/svg";
 const token = new URLSearchParams(location.search).get("token") ?? "";
 const withToken = (path, params = {}) => `${path}?${new URLSearchParams({ token, ...params })}`;
 const $ = (id) => document.getElementById(id);
 
-const view = { runId: null, pinned: "", rows: [], run: null, source: null, ticking: null };
+// A link from the fleet page pins its run with ?run=.
+const view = {
+  runId: null,
+  pinned: new URLSearchParams(location.search).get("run") ?? "",
+  rows: [],
+  run: null,
+  source: null,
+  ticking: null,
+};
 
 function svg(tag, attrs = {}, parent) {
   const el = document.createElementNS(SVG, tag);
@@ -145,7 +154,7 @@ function updateRun(run) {
 
 function updateRuns(runs) {
   const select = $("run-select");
-  const keep = select.value;
+  const keep = select.value || view.pinned;
   select.replaceChildren(new Option("latest (follow)", ""));
   for (const r of runs) select.appendChild(new Option(`${r.runId} · ${r.state ?? r.problem?.code ?? "?"}`, r.runId));
   select.value = keep;
@@ -166,7 +175,7 @@ function tickRunning() {
 
 function connect() {
   view.source?.close();
-  const source = new EventSource(withToken("/events", view.pinned ? { run: view.pinned } : {}));
+  const source = new EventSource(withToken("events", view.pinned ? { run: view.pinned } : {}));
   view.source = source;
   const status = (s, text) => Object.assign($("connection"), { textContent: text }).setAttribute("data-status", s);
   source.onopen = () => status("live", "live");
@@ -201,7 +210,7 @@ function showOutputs() {
 
 async function main() {
   showOutputs();
-  const res = await fetch(withToken("/api/graph"));
+  const res = await fetch(withToken("api/graph"));
   drawGraph(await res.json());
   document.body.dataset.graph = "1";
   $("run-select").addEventListener("change", (e) => {
