@@ -205,6 +205,11 @@ export interface DatabaseAdapter {
    * `quiesce` (a checkpoint rewrites files without changing content).
    */
   sinceMark(mark: ChangeMark): Promise<MarkCheck>;
+  /**
+   * No mark taken so far will be checked again: frees what kept them checkable (PostgreSQL: the
+   * replication slot that keeps the WAL since). Optional; `close` does it too.
+   */
+  forgetMarks?(): Promise<void>;
   /** Makes every committed write durable in the main file(s), e.g. a WAL checkpoint; a no-op where commits are. */
   quiesce(): Promise<void>;
   /**

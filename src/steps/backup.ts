@@ -47,6 +47,7 @@ export const backup: BuiltInStep<"backup"> = {
     const taken = await db.hotBackup(ctx.backupDir, "database-hot", copyOptions);
     if ("skipped" in taken) {
       ctx.log(taken.skipped);
+      await db.forgetMarks?.(); // no mark is kept with no hot backup
       const output: BackupOutput = { database: null, databaseSkipped: taken.skipped, files: await backupFiles(ctx) };
       return output;
     }
@@ -54,7 +55,10 @@ export const backup: BuiltInStep<"backup"> = {
     const fingerprint = await hotFingerprint(db, taken, marked);
     const stamp = await settledStamp(taken.path);
     const database: HotBackup = { ...taken, fingerprint, ...(stamp ? { stamp } : {}), ...(await keptMark(db, mark)) };
-    if (database.noMark) ctx.log(`no change mark with the hot backup: ${database.noMark}; the seal will check the stopped database`);
+    if (database.noMark) {
+      ctx.log(`no change mark with the hot backup: ${database.noMark}; the seal will check the stopped database`);
+      await db.forgetMarks?.();
+    }
     const output: BackupOutput = { database, files: await backupFiles(ctx) };
     return output;
   },

@@ -106,7 +106,7 @@ function stillWritten(message: string): UpgradeError {
  * `sinceMark`, O(1) on SQLite) and the backup file is intact by its stamp, the hot backup is the
  * restore point and its fingerprint the stopped database's; nothing is read. Otherwise the
  * database is quiesced and proven the slow way (`sealStopped`). Files that changed since the hot
- * backup (content, mode, owner, links) are copied again.
+ * backup (content, mode, owner, links) are copied again. Sealed, the adapter forgets its marks.
  */
 export const seal: BuiltInStep<"seal"> = {
   async run(ctx) {
@@ -127,6 +127,7 @@ export const seal: BuiltInStep<"seal"> = {
         "why" in byMark ? byMark : { why: "the hot backup has no fingerprint", written: false },
       );
     }
+    await db.forgetMarks?.(); // sealed: no mark is checked again (PostgreSQL: the WAL a migration writes is not kept)
     const files: FileCopy[] = [];
     for (const [i, copy] of hot.files.entries()) {
       const unchanged = (await fileDrift(copy)) === null;

@@ -15,6 +15,7 @@ import { pgCatalog, type PgCatalog } from "./catalog.js";
 import { lockPostgresTarget } from "./target-lock.js";
 import { dropPgScratch, pgScratch } from "./scratch.js";
 import { checkPgMark, takePgMark } from "./change-mark.js";
+import { walKeeper } from "./wal-slot.js";
 import { openPgSnapshot } from "./snapshot.js";
 import { describeClientTools, findPgClientTools, noClientToolsError, type PgClientTools, type PgToolSearchResult } from "./tools.js";
 
@@ -144,7 +145,7 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     }
   };
 
-  const markDeps = { target, maintenance, admin, connect };
+  const markDeps = { target, maintenance, admin, connect, wal: walKeeper(target, maintenance) };
   const scratchDeps = {
     target,
     admin,
@@ -181,14 +182,12 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
       const choices = {
         serverVersion,
         strategy,
-        clientTools: tools.chosen
-          ? {
-              dir: tools.chosen.dir,
-              source: tools.chosen.source,
-              pg_dump: tools.chosen.pgDump.version,
-              pg_restore: tools.chosen.pgRestore.version,
-            }
-          : null,
+        clientTools: tools.chosen && {
+          dir: tools.chosen.dir,
+          source: tools.chosen.source,
+          pg_dump: tools.chosen.pgDump.version,
+          pg_restore: tools.chosen.pgRestore.version,
+        },
         rejectedTools: tools.rejected,
       };
       return { exists: true, serverVersion, bytes, choices, notes };
@@ -273,6 +272,7 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
 
     changeMark: () => takePgMark(markDeps),
     sinceMark: (mark) => checkPgMark(markDeps, mark),
+    forgetMarks: () => markDeps.wal.forget(),
 
     // Nothing to do: a committed transaction is durable in PostgreSQL's WAL.
     quiesce: async () => undefined,
@@ -293,7 +293,7 @@ export function createPostgresAdapter(target: PostgresTarget, options: PostgresA
     async close() {
       const a = adminPool;
       adminPool = undefined;
-      await Promise.all([disconnect(), end(a)]);
+      await Promise.all([disconnect(), end(a), markDeps.wal.forget()]);
     },
   };
 }

@@ -35,6 +35,11 @@
  * writers: those still uncommitted commit later and count; every commit before the end was
  * judged), so the backup step keeps a mark taken after its own work on the server.
  *
+ * The WAL since the mark is kept until the check by a temporary replication slot created before
+ * `lsn` is read (`wal-slot.ts`); the mark says whether (`walKept`, `slot`) or why not
+ * (`walKeptWhy`). Without it a checkpoint may recycle the segments: PostgreSQL then refuses to
+ * read them and the check says "changed" (the seal fingerprints): never a wrong "unchanged".
+ *
  * A template-copy restore point (CREATE DATABASE ... STRATEGY FILE_COPY) writes a checkpoint, a
  * Database record naming the copy, and pg_database/pg_shdepend rows: none is the target's. The
  * journal on the same server writes records of its own database. Autovacuum's pruning and
@@ -45,7 +50,8 @@ import { createHash } from "node:crypto";
 import { isUpgradeError } from "../../errors.js";
 import type { ChangeMark, MarkCheck, SkippedMark } from "../types.js";
 import { pgError, type PgSql, type PostgresTarget } from "./connection.js";
-import { readWalSince } from "./wal-reader.js";
+import { readWalSince, walinspect } from "./wal-reader.js";
+import { slotKept, type WalKeeper, type WalKept } from "./wal-slot.js";
 
 /** The `how` of a PostgreSQL mark. */
 export const PG_MARK_HOW = "postgres-wal";
@@ -62,14 +68,28 @@ export interface PgChangeMark extends ChangeMark {
   writers: string[];
   /** sha256 of every sequence's state. */
   sequences: string;
+  /** Whether a replication slot keeps the WAL since `lsn` (absent in marks of older versions). */
+  walKept?: boolean;
+  /** The temporary slot that keeps it. */
+  slot?: string;
+  /** Why no slot keeps it. */
+  walKeptWhy?: string;
 }
 
-/** What the change marks need of the adapter: its two pools and names. */
+/** What the change marks need of the adapter: its two pools, names and the keeper of its slot. */
 export interface PgMarkDeps {
   target: PostgresTarget;
   maintenance: string;
   admin(): Promise<PgSql>;
   connect(): Promise<PgSql>;
+  wal: WalKeeper;
+}
+
+/** A slot keeping the WAL from now on, when the WAL can be read at all (else a slot would keep it for nothing). */
+async function keepWal(deps: PgMarkDeps, admin: PgSql): Promise<WalKept> {
+  const tool = await walinspect(admin, deps.maintenance);
+  if ("why" in tool) return { walKept: false, walKeptWhy: tool.why };
+  return deps.wal.keep();
 }
 
 async function insertLsn(sql: PgSql): Promise<string> {
@@ -119,13 +139,23 @@ export async function takePgMark(deps: PgMarkDeps): Promise<PgChangeMark | Skipp
     if (recovery?.r) return { skipped: "the server is a standby (in recovery): its WAL position is not its own" };
     const id = await identity(admin, target.database);
     if (id.oid === null) return { skipped: `the database ${target.database} does not exist` };
+    const kept = await keepWal(deps, admin); // before `lsn`: the slot's restart_lsn is at or before it
     const lsn = await insertLsn(admin);
     const writers = await admin<{ xid: string }[]>`
       SELECT backend_xid::text AS xid FROM pg_stat_activity WHERE datid = ${id.oid} AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`;
     const settled = await insertLsn(admin);
     const { sequences, unlogged } = await readTarget(await deps.connect());
     if (unlogged !== null) return { skipped: `table ${unlogged} is UNLOGGED: its writes leave no WAL to tell them by` };
-    return { how: PG_MARK_HOW, server: id.server, database: id.oid, lsn, settled, writers: writers.map((w) => w.xid), sequences };
+    const mark = {
+      how: PG_MARK_HOW as typeof PG_MARK_HOW,
+      server: id.server,
+      database: id.oid,
+      lsn,
+      settled,
+      writers: writers.map((w) => w.xid),
+      sequences,
+    };
+    return { ...mark, ...kept } satisfies PgChangeMark;
   } catch (err) {
     const coded = pgError(err, target, "taking a change mark", "E_VERIFY");
     if (["E_CONNECT", "E_AUTH", "E_NOT_FOUND"].includes(coded.code)) throw coded;
@@ -142,7 +172,8 @@ function isPgMark(mark: ChangeMark): mark is PgChangeMark {
     typeof m.lsn === "string" &&
     typeof m.settled === "string" &&
     Array.isArray(m.writers) &&
-    typeof m.sequences === "string"
+    typeof m.sequences === "string" &&
+    (m.slot === undefined || typeof m.slot === "string")
   );
 }
 
@@ -150,6 +181,7 @@ function isPgMark(mark: ChangeMark): mark is PgChangeMark {
 export async function checkPgMark(deps: PgMarkDeps, mark: ChangeMark): Promise<MarkCheck> {
   const { target } = deps;
   if (!isPgMark(mark)) return { unchanged: false, why: `not a PostgreSQL change mark (how: ${String(mark.how)})` };
+  let lost: string | null = null;
   try {
     const admin = await deps.admin();
     const id = await identity(admin, target.database);
@@ -161,15 +193,22 @@ export async function checkPgMark(deps: PgMarkDeps, mark: ChangeMark): Promise<M
     if (sequences !== mark.sequences) return { unchanged: false, why: "a sequence moved since the mark (nextval or setval)" };
     const now = await insertLsn(admin);
     if (now === mark.lsn) return { unchanged: true };
+    // Without a slot that kept it, the WAL is read if PostgreSQL still has it: a removed segment is
+    // an error (never a short read), and then the why says what did not keep it.
+    lost = mark.slot === undefined ? (mark.walKeptWhy ?? null) : await slotKept(admin, mark.slot, mark.lsn);
     const check = await readWalSince(admin, mark, now, deps.maintenance);
+    if (!check.unchanged) return check;
     // Every record and commit before `now` is judged: a mark at `now` with the same writers (any
     // still uncommitted) is of the same state. Renewed, a later check reads only the WAL after
     // `now`, not what a backup wrote meanwhile (a dump's proof restore: its WAL, and the
-    // checkpoint of its DROP DATABASE that may recycle the segments since the first mark).
-    return check.unchanged ? { unchanged: true, renewed: { ...mark, lsn: now, settled: now } satisfies PgChangeMark } : check;
+    // checkpoint of its DROP DATABASE that may recycle the segments since the first mark); the
+    // slot moves to `now` too, so that WAL is freed.
+    if (mark.slot !== undefined && lost === null) await deps.wal.advance(mark.slot, now);
+    return { unchanged: true, renewed: { ...mark, lsn: now, settled: now } satisfies PgChangeMark };
   } catch (err) {
     const coded = pgError(err, target, "checking the change mark", "E_VERIFY");
     if (isUpgradeError(coded) && ["E_CONNECT", "E_AUTH", "E_NOT_FOUND"].includes(coded.code)) throw coded;
-    return { unchanged: false, why: `the change mark could not be checked: ${coded.message}` };
+    const kept = lost === null ? "" : `; the WAL was not kept: ${lost}`;
+    return { unchanged: false, why: `the change mark could not be checked: ${coded.message}${kept}` };
   }
 }

@@ -98,8 +98,13 @@ export function onDatabase(target: PostgresTarget, database: string): PostgresTa
   return { ...target, database };
 }
 
-/** Opens a postgres.js pool on `target` (lazily: the first query connects). */
-export async function openPg(target: PostgresTarget, max = 4): Promise<PgSql> {
+/**
+ * Opens a postgres.js pool on `target` (lazily: the first query connects). `held`: its
+ * connections are never closed for idleness or age (postgres.js closes idle ones after 30 s here
+ * and every connection after 30 to 60 minutes by default): for what lives only as long as its
+ * session, such as a temporary replication slot.
+ */
+export async function openPg(target: PostgresTarget, max = 4, held = false): Promise<PgSql> {
   const factory = await loadPostgres();
   return factory({
     host: target.host,
@@ -111,7 +116,8 @@ export async function openPg(target: PostgresTarget, max = 4): Promise<PgSql> {
     ssl: await sslOptions(target.params, target.host),
     max,
     connect_timeout: Number(target.params.connect_timeout ?? 10),
-    idle_timeout: 30,
+    idle_timeout: held ? 0 : 30,
+    ...(held ? { max_lifetime: 0 } : {}),
     onnotice: () => undefined,
     connection: SESSION,
   } as postgres.Options<Record<string, never>>);

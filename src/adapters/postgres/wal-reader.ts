@@ -33,7 +33,7 @@ export interface WalMark {
 const formatLsn = (v: bigint): string => `${(v >> 32n).toString(16).toUpperCase()}/${(v & 0xffffffffn).toString(16).toUpperCase()}`;
 
 /** The schema pg_walinspect is installed in, when this user may run it; or why it cannot be used. */
-async function walinspect(admin: PgSql, maintenance: string): Promise<{ schema: string } | { why: string }> {
+export async function walinspect(admin: PgSql, maintenance: string): Promise<{ schema: string } | { why: string }> {
   const [row] = await admin<{ schema: string | null; allowed: boolean | null }[]>`
     SELECT n.nspname AS schema,
       has_function_privilege(format('%I.pg_get_wal_records_info(pg_lsn, pg_lsn)', n.nspname), 'EXECUTE') AS allowed
