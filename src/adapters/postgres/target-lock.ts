@@ -18,7 +18,8 @@ export function targetLockKey(database: string): string {
  */
 export async function lockPostgresTarget(target: PostgresTarget, maintenance: string): Promise<TargetLock> {
   const on = onDatabase(target, maintenance);
-  const sql = await openPg(on, 1);
+  // Held: a pool's idle timeout or maximum lifetime closing this connection would release the lock on the server.
+  const sql = await openPg(on, 1, true);
   const key = targetLockKey(target.database);
   let identity: string;
   try {
