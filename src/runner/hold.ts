@@ -45,16 +45,22 @@ export const renewEveryMs = (ttlMs: number): number => Math.max(50, Math.floor(t
 export const stopMarginMs = (ttlMs: number): number => Math.min(5_000, Math.floor(ttlMs / 4));
 
 /**
- * Keeps a hold: renews it every {@link renewEveryMs}, and aborts its signal as soon as it was lost
- * or when less than {@link stopMarginMs} of its time is left without a renewal (a timer, so a step
- * in progress is stopped in time even when the journal never answers, not only at the next append).
+ * Keeps a hold: renews it every {@link renewEveryMs}, and aborts its signal as soon as it was lost,
+ * or when less than {@link stopMarginMs} of its time is left and a renewal since the last success
+ * failed or went unanswered for a renewal period (a timer, so a step in progress is stopped in
+ * time even when the journal never answers, not only at the next append). When no renewal was
+ * even tried (a blocked event loop held the timers up), the journal is asked first: an answer
+ * that the hold is still this holder's lets it go on.
  */
 export function keepHold(o: HoldOptions): Hold {
   const controller = new AbortController();
   const margin = stopMarginMs(o.ttlMs);
+  // How long a renewal may go unanswered before the journal counts as not answering.
+  const answerMs = renewEveryMs(o.ttlMs);
   let validUntil = o.askedAt + o.ttlMs;
   let lastError: unknown = null;
   let renewing: Promise<void> | undefined;
+  let renewingSince = 0;
   let deadline: NodeJS.Timeout | undefined;
   const abort = (reason: UpgradeError) => {
     if (controller.signal.aborted) return;
@@ -62,9 +68,9 @@ export function keepHold(o: HoldOptions): Hold {
     controller.abort(reason);
   };
   const ranOut = () => {
-    const why = lastError ? `: ${(lastError as Error).message ?? String(lastError)}` : "";
+    const why = lastError ? `: ${(lastError as Error).message ?? String(lastError)}` : ": the journal did not answer";
     return new UpgradeError("E_BUSY", `stopped acting on ${o.what}: it could not be renewed before its time ran out${why}`, {
-      hint: `the journal did not answer within ${o.ttlMs - margin} ms; the step in progress was stopped and nothing more was journaled. Another driver resumes the run once it expires (by the journal's clock); check \`upgrade-machine status\``,
+      hint: `the step in progress was stopped and nothing more was journaled. Another driver resumes the run once it expires (by the journal's clock, ${o.ttlMs} ms after its last renewal); check \`upgrade-machine status\``,
       ...(lastError ? { cause: lastError } : {}),
     });
   };
@@ -72,34 +78,43 @@ export function keepHold(o: HoldOptions): Hold {
     new UpgradeError("E_BUSY", `lost ${o.what} to another driver`, {
       hint: "this process stopped the step in progress and journaled nothing more; check `upgrade-machine status`",
     });
-  const check = () => {
-    if (performance.now() >= validUntil - margin) abort(ranOut());
-  };
-  const arm = () => {
+  const wake = (at: number) => {
     clearTimeout(deadline);
     if (controller.signal.aborted) return;
-    deadline = setTimeout(check, Math.max(0, validUntil - margin - performance.now()) + 1);
+    deadline = setTimeout(check, Math.max(0, at - performance.now()) + 1);
     deadline.unref();
   };
-  const renew = (): Promise<void> => {
-    renewing ??= (async () => {
-      const at = performance.now();
+  // Past the stop margin: stop when a renewal failed or went unanswered; when none was even tried
+  // (the timers were held up by a blocked event loop, not the journal), ask the journal first.
+  function check(): void {
+    if (controller.signal.aborted) return;
+    const now = performance.now();
+    if (now < validUntil - margin) wake(validUntil - margin);
+    else if (lastError || (renewing && now - renewingSince >= answerMs)) abort(ranOut());
+    else {
+      if (!renewing) void renew();
+      wake(renewingSince + answerMs);
+    }
+  }
+  function renew(): Promise<void> {
+    if (renewing) return renewing;
+    const at = performance.now();
+    renewingSince = at;
+    renewing = (async () => {
       try {
-        if (!(await o.renew())) return abort(lost());
-        lastError = null;
-        if (!controller.signal.aborted) {
+        if (await o.renew()) {
+          lastError = null;
           validUntil = Math.max(validUntil, at + o.ttlMs);
-          arm();
-        }
+        } else abort(lost());
       } catch (err) {
         lastError = err;
-        check();
       } finally {
         renewing = undefined;
+        check();
       }
     })();
     return renewing;
-  };
+  }
   const beat = setInterval(() => void renew(), renewEveryMs(o.ttlMs));
   beat.unref();
   const onOuter = () => abort(o.within!.reason as UpgradeError);
@@ -110,12 +125,12 @@ export function keepHold(o: HoldOptions): Hold {
   }
   if (o.within?.aborted) onOuter();
   else o.within?.addEventListener("abort", onOuter, { once: true });
-  arm();
   check();
+  const stopped = new Promise<void>((r) => controller.signal.addEventListener("abort", () => r(), { once: true }));
   return {
     signal: controller.signal,
     async ensure() {
-      if (!controller.signal.aborted && performance.now() >= validUntil - margin) await renew();
+      if (!controller.signal.aborted && performance.now() >= validUntil - margin) await Promise.race([renew(), stopped]);
       check();
       if (controller.signal.aborted) throw controller.signal.reason;
     },
