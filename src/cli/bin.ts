@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { surviveWriteAfterClose } from "../adapters/postgres/write-after-close.js";
+import { surviveWriteAfterClose } from "../process/write-after-close.js";
 import { exitCodeFor } from "../error-codes.js";
 import { main } from "./main.js";
 import { processIo } from "./io.js";

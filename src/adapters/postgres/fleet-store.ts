@@ -137,7 +137,7 @@ export async function openPostgresFleetStore(target: PostgresTarget): Promise<Fl
     } catch (err) {
       const e = fail(err, what);
       if (e.code === "E_CONNECT" && used === sql) {
-        // A broken connection may leave postgres.js's write buffer stale (see write-after-close.ts): a new pool for the next call.
+        // A broken connection may leave postgres.js's write buffer stale (see src/process/write-after-close.ts): a new pool for the next call.
         sql = await openPg(target, 4);
         void used.end({ timeout: 0 }).catch(() => undefined);
       }
