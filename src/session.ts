@@ -35,7 +35,13 @@ export interface DriveOptions {
    * rehearse crashes, as the CLI does.
    */
   afterAppend?: (event: JournalEvent) => void;
+  /** Asks the run to stop: the step in progress is interrupted and fails (journaled), as a Ctrl-C does. */
   signal?: AbortSignal;
+  /**
+   * An outer hold on the target (a fleet worker's claim): when it aborts, the step in progress is
+   * stopped and nothing more is journaled (the run throws E_BUSY), as when the run's lease is lost.
+   */
+  hold?: AbortSignal;
   /** Lease time-to-live in ms (default 30 s). */
   leaseTtlMs?: number;
 }
@@ -107,6 +113,7 @@ export async function runnerOptions(config: ResolvedConfig, store: JournalStore,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     ...(options.afterAppend ? { afterAppend: options.afterAppend } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.hold ? { hold: options.hold } : {}),
     ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
   };
 }

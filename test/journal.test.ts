@@ -149,6 +149,23 @@ describe("the lease of a target", () => {
     await store.close();
   });
 
+  it("a holder whose renewals fail has its signal aborted before the lease expires by the journal's clock, without waiting for an ensure", async () => {
+    const { store } = await fresh();
+    const asked = Date.now();
+    const held = await acquireLease(store, "t", null, 800);
+    store.renewLease = async () => {
+      throw new Error("journal unreachable");
+    };
+    const aborted = await new Promise<number>((r) => held.signal.addEventListener("abort", () => r(Date.now()), { once: true }));
+    // Stopped a quarter of the lease before its end, counted from before the request that took it.
+    expect(aborted - asked).toBeLessThan(800);
+    expect(aborted - asked).toBeGreaterThanOrEqual(550);
+    expect(held.signal.reason).toMatchObject({ code: "E_BUSY" });
+    await expect(held.ensure()).rejects.toMatchObject({ code: "E_BUSY" });
+    await held.release();
+    await store.close();
+  });
+
   it("a holder blocked by long synchronous work, whose lease expired and was taken over, learns it at its next ensure (E_BUSY)", async () => {
     const { store } = await fresh();
     const held = await acquireLease(store, "t", null, 600);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import { surviveWriteAfterClose } from "../process/write-after-close.js";
 import { exitCodeFor } from "../error-codes.js";
 import { main } from "./main.js";
 import { processIo } from "./io.js";
 
+surviveWriteAfterClose();
 main(process.argv.slice(2), processIo()).then(
   (code) => {
     process.exitCode = code;

@@ -29,6 +29,13 @@ function printer(io: CliIo, json: boolean): (e: RolloutRunnerEvent) => void {
     else if (e.type === "target.started") io.stdout.write(`${e.target}: ${e.resumed ? "resumed" : "started"}\n`);
     else if (e.type === "target.ended") io.stdout.write(`${e.target}: ${e.state}${e.runId ? ` (run ${e.runId})` : ""}\n`);
     else if (e.type === "rollout.finished") io.stdout.write(`rollout ${e.rolloutId}: ${e.state}\n`);
+    else if (e.type === "target.stopped")
+      io.stderr.write(`${e.target}: stopped, journaling nothing (${e.error.code}: ${e.error.message})\n`);
+    else if (e.type === "journal.unreachable")
+      io.stderr.write(
+        `the journal does not answer (${e.error.code}: ${e.error.message}); trying again in ${(e.retryInMs / 1000).toFixed(1)} s, giving up in ${Math.ceil(e.givingUpInMs / 1000)} s\n`,
+      );
+    else if (e.type === "journal.reachable") io.stderr.write(`the journal answers again (after ${(e.afterMs / 1000).toFixed(1)} s)\n`);
   };
 }
 

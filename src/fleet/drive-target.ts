@@ -43,7 +43,7 @@ export async function driveTarget(
   fleet: ResolvedFleet,
   target: FleetTarget,
   baseline: string | null,
-  options: { toVersion: string; onEvent?: (e: RunnerEvent) => void; signal?: AbortSignal },
+  options: { toVersion: string; onEvent?: (e: RunnerEvent) => void; signal?: AbortSignal; hold?: AbortSignal },
 ): Promise<TargetOutcome> {
   try {
     const config = await fleetConfigOf(fleet, target);
@@ -51,6 +51,7 @@ export async function driveTarget(
       leaseTtlMs: fleet.leaseMs,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.hold ? { hold: options.hold } : {}),
     };
     const store = await openJournalStore(fleet.journalTarget, { create: true });
     const latest = store ? await latestRun(store, await targetKey(config.target)).finally(() => store.close()) : null;

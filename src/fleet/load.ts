@@ -108,6 +108,7 @@ export async function resolveFleet(fleet: FleetConfig, baseDir: string, file: st
     maxParallel: fleet.maxParallel ?? 1,
     failureThreshold: typeof t === "number" ? { count: t } : { percent: Number(t.slice(0, -1)) },
     leaseMs: (fleet.leaseSeconds ?? 30) * 1000,
+    reconnectMs: (fleet.reconnectSeconds ?? 300) * 1000,
     pauseBetweenWavesMs: (fleet.pauseBetweenWaves ?? 0) * 1000,
     approve: fleet.approve ?? false,
   };

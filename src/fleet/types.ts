@@ -22,6 +22,11 @@ export interface FleetConfig {
   failureThreshold?: number | string;
   /** A worker's claim on a target (and the target's lease) lives this long without a heartbeat. Default 30. */
   leaseSeconds?: number;
+  /**
+   * How long a worker that cannot reach the journal keeps trying before it gives up (E_CONNECT),
+   * seconds. Its targets are stopped before their claims expire whatever this is. Default 300.
+   */
+  reconnectSeconds?: number;
   /** Seconds between the end of a wave and the start of the next. Default 0. */
   pauseBetweenWaves?: number;
   /** Each wave after the first waits for `fleet approve`. Default false. */
@@ -50,6 +55,7 @@ export interface ResolvedFleet {
   maxParallel: number;
   failureThreshold: { count: number } | { percent: number };
   leaseMs: number;
+  reconnectMs: number;
   pauseBetweenWavesMs: number;
   approve: boolean;
 }

@@ -12,6 +12,7 @@ export const FLEET_KEYS = [
   "maxParallel",
   "failureThreshold",
   "leaseSeconds",
+  "reconnectSeconds",
   "pauseBetweenWaves",
   "approve",
 ] as const;
@@ -22,6 +23,7 @@ const HINT = "fix the fields listed above; every field is documented on FleetCon
 export const FLEET_LIMITS = {
   maxParallel: { min: 1, max: 256 },
   leaseSeconds: { min: 2, max: 3600 },
+  reconnectSeconds: { min: 0, max: 24 * 3600 },
   pauseBetweenWaves: { min: 0, max: 7 * 24 * 3600 },
   waveSize: { min: 1, max: 100_000 },
 } as const;
@@ -90,6 +92,8 @@ export function validateFleet(raw: unknown): FleetConfig {
       problems.push("maxParallel must be an integer from 1 to 256");
     if (raw.leaseSeconds !== undefined && !isInt(raw.leaseSeconds, FLEET_LIMITS.leaseSeconds))
       problems.push("leaseSeconds must be an integer from 2 to 3600");
+    if (raw.reconnectSeconds !== undefined && !isInt(raw.reconnectSeconds, FLEET_LIMITS.reconnectSeconds))
+      problems.push("reconnectSeconds must be an integer from 0 to 86400 (a day)");
     if (raw.pauseBetweenWaves !== undefined && !isInt(raw.pauseBetweenWaves, FLEET_LIMITS.pauseBetweenWaves))
       problems.push("pauseBetweenWaves must be an integer number of seconds from 0 to 604800 (7 days)");
     if (raw.approve !== undefined && typeof raw.approve !== "boolean") problems.push("approve must be true or false");

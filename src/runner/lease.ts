@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import { UpgradeError } from "../errors.js";
+import { keepHold } from "./hold.js";
 import type { JournalStore, Lease, LeaseRequest } from "../journal/types.js";
 import { processIdentity, provenDead } from "../process/identity.js";
 
@@ -12,11 +13,17 @@ export const LEASE_TTL_MS = 30_000;
 export interface HeldLease {
   readonly owner: string;
   /**
+   * Aborted when the lease was lost (another driver took the target over) or could not be renewed
+   * in time (see `keepHold`): the step in progress is stopped, and nothing more is journaled.
+   */
+  readonly signal: AbortSignal;
+  /**
    * Resolves when the lease is still held for a while; renews it first when its time is short.
-   * Throws E_BUSY when it was lost (another driver took the target over) or could not be renewed
-   * before it expired: the holder must stop before its next effect.
+   * Throws E_BUSY when it was lost or could not be renewed before its stop margin: the holder
+   * must stop before its next effect.
    */
   ensure(): Promise<void>;
+  /** Stops renewing and gives the lease back (a lease that was lost or ran out is left to expire). */
   release(): Promise<void>;
 }
 
@@ -40,65 +47,37 @@ function busy(target: string, h: Lease): UpgradeError {
 /**
  * Takes the lease of `target` for this process: refused with E_BUSY while another driver holds it
  * and may be alive. Expiry is counted by the journal database's clock, so machines with skewed
- * clocks agree on it. The lease is renewed every third of its time; a holder whose renewals keep
- * failing learns it at its next `ensure()` and must stop before its next effect.
+ * clocks agree on it. The lease is renewed four times in its time; when renewals keep failing,
+ * its signal aborts before it expires (see `keepHold`), so the step in progress stops in time.
+ * `within`: an outer hold that aborts this one too (a fleet worker's claim on the target).
  */
-export async function acquireLease(store: JournalStore, target: string, runId: string | null, ttlMs = LEASE_TTL_MS): Promise<HeldLease> {
+export async function acquireLease(
+  store: JournalStore,
+  target: string,
+  runId: string | null,
+  ttlMs = LEASE_TTL_MS,
+  within?: AbortSignal,
+): Promise<HeldLease> {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const request: LeaseRequest = { target, owner, runId, host: hostname(), pid: process.pid, process: processIdentity() };
   const askedAt = performance.now();
   const result = await store.acquireLease(request, ttlMs, (holder, now) => mayTakeOver(holder, now, owner));
   if (!result.acquired) throw busy(target, result.holder);
-  // Counted on this machine's monotonic clock from before the request: never later than the
-  // journal's expiry (both clocks run at the same rate; the request took some of the time).
-  let validUntil = askedAt + ttlMs;
-  let lost = false;
-  let renewing: Promise<void> | undefined;
-  const renew = (): Promise<void> => {
-    renewing ??= (async () => {
-      const at = performance.now();
-      try {
-        if (await store.renewLease(target, owner, ttlMs)) validUntil = at + ttlMs;
-        else lost = true;
-      } finally {
-        renewing = undefined;
-      }
-    })();
-    return renewing;
-  };
-  const margin = Math.min(5_000, Math.floor(ttlMs / 6));
-  const timer = setInterval(
-    () => {
-      // A failed renewal is retried at the next beat; `ensure()` stops the holder when time runs out.
-      renew().catch(() => undefined);
-    },
-    Math.max(250, Math.floor(ttlMs / 3)),
-  );
-  timer.unref();
-  const lostError = () =>
-    new UpgradeError("E_BUSY", `lost the lease of ${target} to another driver`, {
-      hint: "this process stopped before its next step; check `upgrade-machine status`",
-    });
+  const hold = keepHold({
+    what: `the lease of ${target}`,
+    ttlMs,
+    askedAt,
+    renew: () => store.renewLease(target, owner, ttlMs),
+    ...(within ? { within } : {}),
+  });
   return {
     owner,
-    async ensure() {
-      if (lost) throw lostError();
-      if (performance.now() < validUntil - margin) return;
-      try {
-        await renew();
-      } catch (err) {
-        if (performance.now() >= validUntil) {
-          throw new UpgradeError("E_BUSY", `cannot renew the lease of ${target}: ${(err as Error).message}`, {
-            hint: "the journal is unreachable; this process stopped before its next step. Resume when the journal is back (`upgrade-machine resume`)",
-            cause: err,
-          });
-        }
-      }
-      if (lost) throw lostError();
-    },
+    signal: hold.signal,
+    ensure: () => hold.ensure(),
     async release() {
-      clearInterval(timer);
-      await store.releaseLease(target, owner);
+      hold.stop();
+      // Lost or out of time: the journal may not answer; the lease expires by itself.
+      if (!hold.signal.aborted) await store.releaseLease(target, owner);
     },
   };
 }

@@ -47,7 +47,15 @@ export interface RunnerOptions {
    */
   redact?: (text: string) => string;
   leaseTtlMs?: number;
+  /** Asks the run to stop: the step in progress is interrupted and fails (journaled), as a Ctrl-C does. */
   signal?: AbortSignal;
+  /**
+   * An outer hold on the target (a fleet worker's claim). When it aborts, as when the run's own
+   * lease is lost or runs out, the step in progress is stopped (its command's process group
+   * ended) and nothing more is journaled: the run throws the abort's reason (E_BUSY) and another
+   * driver resumes it from its journal.
+   */
+  hold?: AbortSignal;
 }
 
 /**
@@ -156,7 +164,7 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
       const interrupted = last?.type === "step.started" && last.step === step;
       const first = journal.events.find((e) => e.type === "step.started" && e.step === step);
       const ctx = stepContext(
-        options,
+        { ...options, signal: options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal },
         runId,
         step,
         snapshot,
@@ -177,6 +185,8 @@ async function drive(options: RunnerOptions, journal: RunJournal, lease: HeldLea
         output = toJson(await def.run(ctx));
       } catch (err) {
         if (err instanceof SimulatedCrash) throw err;
+        // Stopped because the lease (or the claim around it) is gone: not the step's failure, and not ours to journal.
+        if (lease.signal.aborted) throw lease.signal.reason;
         const error = errorRecord(err);
         error.message = redact(error.message);
         if (error.hint) error.hint = redact(error.hint);

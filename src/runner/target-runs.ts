@@ -13,6 +13,8 @@ export interface TargetHold {
   target: string;
   lockTarget?: () => Promise<TargetLock>;
   leaseTtlMs?: number;
+  /** An outer hold on the target (a fleet worker's claim): its abort stops the run as a lost lease does. */
+  hold?: AbortSignal;
 }
 
 /** A new run id: sortable by time, unique. */
@@ -35,7 +37,7 @@ export async function held<T>(
 ): Promise<T> {
   const lock = await options.lockTarget?.();
   try {
-    const lease = await acquireLease(options.store, options.target, runId, options.leaseTtlMs);
+    const lease = await acquireLease(options.store, options.target, runId, options.leaseTtlMs, options.hold);
     try {
       return await fn(lease, lock);
     } finally {

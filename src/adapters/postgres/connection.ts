@@ -133,6 +133,9 @@ const CONNECT_CODES = new Set([
   "CONNECT_TIMEOUT",
   "ENOENT",
   "EAI_AGAIN",
+  // postgres.js: the server or the network closed an open connection
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
 ]);
 
 /**

@@ -120,7 +120,7 @@ function rolloutTx(tx: Sql, rolloutId: string, now: number, head: { seq: number;
  * worker decides on are never raced; a fleet's new rollout is made under an advisory lock on its name.
  */
 export async function openPostgresFleetStore(target: PostgresTarget): Promise<FleetStore> {
-  const sql = await openPg(target, 4);
+  let sql = await openPg(target, 4);
   const fail = (err: unknown, what: string) => (isUpgradeError(err) ? err : pgError(err, target, what, "E_JOURNAL"));
   try {
     await runMigrations(createPostgresMigrationDriver({ target, connection: async () => sql }), journalMigrationsDir("pg"), {
@@ -131,10 +131,17 @@ export async function openPostgresFleetStore(target: PostgresTarget): Promise<Fl
     throw fail(err, "opening the fleet journal");
   }
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const used = sql;
     try {
       return await fn();
     } catch (err) {
-      throw fail(err, what);
+      const e = fail(err, what);
+      if (e.code === "E_CONNECT" && used === sql) {
+        // A broken connection may leave postgres.js's write buffer stale (see src/process/write-after-close.ts): a new pool for the next call.
+        sql = await openPg(target, 4);
+        void used.end({ timeout: 0 }).catch(() => undefined);
+      }
+      throw e;
     }
   };
   return {
