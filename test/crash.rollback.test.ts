@@ -5,11 +5,20 @@ import { crashAtEveryBoundary, ROLLBACK_EVENTS, UNHEALTHY_ROLLBACK_EVENTS } from
 import { addBrokenRelease } from "./helpers/example.js";
 import { addUnhealthyRelease, serverProcesses } from "./helpers/new-version.js";
 
-describe("crash at every boundary of a failing upgrade and its rollback, then resume", () => {
+// Crashes (SIGKILL right after one journal event is durable) at every boundary from the failing
+// step on, of a failed upgrade of the example and its rollback, then resumes: from
+// step.started:migrate (the resumed run re-runs the failing migration, then rolls back) and from
+// step.failed:health. The boundaries before the failing step are a forward run's, with the same
+// steps on the same example: test/crash.forward.test.ts crashes at each of them (the rehearsal,
+// journaled as skipped here, is there a skipped step like its step.succeeded:grace). The
+// uninterrupted run of each flow checks the whole journal.
+
+describe("crash at every boundary of a failing migration and its rollback, then resume", () => {
   crashAtEveryBoundary({
     port: 4312,
     toVersion: "3.0.0",
     events: ROLLBACK_EVENTS,
+    crashAfter: ROLLBACK_EVENTS.slice(ROLLBACK_EVENTS.indexOf("step.started:migrate")),
     expectedExit: 1,
     prepare: addBrokenRelease,
     async check(ex, before) {

@@ -6,6 +6,13 @@ import { jupyterhubInstalled, NEW_REVISION, NEW_VERSION, TestHub, TOKEN_ENV } fr
 // and groups on SQLite, and SIGKILLs itself right after one journal event is durable
 // (UPGRADE_MACHINE_CRASH_AFTER); `resume` must then end the run exactly as an uninterrupted
 // run ends, with the same journal (plus one step.started for the interrupted step).
+// It crashes at the boundaries where the preset's own effects run or are resumed: the Hub's stop,
+// the package switch (fake pip), upgrade-db, the start and the health check forward, and every
+// step of the rollback (the restore of the Hub's SQLite database and config, the reinstall, the
+// start of the previous Hub, its verification). The other boundaries (run.requested, preflight,
+// backup, the skipped lint/rehearse/announce/grace/verify, seal, and the two events after which
+// the machine is final) run the general SQLite steps or only the journal, and
+// test/crash.forward.test.ts and test/crash.rollback.test.ts crash at each of them on the example.
 const INSTALLED = jupyterhubInstalled();
 if (!INSTALLED && !process.env.CI)
   console.warn(
@@ -28,6 +35,8 @@ const UNTIL_MIGRATE = [
   ...both("stop", "seal", "upgradePackage"),
 ];
 const FORWARD = [...UNTIL_MIGRATE, ...both("migrate"), "step.succeeded:verify", ...both("start", "health"), "run.completed"];
+/** The forward boundaries after which the resumed run starts with (or re-runs) one of the preset's effects. */
+const PRESET_FORWARD = [...both("stop", "upgradePackage", "migrate", "start"), "step.started:health"];
 const ROLLBACK = [
   ...UNTIL_MIGRATE,
   "step.started:migrate",
@@ -42,7 +51,7 @@ const FLOWS = [
     name: "an upgrade to a release with a new migration",
     release: "good",
     events: FORWARD,
-    crashAfter: FORWARD,
+    crashAfter: PRESET_FORWARD,
     exit: 0,
     version: NEW_VERSION,
     revision: NEW_REVISION,
@@ -51,7 +60,7 @@ const FLOWS = [
     name: "the rollback of a release whose migration fails half-way",
     release: "failing",
     events: ROLLBACK,
-    crashAfter: ROLLBACK.slice(ROLLBACK.indexOf("step.failed:migrate")),
+    crashAfter: ROLLBACK.slice(ROLLBACK.indexOf("step.failed:migrate"), ROLLBACK.indexOf("step.succeeded:verifyRestore")),
     exit: 1,
     version: "3.0.0",
     revision: OLD_HEAD,

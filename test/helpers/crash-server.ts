@@ -173,7 +173,7 @@ export interface ServerCrashSuite {
  * equal to the restore point after a rollback) and `plan` agrees.
  */
 export function defineServerCrashSuite(v: ServerCrashSuite): void {
-  describe(`crash at every boundary, then resume: ${v.name}`, () => {
+  describe(`crash at ${v.boundaries ? "each boundary of the steps that touch the database" : "every boundary"}, then resume: ${v.name}`, () => {
     const events = v.broken ? ROLLBACK : FORWARD;
     let setup: Setup | undefined;
     afterEach(async () => {

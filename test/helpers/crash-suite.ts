@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
-import { eventKeys, prepareExample, runCli, type Example } from "./example.js";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { copyExample, eventKeys, prepareExample, runCli, type Example } from "./example.js";
 
 // grace is journaled as skipped (no grace period); so is rehearse where the config turns it off
 const upTo = (steps: string[]) =>
@@ -68,13 +68,23 @@ export function crashAtEveryBoundary(options: {
   check: (ex: Example, before: { fingerprint: string; config: string }) => Promise<void>;
 }): void {
   let ex: Example | undefined;
+  // prepare.sh runs once; every case gets its own copy of the prepared example (service stopped in the template)
+  let template: Example | undefined;
+  beforeAll(async () => {
+    template = await prepareExample(options.port);
+    const stopped = await template.ctl("stop");
+    if (stopped.code !== 0) throw new Error(`could not stop the template example: ${stopped.stdout}`);
+  });
+  afterAll(async () => {
+    await template?.cleanup();
+  });
   afterEach(async () => {
     await ex?.cleanup();
     ex = undefined;
   });
 
   it("an uninterrupted run journals exactly these events", async () => {
-    ex = await prepareExample(options.port);
+    ex = await copyExample(template!);
     options.prepare?.(ex);
     const r = await runCli(["run", "--config", ex.config, "--to", options.toVersion]);
     expect(r.code, r.stderr + r.stdout).toBe(options.expectedExit);
@@ -83,7 +93,7 @@ export function crashAtEveryBoundary(options: {
 
   for (const boundary of options.crashAfter ?? options.events) {
     it(`crash after ${boundary}, resume, ends right`, async () => {
-      ex = await prepareExample(options.port);
+      ex = await copyExample(template!);
       options.prepare?.(ex);
       const before = { fingerprint: await ex.fingerprint(), config: readFileSync(join(ex.dir, "blog.config.json"), "utf8") };
       const crashed = await runCli(["run", "--config", ex.config, "--to", options.toVersion], { UPGRADE_MACHINE_CRASH_AFTER: boundary });

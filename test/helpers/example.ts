@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -29,6 +29,26 @@ export async function prepareExample(
 ): Promise<Example> {
   const dir = mkdtempSync(join(tmpdir(), "um-blog-"));
   await exec(join(ROOT, "examples/blog/prepare.sh"), [dir, ...seed], { env: { ...process.env, BLOG_PORT: String(port) } });
+  return exampleAt(dir, port);
+}
+
+/**
+ * A copy of `template` (a prepared example on `port`, its service stopped) in a new temp dir,
+ * its service started: the same files, seeded database and release as prepare.sh leaves them,
+ * without seeding again. The `current` symlink stays relative (into the copy's releases/).
+ */
+export async function copyExample(template: Example): Promise<Example> {
+  if (existsSync(join(template.dir, "run", "server.pid"))) throw new Error(`the template ${template.dir} is running: stop it first`);
+  const dir = mkdtempSync(join(tmpdir(), "um-blog-"));
+  cpSync(template.dir, dir, { recursive: true, verbatimSymlinks: true });
+  const ex = exampleAt(dir, template.port);
+  const started = await ex.ctl("start");
+  if (started.code !== 0) throw new Error(`ctl.sh start in the copy ${dir} failed: ${started.stdout}`);
+  return ex;
+}
+
+/** The example prepared in `dir` on `port`. */
+function exampleAt(dir: string, port: number): Example {
   const env = { ...process.env, BLOG_PORT: String(port), BLOG_HOME: dir };
   const ex: Example = {
     dir,
