@@ -2,7 +2,15 @@
 // from the journal's events, and the README table rendered from a report. No timing here.
 import { describe, expect, it } from "vitest";
 import { downtimeOf } from "../scripts/bench/downtime.js";
-import { type BenchReport, makeRow, renderMarkdown, replaceBetweenMarkers, README_END, README_START } from "../scripts/bench/report.js";
+import {
+  type BenchReport,
+  makeRow,
+  mergeRows,
+  renderMarkdown,
+  replaceBetweenMarkers,
+  README_END,
+  README_START,
+} from "../scripts/bench/report.js";
 import { goalMet, percentile, summarize } from "../scripts/bench/stats.js";
 
 describe("the benchmark's statistics", () => {
@@ -104,5 +112,23 @@ describe("the README's benchmark table", () => {
     const readme = `# x\n\n${README_START}\nold table\n${README_END}\n\nafter\n`;
     expect(replaceBetweenMarkers(readme, "new")).toBe(`# x\n\n${README_START}\nnew\n${README_END}\n\nafter\n`);
     expect(() => replaceBetweenMarkers("# no markers\n", "new")).toThrow(/markers/);
+  });
+
+  it("merges reports: a later report's row replaces the same section and measure in its place, new rows follow", () => {
+    const later: BenchReport = {
+      generatedAt: "2026-12-02T02:00:00.000Z",
+      context: {},
+      rows: [
+        makeRow({ section: "journal", measure: "replay", unit: "ms", ours: [60], goal: { on: "value", op: "<=", limit: 100 } }),
+        makeRow({ section: "journal", measure: "view", unit: "ms", ours: [261] }),
+      ],
+    };
+    const rows = mergeRows([report, later]);
+    expect(rows.map((r) => [r.section, r.measure, r.ours.median])).toEqual([
+      ["SQLite 1011 MB", "downtime", 2],
+      ["journal", "replay", 60],
+      ["journal", "view", 261],
+    ]);
+    expect(rows[1]!.met).toBe(true);
   });
 });
