@@ -5,8 +5,8 @@
 // second orchestrator may then take the target while the first still drives it. Each lock is
 // left idle for longer than the driver's idle timeout (postgres.js: 30 s), then a second
 // process-side lock on the same database must still be refused, and the server must still
-// list the lock.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// list the lock. Both dialects wait at once (it.concurrent).
+import { describe, expect, it } from "vitest";
 import { openAdapter } from "../src/adapters/registry.js";
 import type { DatabaseAdapter, TargetLock } from "../src/adapters/types.js";
 import { parseDatabaseUrl } from "../src/url.js";
@@ -42,35 +42,32 @@ async function holders(dialect: ServerDialect, database: string): Promise<number
   return Number(row?.n);
 }
 
-for (const dialect of dialects) {
-  describe.skipIf(!available[dialect])(`the ${dialect} target lock left idle`, () => {
-    let db: ScratchDatabase;
-    const adapters: DatabaseAdapter[] = [];
-    const open = async () => {
-      const a = await openAdapter(parseDatabaseUrl(db.url, "/tmp"));
-      adapters.push(a);
-      return a;
-    };
-    beforeAll(async () => {
-      db = await createScratchDatabase(dialect, "um_tlock");
-    });
-    afterAll(async () => {
-      for (const a of adapters) await a.close().catch(() => undefined);
-      await db?.drop();
-    });
-
-    it(
-      `is still held after ${IDLE_MS / 1000} s without a query: a second lock is refused (E_BUSY)`,
+describe("the target lock left idle", () => {
+  for (const dialect of dialects) {
+    it.skipIf(!available[dialect]).concurrent(
+      `${dialect}: still held after ${IDLE_MS / 1000} s without a query, a second lock is refused (E_BUSY)`,
       async () => {
-        const lock: TargetLock = await (await open()).lockTarget();
-        expect(await holders(dialect, db.name)).toBe(1);
-        await new Promise((r) => setTimeout(r, IDLE_MS));
-        expect(await holders(dialect, db.name)).toBe(1);
-        await expect((await open()).lockTarget()).rejects.toMatchObject({ code: "E_BUSY" });
-        await lock.release();
-        expect(await holders(dialect, db.name)).toBe(0);
+        const db: ScratchDatabase = await createScratchDatabase(dialect, "um_tlock");
+        const adapters: DatabaseAdapter[] = [];
+        const open = async () => {
+          const a = await openAdapter(parseDatabaseUrl(db.url, "/tmp"));
+          adapters.push(a);
+          return a;
+        };
+        try {
+          const lock: TargetLock = await (await open()).lockTarget();
+          expect(await holders(dialect, db.name)).toBe(1);
+          await new Promise((r) => setTimeout(r, IDLE_MS));
+          expect(await holders(dialect, db.name)).toBe(1);
+          await expect((await open()).lockTarget()).rejects.toMatchObject({ code: "E_BUSY" });
+          await lock.release();
+          expect(await holders(dialect, db.name)).toBe(0);
+        } finally {
+          for (const a of adapters) await a.close().catch(() => undefined);
+          await db.drop();
+        }
       },
       IDLE_MS + 60_000,
     );
-  });
-}
+  }
+});
