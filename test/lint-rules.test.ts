@@ -2,6 +2,7 @@
 // on SQLite, PostgreSQL and MariaDB where the rule applies. One database per dialect, each case
 // on tables of its own; the lint only reads, so the cases share it.
 import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAdapter } from "../src/adapters/registry.js";
@@ -217,7 +218,8 @@ describe("lint rules on SQLite", () => {
   let dir: string;
   let db: DatabaseAdapter;
   beforeAll(async () => {
-    dir = mkdtempSync("/tmp/h12l/rules-");
+    // A folder of its own: /tmp/h12l is made by other files, which may not have run first.
+    dir = mkdtempSync(join(tmpdir(), "um-lint-rules-"));
     const path = join(dir, "db.sqlite");
     const raw = new Database(path);
     raw.pragma("journal_mode = WAL");
@@ -227,7 +229,7 @@ describe("lint rules on SQLite", () => {
   });
   afterAll(async () => {
     await db?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
   rulesOn("sqlite", () => db);
   sqliteRebuilds(() => db);
