@@ -5,13 +5,22 @@
 // journal's clock, journal nothing more, and let a second worker, connected directly, resume the
 // run after expiry: one run, resumed, never started twice, never two holders at once. Then the
 // worker either finds the journal again and goes on, or gives up after `reconnectSeconds`.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { type Server, type Socket, connect, createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "./helpers/example.js";
-import { blogTemplate, journalDatabase, removeDir, serviceLessTarget, tempDir, versionOf, writeFleet } from "./helpers/fleet.js";
+import {
+  blogTemplate,
+  cliWorker,
+  journalDatabase,
+  removeDir,
+  serviceLessTarget,
+  tempDir,
+  until,
+  versionOf,
+  writeFleet,
+} from "./helpers/fleet.js";
 
 const LEASE_S = 3;
 let dir: string;
@@ -58,28 +67,7 @@ function proxy(port: number): Promise<Proxy> {
   return listen().then(() => p);
 }
 
-function worker(args: string[]): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d));
-  child.stderr!.on("data", (d: Buffer) => (out += d));
-  return { child, exit: new Promise((r) => child.on("close", (code) => r(code))), out: () => out };
-}
-
-async function until<T>(
-  what: string,
-  f: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const worker = (args: string[]) => cliWorker(children, args);
 
 /** A target whose package switch writes a heartbeat every 100 ms while `slow.flag` exists (30 s at most), then installs and writes `marker`. */
 function slowTarget(name: string): string {

@@ -3,11 +3,20 @@
 // with exactly one run (the dead worker's run resumed, never started over), and the rollout
 // journal proves that no two workers held a target at once. 12 targets in CI; set
 // UM_TEST_FLEET_TARGETS=50 for the issue's size.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "./helpers/example.js";
-import { blogTemplate, journalDatabase, removeDir, serviceLessTarget, tempDir, versionOf, writeFleet } from "./helpers/fleet.js";
+import {
+  blogTemplate,
+  cliWorker,
+  journalDatabase,
+  removeDir,
+  serviceLessTarget,
+  tempDir,
+  until,
+  versionOf,
+  writeFleet,
+} from "./helpers/fleet.js";
 
 const TARGETS = Number(process.env.UM_TEST_FLEET_TARGETS ?? 12);
 /** Workers killed (and replaced) during the rollout: one in CI, four at 50 targets. */
@@ -16,24 +25,7 @@ let dir: string;
 let journal: Awaited<ReturnType<typeof journalDatabase>>;
 const children: ChildProcess[] = [];
 
-function worker(args: string[]): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d));
-  child.stderr!.on("data", (d: Buffer) => (out += d));
-  return { child, exit: new Promise((r) => child.on("close", (code) => r(code))), out: () => out };
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const worker = (args: string[]) => cliWorker(children, args);
 
 interface Ev {
   seq: number;

@@ -1,11 +1,11 @@
 // Fleets for the tests: small real SQLite services made from the example blog (real migrations,
 // real package switch, real verify), a journal database of their own on the local PostgreSQL.
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
-import { ROOT } from "./example.js";
+import { CLI, ROOT } from "./example.js";
 
 const exec = promisify(execFile);
 export const TMP = "/tmp/h13";
@@ -95,4 +95,32 @@ export function versionOf(dir: string): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A CLI process (`fleet run`, `fleet work`...) added to `children` (for the caller to kill), its output kept. */
+export function cliWorker(
+  children: ChildProcess[],
+  args: string[],
+): { child: ChildProcess; exit: Promise<number | null>; out: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d));
+  child.stderr!.on("data", (d: Buffer) => (out += d));
+  return { child, exit: new Promise((r) => child.on("close", (code) => r(code))), out: () => out };
+}
+
+/** Polls `f` every 25 ms until it gives a value, or throws after `ms`. */
+export async function until<T>(
+  what: string,
+  f: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms = 60_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
