@@ -64,18 +64,23 @@ describe("fleet: several workers, some killed", () => {
       // random point after it claimed a target, and a new `fleet work` takes its place.
       const pool = [worker(["fleet", "work", "--fleet", file]), worker(["fleet", "work", "--fleet", file])];
       const killed: string[] = [];
-      const aDone = a.exit.then(() => true);
       for (let k = 0; k < KILLS; k++) {
         const slot = k % 2;
         const victim = pool[slot]!;
         const tag = `:${victim.child.pid}:`;
-        // (Under load the others may keep every slot: the victim is then killed idle, and no takeover is expected.)
-        const claimed = until("the victim's claim", async () => {
-          const rows =
-            await journal.sql`SELECT 1 FROM upgrade_machine_rollout_events WHERE type = 'target.started' AND payload LIKE ${`%${tag}%`}`;
-          return rows.length > 0;
-        }).catch(() => undefined);
-        if (await Promise.race([claimed.then(() => false), aDone])) break;
+        // The others may keep every slot (under load, or a rollout faster than the workers' start): after 5 s
+        // without a claim the victim is killed idle, and no takeover from it is expected. On a fast machine the
+        // rollout may even end first: nothing is left to kill.
+        await until(
+          "the victim's claim",
+          async () => {
+            const rows =
+              await journal.sql`SELECT 1 FROM upgrade_machine_rollout_events WHERE type = 'target.started' AND payload LIKE ${`%${tag}%`}`;
+            return rows.length > 0;
+          },
+          5_000,
+        ).catch(() => undefined);
+        if (a.child.exitCode !== null) break;
         await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
         victim.child.kill("SIGKILL");
         // Killed (null), or, when the rollout ended before the kill, ended by itself (0 or 2): whether the kill lands is
@@ -88,7 +93,6 @@ describe("fleet: several workers, some killed", () => {
       expect(codes[0], a.out()).toBe(0);
       // A worker joined an unfinished rollout, or found it ended already (E_NOT_FOUND, exit 2).
       for (const [i, w] of pool.entries()) expect([0, 2], w.out()).toContain(codes[i + 1]);
-      expect(killed.length).toBeGreaterThan(0);
 
       const events = (await journal.sql<Ev[]>`SELECT seq, type, target, payload FROM upgrade_machine_rollout_events ORDER BY seq`).map(
         (e) => ({
