@@ -6,7 +6,7 @@ import type { FleetStore } from "../fleet/store.js";
 import type { JournalStore } from "../journal/types.js";
 import { startFleetViewServer } from "./fleet-server.js";
 import type { ViewServer } from "./http.js";
-import type { OpenViewOptions } from "./open.js";
+import { type OpenViewOptions, serverOptionsOf } from "./open.js";
 
 /** Options of `openFleetView()`: those of `openView()`, and the rollout to show. */
 export interface OpenFleetViewOptions extends OpenViewOptions {
@@ -45,9 +45,7 @@ export async function openFleetView(input: FleetInput, options: OpenFleetViewOpt
       runStore,
       keys,
       ...(options.rolloutId !== undefined ? { rolloutId: options.rolloutId } : {}),
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.host !== undefined ? { host: options.host } : {}),
-      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...serverOptionsOf(options),
     });
     return {
       ...server,

@@ -15,6 +15,15 @@ export interface OpenViewOptions {
   pollMs?: number;
 }
 
+/** The listening and polling options given, without the unset ones (the servers' defaults apply). */
+export function serverOptionsOf(options: OpenViewOptions): Pick<OpenViewOptions, "port" | "host" | "pollMs"> {
+  return {
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+  };
+}
+
 /**
  * Serves the live view of a config's runs: opens its journal (read only; it never takes the
  * lease, so it can watch a run that another process drives) and starts the page's server.
@@ -28,9 +37,7 @@ export async function openView(config: ConfigInput, options: OpenViewOptions = {
       store,
       target: await keyOf(resolved),
       name: resolved.name,
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.host !== undefined ? { host: options.host } : {}),
-      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...serverOptionsOf(options),
     });
     return {
       ...server,
